@@ -1,0 +1,42 @@
+package io.pgwarden.agent.port;
+
+import io.pgwarden.common.decide.Action.StartMode;
+import io.pgwarden.common.decide.DemoteMode;
+import java.util.Set;
+
+/**
+ * Changes the local PostgreSQL. Each call checks the state it would change first (idempotent) and
+ * throws {@link PostgresCommandException} naming the command when it fails.
+ */
+public interface PostgresControl {
+
+  /** initdb (with data checksums) into a fresh directory, then write pgwarden's config files. */
+  void initdb();
+
+  /** Write config files for {@code mode} and start; {@code upstream} null means a replica of nobody. */
+  void start(StartMode mode, ReplicationSource upstream);
+
+  /** Stop: fast, escalating to immediate after {@code mode.escalateAfter()}; immediate at once. */
+  void stop(DemoteMode mode);
+
+  /** pg_ctl promote and wait until pg_is_in_recovery() is false. No-op when already primary. */
+  void promote();
+
+  /** Rewrite primary_conninfo/primary_slot_name for {@code upstream} and reload. */
+  void follow(ReplicationSource upstream);
+
+  /** pg_rewind the stopped data directory from {@code source}. Blocking. */
+  void rewind(ReplicationSource source);
+
+  /**
+   * pg_basebackup from {@code source} into a new directory; when complete, the old data directory is
+   * moved aside (never deleted) and the new one takes its place. Blocking.
+   */
+  void baseBackup(ReplicationSource source);
+
+  /** On the primary: create (or update the password of) the replication role. */
+  void ensureReplicationRole();
+
+  /** On the primary: create missing physical slots, drop inactive ones not in {@code slots}. */
+  void ensureSlots(Set<String> slots);
+}

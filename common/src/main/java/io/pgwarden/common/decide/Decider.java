@@ -1,0 +1,390 @@
+package io.pgwarden.common.decide;
+
+import io.pgwarden.common.decide.Action.AcquireLeaderKey;
+import io.pgwarden.common.decide.Action.Bootstrap;
+import io.pgwarden.common.decide.Action.Demote;
+import io.pgwarden.common.decide.Action.EnsureSlots;
+import io.pgwarden.common.decide.Action.FollowLeader;
+import io.pgwarden.common.decide.Action.Halt;
+import io.pgwarden.common.decide.Action.Promote;
+import io.pgwarden.common.decide.Action.Rebuild;
+import io.pgwarden.common.decide.Action.Rewind;
+import io.pgwarden.common.decide.Action.StartMode;
+import io.pgwarden.common.decide.Action.StartPostgres;
+import io.pgwarden.common.decide.Action.WriteTopology;
+import io.pgwarden.common.decide.FailoverRanking.Candidate;
+import io.pgwarden.common.model.ClusterView;
+import io.pgwarden.common.model.DataDirState;
+import io.pgwarden.common.model.HistoryEntry;
+import io.pgwarden.common.model.LeaderRecord;
+import io.pgwarden.common.model.LocalPgState;
+import io.pgwarden.common.model.Lsn;
+import io.pgwarden.common.model.Member;
+import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Observation;
+import io.pgwarden.common.model.Role;
+import io.pgwarden.common.model.Topology;
+import io.pgwarden.common.model.TimelineSwitch;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The pure decision function: one {@link Observation} in, one {@link Decision} out. No I/O, no
+ * clock, no threads; the same observation always gives the same decision.
+ *
+ * <p>The steps, in order: fatal checks; etcd unreachable; an action in flight; maintenance mode; an
+ * empty data directory; PostgreSQL down; no leader; I hold the key; I follow.
+ */
+public final class Decider {
+  private final DecisionPolicy policy;
+
+  public Decider(DecisionPolicy policy) {
+    this.policy = policy;
+  }
+
+  public Decision decide(Observation obs) {
+    ClusterView c = obs.cluster();
+    LocalPgState local = obs.local();
+    Duration loopWait = obs.config().loopWaitDuration();
+
+    // 1. fatal checks
+    if (c.reachable()
+        && c.initialize() != null
+        && !c.initialize().isEmpty()
+        && local.systemId() != null
+        && !c.initialize().equals(local.systemId())) {
+      return Decision.act(
+          "halting: data directory has system identifier " + local.systemId() + " but cluster has " + c.initialize(),
+          loopWait,
+          new Halt("system identifier mismatch: data directory " + local.systemId() + ", cluster " + c.initialize()));
+    }
+    if (local.isUnknown()) {
+      return unknownLocalState(obs);
+    }
+    // 2. etcd unreachable: only the lease deadline counts
+    if (!c.reachable()) {
+      return etcdUnreachable(obs);
+    }
+    // 3. a long action in flight
+    if (obs.inFlight() != null) {
+      return Decision.noAction(
+          "waiting: " + obs.inFlight().kind().state() + " from " + obs.inFlight().source() + " in progress",
+          policy.shortWait());
+    }
+    if (c.config().paused()) {
+      return paused(obs);
+    }
+    // 4. nothing on disk
+    if (local.dataDir() != DataDirState.VALID) {
+      return noData(obs);
+    }
+    // 5. PostgreSQL down
+    if (!local.running()) {
+      return stopped(obs);
+    }
+    // 6. no leader
+    if (!c.hasLeader()) {
+      return leaderless(obs);
+    }
+    // 7. I hold the key
+    if (c.isLeader(obs.me())) {
+      return holder(obs);
+    }
+    // 8. I follow
+    return follower(obs);
+  }
+
+  private Decision unknownLocalState(Observation obs) {
+    String why = obs.local().probeError() != null ? obs.local().probeError() : "data directory state unknown";
+    if (obs.cluster().isLeader(obs.me()) && obs.lease().valid()) {
+      return Decision.noAction("cannot read local PostgreSQL state (" + why + "); holding the lock, retrying", policy.shortWait());
+    }
+    if (obs.local().postmasterAlive()) {
+      return Decision.act(
+          "demoting: cannot read local PostgreSQL state (" + why + ") and I do not hold the lock",
+          policy.shortWait(),
+          new Demote(DemoteMode.FAST, false, "local state unreadable without the lock"));
+    }
+    return Decision.noAction("cannot read local PostgreSQL state (" + why + "); waiting", policy.shortWait());
+  }
+
+  private Decision etcdUnreachable(Observation obs) {
+    String why = "etcd unreachable (" + obs.cluster().unreachableReason() + ")";
+    if (obs.local().runningAsPrimary()) {
+      if (obs.lease().valid() && !obs.config().paused()) {
+        Duration left = obs.lease().remaining();
+        return Decision.noAction(
+            why + "; lease valid for " + left.toMillis() + " ms more, staying primary",
+            min(policy.shortWait(), left));
+      }
+      if (obs.config().paused()) {
+        return Decision.noAction(why + "; paused, keeping PostgreSQL as it is", policy.shortWait());
+      }
+      return Decision.act(
+          "demoting: " + why + " and the lease deadline has passed",
+          policy.shortWait(),
+          new Demote(DemoteMode.IMMEDIATE, false, "lease deadline passed while etcd was unreachable"));
+    }
+    return Decision.noAction(why + "; not primary, waiting", policy.shortWait());
+  }
+
+  private Decision paused(Observation obs) {
+    ClusterView c = obs.cluster();
+    LocalPgState local = obs.local();
+    if (local.runningAsPrimary() && obs.lease().valid()) {
+      if (c.isLeader(obs.me()) && c.leader().leaseId() != obs.lease().leaseId()) {
+        return Decision.act("paused: rebinding my leader key to my lease", obs.config().loopWaitDuration(),
+            new AcquireLeaderKey("rebind after restart (paused)"));
+      }
+      if (!c.hasLeader() && mayReclaim(obs)) {
+        return Decision.act("paused: primary without the lock, taking it", obs.config().loopWaitDuration(),
+            new AcquireLeaderKey("primary without lock (paused)"));
+      }
+    }
+    String role = !local.running() ? "PostgreSQL stopped" : local.inRecovery() ? "replica" : "primary";
+    return Decision.noAction("paused: no automatic action (" + role + ")", obs.config().loopWaitDuration());
+  }
+
+  private Decision noData(Observation obs) {
+    ClusterView c = obs.cluster();
+    Duration wait = policy.shortWait();
+    if (c.initialize() == null) {
+      if (!obs.tags().canFailover()) {
+        return Decision.noAction("no data and the cluster is not initialised; nofailover, so not bootstrapping", wait);
+      }
+      return Decision.act("bootstrapping: cluster not initialised and my data directory is empty", wait,
+          new Bootstrap("no /initialize key"));
+    }
+    Optional<String> source = cloneSource(obs);
+    if (source.isPresent()) {
+      return Decision.act("creating replica: base backup from " + source.get(), wait,
+          new Rebuild(source.get(), "data directory " + obs.local().dataDir().name().toLowerCase()));
+    }
+    return Decision.noAction("no data; waiting for a running leader to clone from", wait);
+  }
+
+  private Decision stopped(Observation obs) {
+    ClusterView c = obs.cluster();
+    LocalPgState local = obs.local();
+    Duration wait = policy.shortWait();
+    if (c.isLeader(obs.me()) && obs.lease().valid()) {
+      if (local.controlState().lastRanAsPrimary() && onLatestTimeline(obs)) {
+        return Decision.act("starting as primary: I hold the lock", wait,
+            new StartPostgres(StartMode.PRIMARY, null, "holding the lock"));
+      }
+      return Decision.act("starting as replica before promotion: I hold the lock", wait,
+          new StartPostgres(StartMode.REPLICA, null, "holding the lock, data last ran as replica"));
+    }
+    if (!c.hasLeader() || c.isLeader(obs.me())) {
+      // Read-only first: a node becomes writable only through the lock and a promote.
+      return Decision.act("starting as replica: no leader, joining the election read-only", wait,
+          new StartPostgres(StartMode.REPLICA, null, "no leader"));
+    }
+    String leader = c.leader().holder();
+    MemberStatus ls = c.member(leader);
+    if (ls == null || !ls.isRunning() || ls.connUrl() == null) {
+      return Decision.noAction("PostgreSQL stopped; waiting for leader " + leader + " to be running", wait);
+    }
+    if (local.controlState().lastRanAsPrimary() || diverged(obs)) {
+      if (obs.rewindFailed()) {
+        return Decision.act("rebuilding: pg_rewind from " + leader + " failed", wait,
+            new Rebuild(leader, "pg_rewind failed"));
+      }
+      String why = local.controlState().lastRanAsPrimary()
+          ? "data last ran as primary (" + local.controlState().text() + ")"
+          : "timeline " + local.timeline() + " diverged at " + c.switchPointOf(local.timeline());
+      return Decision.act("rewinding from " + leader + ": " + why, wait, new Rewind(leader, why));
+    }
+    return Decision.act("starting as replica of " + leader, wait,
+        new StartPostgres(StartMode.REPLICA, leader, "following the lock holder"));
+  }
+
+  private Decision leaderless(Observation obs) {
+    LocalPgState local = obs.local();
+    Duration wait = policy.shortWait();
+    if (local.runningAsPrimary()) {
+      if (obs.lease().valid() && mayReclaim(obs)) {
+        return Decision.act("acquiring leader key: I am the recorded primary and the key is free", wait,
+            new AcquireLeaderKey("primary without lock"));
+      }
+      return Decision.act("demoting: running as primary without the lock and not the recorded primary", wait,
+          new Demote(DemoteMode.IMMEDIATE, false, "primary without lock"));
+    }
+    if (!obs.tags().canFailover()) {
+      return Decision.noAction("no leader; nofailover, not competing", wait);
+    }
+    MemberStatus self = selfStatus(obs);
+    Optional<String> why = FailoverRanking.ineligibility(self, obs.cluster());
+    if (why.isPresent()) {
+      return Decision.noAction("no leader; not eligible for promotion: " + why.get(), wait);
+    }
+    List<Candidate> ranked = FailoverRanking.rank(obs, self);
+    int rank = indexOf(ranked, obs.me());
+    if (rank < 0) {
+      return Decision.noAction("no leader; not eligible for promotion: lag beyond maximum_lag_on_failover", wait);
+    }
+    Duration absent = obs.leaderAbsentFor() == null ? Duration.ZERO : obs.leaderAbsentFor();
+    if (rank == 0) {
+      boolean othersFresh = ranked.stream().allMatch(cand -> cand.modRevision() > obs.leaderAbsentSince());
+      if (!othersFresh && absent.compareTo(policy.freshnessGrace()) < 0) {
+        return Decision.noAction("no leader; I look healthiest, waiting for the others to publish their WAL positions", wait);
+      }
+      return Decision.act("promoting: leader key free and I am the healthiest replica at " + self.position(), wait,
+          new AcquireLeaderKey("healthiest replica"), new Promote("failover: leader key expired"));
+    }
+    Candidate best = ranked.get(0);
+    Duration allowed = policy.candidateGrace().multipliedBy(rank);
+    if (absent.compareTo(allowed) >= 0) {
+      return Decision.act(
+          "promoting: " + best.name() + " is healthier but has not taken over within " + allowed.toSeconds() + " s",
+          wait, new AcquireLeaderKey("healthier candidate absent"), new Promote("failover: candidates ahead of me idle"));
+    }
+    return Decision.noAction("no leader; waiting for healthier " + best.name() + " at " + best.position()
+        + " (I am at " + self.position() + ")", wait);
+  }
+
+  private Decision holder(Observation obs) {
+    ClusterView c = obs.cluster();
+    LocalPgState local = obs.local();
+    LeaderRecord leader = c.leader();
+    Duration loopWait = obs.config().loopWaitDuration();
+    if (!obs.lease().valid()) {
+      if (local.runningAsPrimary()) {
+        return Decision.act("demoting: my lease deadline has passed", policy.shortWait(),
+            new Demote(DemoteMode.IMMEDIATE, true, "lease deadline passed"));
+      }
+      return Decision.noAction("the key names me but my lease is not valid; waiting", policy.shortWait());
+    }
+    if (leader.leaseId() != obs.lease().leaseId()) {
+      return Decision.act("rebinding the leader key to my lease (agent restarted)", policy.shortWait(),
+          new AcquireLeaderKey("rebind after restart"));
+    }
+    Duration next = min(loopWait, obs.lease().remaining());
+    if (local.runningAsReplica()) {
+      return Decision.act("promoting: I hold the lock", policy.shortWait(), new Promote("holding the lock"));
+    }
+    Topology t = c.topology();
+    if (t == null || !t.primary().equals(obs.me()) || t.timeline() != local.timeline()) {
+      long term = t == null ? 1 : t.term() + 1;
+      Topology next1 = new Topology(term, obs.me(), local.timeline(), List.of());
+      String kind = t == null ? "bootstrap" : t.primary().equals(obs.me()) ? "restart" : "failover";
+      Lsn switchLsn = null;
+      for (TimelineSwitch s : local.history()) {
+        if (s.parent() == local.timeline() - 1) {
+          switchLsn = s.switchLsn();
+        }
+      }
+      HistoryEntry h = new HistoryEntry(term, kind, t == null ? null : t.primary(), obs.me(), local.timeline(),
+          switchLsn, null, kind + " to " + obs.me());
+      return Decision.act("writing topology term " + term + ": " + obs.me() + " is primary on timeline "
+          + local.timeline(), policy.shortWait(), new WriteTopology(next1, h));
+    }
+    Set<String> slots = new TreeSet<>();
+    for (Member m : c.members().values()) {
+      if (!m.name().equals(obs.me())) {
+        slots.add(SlotNames.of(m.name()));
+      }
+    }
+    if (!slots.equals(local.slots())) {
+      return Decision.act("no action: primary with the lock; syncing replication slots " + slots, next,
+          new EnsureSlots(slots));
+    }
+    return Decision.noAction("no action: I am (" + obs.me() + ") the primary with the lock", next);
+  }
+
+  private Decision follower(Observation obs) {
+    ClusterView c = obs.cluster();
+    LocalPgState local = obs.local();
+    String leader = c.leader().holder();
+    Duration loopWait = obs.config().loopWaitDuration();
+    if (local.runningAsPrimary()) {
+      return Decision.act("demoting: " + leader + " holds the lock but I run as primary", policy.shortWait(),
+          new Demote(DemoteMode.IMMEDIATE, false, leader + " holds the lock"));
+    }
+    if (diverged(obs)) {
+      return Decision.act("stopping to rewind: timeline " + local.timeline() + " diverged from " + leader,
+          policy.shortWait(), new Demote(DemoteMode.FAST, false, "diverged timeline"));
+    }
+    MemberStatus ls = c.member(leader);
+    if (ls == null || ls.connUrl() == null) {
+      return Decision.noAction("replica; leader " + leader + " has not published where to connect", policy.shortWait());
+    }
+    if (!ls.connUrl().equals(local.upstream())) {
+      return Decision.act("following new leader " + leader + " (was " + local.upstream() + ")", policy.shortWait(),
+          new FollowLeader(leader, "lock holder changed"));
+    }
+    if (!local.streaming()) {
+      return Decision.noAction("no action: replica of " + leader + ", not streaming yet", policy.shortWait());
+    }
+    return Decision.noAction("no action: streaming from the leader " + leader, loopWait);
+  }
+
+  /** A running primary that may (re)take a free key: the recorded primary, on its timeline. */
+  private static boolean mayReclaim(Observation obs) {
+    ClusterView c = obs.cluster();
+    Topology t = c.topology();
+    if (t == null) {
+      return c.initialize() != null && c.initialize().equals(obs.local().systemId()) && c.history().isEmpty();
+    }
+    return t.primary().equals(obs.me()) && obs.local().timeline() != null && t.timeline() == obs.local().timeline();
+  }
+
+  private static boolean onLatestTimeline(Observation obs) {
+    long latest = obs.cluster().latestTimeline();
+    return latest == 0 || (obs.local().timeline() != null && obs.local().timeline() == latest);
+  }
+
+  /**
+   * The local WAL went past the point where the cluster's history forked off its timeline: it holds
+   * changes no newer primary has, and must be rewound before it may follow.
+   */
+  static boolean diverged(Observation obs) {
+    LocalPgState local = obs.local();
+    if (local.timeline() == null || local.lsn() == null) {
+      return false;
+    }
+    long latest = obs.cluster().latestTimeline();
+    if (latest == 0 || local.timeline() >= latest) {
+      return false;
+    }
+    Lsn fork = obs.cluster().switchPointOf(local.timeline());
+    return fork != null && local.lsn().isAfter(fork);
+  }
+
+  private static Optional<String> cloneSource(Observation obs) {
+    ClusterView c = obs.cluster();
+    if (!c.hasLeader() || c.isLeader(obs.me())) {
+      return Optional.empty();
+    }
+    MemberStatus ls = c.member(c.leader().holder());
+    if (ls == null || !ls.isRunning() || ls.role() != Role.PRIMARY || ls.connUrl() == null) {
+      return Optional.empty();
+    }
+    return Optional.of(ls.name());
+  }
+
+  /** What this node would publish now, from its live local state. */
+  public static MemberStatus selfStatus(Observation obs) {
+    LocalPgState l = obs.local();
+    Role role = !l.running() ? Role.UNKNOWN : l.inRecovery() ? Role.REPLICA : Role.PRIMARY;
+    return new MemberStatus(obs.me(), role, l.running() ? "running" : "stopped", l.timeline(), l.lsn(),
+        l.replayedLsn(), l.streaming(), l.upstream(), null, null, l.systemId(), obs.tags(), null, null);
+  }
+
+  private static int indexOf(List<Candidate> ranked, String name) {
+    for (int i = 0; i < ranked.size(); i++) {
+      if (ranked.get(i).name().equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    Duration m = a.compareTo(b) <= 0 ? a : b;
+    return m.isZero() || m.isNegative() ? Duration.ofMillis(100) : m;
+  }
+}

@@ -1,0 +1,33 @@
+package io.pgwarden.common.decide;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The outcome of one decision: what to do, when to look again, and one line for the log.
+ *
+ * @param state the member state to publish (running, stopped, ...), or null to derive it
+ */
+public record Decision(List<Action> actions, Duration requeueAfter, String summary) {
+  public Decision {
+    actions = List.copyOf(actions);
+    if (requeueAfter == null || requeueAfter.isNegative()) {
+      throw new IllegalArgumentException("requeueAfter must be >= 0");
+    }
+    if (summary == null || summary.isBlank()) {
+      throw new IllegalArgumentException("every decision needs a summary");
+    }
+  }
+
+  public static Decision noAction(String summary, Duration after) {
+    return new Decision(List.of(), after, summary);
+  }
+
+  public static Decision act(String summary, Duration after, Action... actions) {
+    return new Decision(List.of(actions), after, summary);
+  }
+
+  public boolean isNoAction() {
+    return actions.isEmpty();
+  }
+}

@@ -1,0 +1,78 @@
+package io.pgwarden.common.lease;
+
+import io.pgwarden.common.model.LeaseState;
+import io.pgwarden.common.time.MonotonicClock;
+import java.time.Duration;
+
+/**
+ * The local deadline of our etcd lease (safety invariant 2). It is counted from the moment the last
+ * successful renewal was <em>sent</em>: etcd may have started the TTL any time after that, never
+ * before, so our deadline always falls before etcd's expiry.
+ *
+ * <p>Not thread-safe: owned by the loop thread.
+ */
+public final class LeaseTracker {
+  private final MonotonicClock clock;
+  private final Duration safetyMargin;
+  private long leaseId;
+  private long validUntil;
+  private boolean everRenewed;
+
+  /**
+   * @param safetyMargin subtracted from the TTL: the time a demotion needs to complete before etcd
+   *     could hand the key to someone else
+   */
+  public LeaseTracker(MonotonicClock clock, Duration safetyMargin) {
+    if (safetyMargin.isNegative()) {
+      throw new IllegalArgumentException("safetyMargin must be >= 0");
+    }
+    this.clock = clock;
+    this.safetyMargin = safetyMargin;
+  }
+
+  /** Take the timestamp before sending the renewal (or grant) request. */
+  public long beginRenew() {
+    return clock.nanoTime();
+  }
+
+  /** The request sent at {@code sentAt} succeeded and etcd granted {@code ttl} for {@code leaseId}. */
+  public void renewed(long leaseId, long sentAt, Duration ttl) {
+    if (leaseId != this.leaseId) {
+      this.leaseId = leaseId;
+    }
+    long candidate = sentAt + ttl.minus(safetyMargin).toNanos();
+    // A late answer to an older request must not move the deadline backwards or forwards wrongly:
+    // keep the latest send time that succeeded.
+    if (!everRenewed || candidate - validUntil > 0) {
+      validUntil = candidate;
+    }
+    everRenewed = true;
+  }
+
+  /** The lease is gone (expired, revoked, or its keep-alive stream broke). */
+  public void lost() {
+    leaseId = 0;
+    everRenewed = false;
+  }
+
+  public boolean isValid() {
+    return everRenewed && clock.nanoTime() - validUntil < 0;
+  }
+
+  public Duration remaining() {
+    if (!everRenewed) {
+      return Duration.ZERO;
+    }
+    long left = validUntil - clock.nanoTime();
+    return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
+  }
+
+  public long leaseId() {
+    return leaseId;
+  }
+
+  public LeaseState state() {
+    boolean valid = isValid();
+    return new LeaseState(leaseId, valid, valid ? remaining() : Duration.ZERO);
+  }
+}

@@ -1,0 +1,86 @@
+package io.pgwarden.common.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Cluster-wide settings kept in {@code /config}. Durations are whole seconds, as in Patroni, so an
+ * operator's {@code set-config ttl=30} means what it says.
+ */
+public record DynamicConfig(
+    Integer ttl,
+    Integer loopWait,
+    Integer retryTimeout,
+    Long maximumLagOnFailover,
+    SynchronousMode synchronousMode,
+    Integer synchronousNodeCount,
+    Boolean pause,
+    Map<String, String> parameters) {
+
+  public static final int DEFAULT_TTL = 20;
+  public static final int DEFAULT_LOOP_WAIT = 5;
+  public static final int DEFAULT_RETRY_TIMEOUT = 5;
+  public static final long DEFAULT_MAXIMUM_LAG_ON_FAILOVER = 1024L * 1024 * 1024;
+
+  public static final DynamicConfig DEFAULTS = new DynamicConfig(null, null, null, null, null, null, null, null);
+
+  public DynamicConfig {
+    ttl = ttl == null ? DEFAULT_TTL : ttl;
+    loopWait = loopWait == null ? DEFAULT_LOOP_WAIT : loopWait;
+    retryTimeout = retryTimeout == null ? DEFAULT_RETRY_TIMEOUT : retryTimeout;
+    maximumLagOnFailover = maximumLagOnFailover == null ? DEFAULT_MAXIMUM_LAG_ON_FAILOVER : maximumLagOnFailover;
+    synchronousMode = synchronousMode == null ? SynchronousMode.OFF : synchronousMode;
+    synchronousNodeCount = synchronousNodeCount == null ? 1 : synchronousNodeCount;
+    pause = pause != null && pause;
+    parameters = parameters == null ? Map.of() : Map.copyOf(new TreeMap<>(parameters));
+    if (ttl < 2) {
+      throw new IllegalArgumentException("ttl must be >= 2 seconds, got " + ttl);
+    }
+    if (loopWait < 1) {
+      throw new IllegalArgumentException("loop_wait must be >= 1 second, got " + loopWait);
+    }
+    if (retryTimeout < 1) {
+      throw new IllegalArgumentException("retry_timeout must be >= 1 second, got " + retryTimeout);
+    }
+    // Patroni's rule: a leader that last renewed just before a loop_wait sleep and then spends two
+    // retry_timeouts failing must still have time to stop writes before the lease expires.
+    if (loopWait + 2L * retryTimeout > ttl) {
+      throw new IllegalArgumentException(
+          "loop_wait + 2*retry_timeout must be <= ttl, got "
+              + loopWait + " + 2*" + retryTimeout + " > " + ttl);
+    }
+    if (maximumLagOnFailover < 0) {
+      throw new IllegalArgumentException("maximum_lag_on_failover must be >= 0, got " + maximumLagOnFailover);
+    }
+    if (synchronousNodeCount < 1) {
+      throw new IllegalArgumentException("synchronous_node_count must be >= 1, got " + synchronousNodeCount);
+    }
+    for (String p : parameters.keySet()) {
+      if (!p.matches("[a-z_][a-z0-9_.]*")) {
+        throw new IllegalArgumentException("parameters: '" + p + "' is not a PostgreSQL parameter name");
+      }
+    }
+  }
+
+  @JsonIgnore
+  public Duration ttlDuration() {
+    return Duration.ofSeconds(ttl);
+  }
+
+  @JsonIgnore
+  public Duration loopWaitDuration() {
+    return Duration.ofSeconds(loopWait);
+  }
+
+  @JsonIgnore
+  public Duration retryTimeoutDuration() {
+    return Duration.ofSeconds(retryTimeout);
+  }
+
+  @JsonIgnore
+  public boolean paused() {
+    return pause;
+  }
+}

@@ -1,0 +1,53 @@
+package io.pgwarden.common.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * What one agent publishes about itself under {@code members/<name>}, attached to its lease. Also
+ * the body of every REST response.
+ *
+ * @param state a short word: running, stopped, starting, creating replica, rewinding, bootstrapping
+ * @param lsn the primary's current write position, or a replica's last received (flushed) position
+ * @param replayedLsn a replica's replay position
+ * @param timeline the timeline {@code lsn} is on
+ * @param streaming a replica whose WAL receiver streams from {@code upstream}
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record MemberStatus(
+    String name,
+    Role role,
+    String state,
+    Long timeline,
+    Lsn lsn,
+    Lsn replayedLsn,
+    Boolean streaming,
+    String upstream,
+    String apiUrl,
+    String connUrl,
+    String systemId,
+    Tags tags,
+    String version,
+    Long term) {
+
+  public MemberStatus {
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException("member status: name is missing");
+    }
+    role = role == null ? Role.UNKNOWN : role;
+    state = state == null ? "unknown" : state;
+    tags = tags == null ? Tags.NONE : tags;
+    streaming = streaming != null && streaming;
+  }
+
+  @JsonIgnore
+  public boolean isRunning() {
+    return "running".equals(state);
+  }
+
+  /** Position with timeline, or null when either part is unknown. */
+  @JsonIgnore
+  public WalPosition position() {
+    return timeline == null || lsn == null || timeline < 1 ? null : new WalPosition(timeline, lsn);
+  }
+}

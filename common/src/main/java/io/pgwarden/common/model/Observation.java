@@ -1,0 +1,36 @@
+package io.pgwarden.common.model;
+
+import java.time.Duration;
+
+/**
+ * Everything one decision is based on. Time enters only as durations measured by the agent's own
+ * monotonic clock.
+ *
+ * @param leaderAbsentFor how long this agent has seen no leader key; null while there is one
+ * @param leaderAbsentSince the etcd revision of the first read that showed no leader
+ * @param lastPrimaryPosition the last position this agent saw the primary publish; null if unknown
+ * @param rewindFailed pg_rewind failed for the current data directory: take a base backup instead
+ */
+public record Observation(
+    String me,
+    Tags tags,
+    ClusterView cluster,
+    LocalPgState local,
+    LeaseState lease,
+    InFlight inFlight,
+    Duration leaderAbsentFor,
+    long leaderAbsentSince,
+    WalPosition lastPrimaryPosition,
+    boolean rewindFailed) {
+
+  public Observation {
+    if (me == null || cluster == null || local == null || lease == null) {
+      throw new IllegalArgumentException("observation needs me, cluster, local and lease");
+    }
+    tags = tags == null ? Tags.NONE : tags;
+  }
+
+  public DynamicConfig config() {
+    return cluster.config();
+  }
+}
