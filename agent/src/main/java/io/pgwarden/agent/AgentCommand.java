@@ -1,0 +1,173 @@
+package io.pgwarden.agent;
+
+import io.pgwarden.agent.api.RestApi;
+import io.pgwarden.agent.etcd.JetcdClusterStore;
+import io.pgwarden.agent.local.LocalCluster;
+import io.pgwarden.agent.loop.ActionExecutor;
+import io.pgwarden.agent.loop.AsyncActions;
+import io.pgwarden.agent.loop.Observer;
+import io.pgwarden.agent.loop.ReconcileLoop;
+import io.pgwarden.agent.loop.WakeupSignal;
+import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.agent.port.FatalAgentException;
+import io.pgwarden.agent.port.RawKv;
+import io.pgwarden.agent.postgres.PostgresNode;
+import io.pgwarden.agent.postgres.ProcessRunner;
+import io.pgwarden.common.config.AgentConfig;
+import io.pgwarden.common.config.ConfigException;
+import io.pgwarden.common.config.ConfigLoader;
+import io.pgwarden.common.config.Credentials;
+import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.decide.Decider;
+import io.pgwarden.common.decide.DecisionPolicy;
+import io.pgwarden.common.decide.DemoteMode;
+import io.pgwarden.common.lease.LeaseTracker;
+import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.time.MonotonicClock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code pgwarden agent --config FILE}: one per PostgreSQL node. Hand wiring, no container. */
+@Command(name = "agent", mixinStandardHelpOptions = true, description = "Run the agent for one PostgreSQL node.")
+final class AgentCommand implements java.util.concurrent.Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(AgentCommand.class);
+
+  @Option(names = {"-c", "--config"}, required = true, description = "The node's YAML config file.")
+  Path config;
+
+  @Override
+  public Integer call() throws Exception {
+    if (LocalCluster.isRoot()) {
+      System.err.println("pgwarden agent must not run as root: PostgreSQL refuses to, and the agent runs it. "
+          + "Run it as the OS user that owns the data directory, e.g. `sudo -u postgres pgwarden agent --config "
+          + config + "`.");
+      return 1;
+    }
+    AgentConfig cfg;
+    Credentials superuser;
+    Credentials replication;
+    Credentials etcdAuth;
+    try {
+      cfg = ConfigLoader.load(config);
+      superuser = Secrets.resolve("postgresql.authentication.superuser", cfg.postgresql().authentication().superuser(), System.getenv());
+      replication = Secrets.resolve("postgresql.authentication.replication", cfg.postgresql().authentication().replication(), System.getenv());
+      etcdAuth = Secrets.resolve("etcd.auth", cfg.etcd().auth(), System.getenv());
+      checkBinaries(cfg);
+    } catch (ConfigException e) {
+      System.err.println("pgwarden: invalid configuration: " + e.getMessage());
+      return 2;
+    }
+    Keys keys = cfg.keys();
+    MonotonicClock clock = MonotonicClock.SYSTEM;
+    WakeupSignal wakeup = new WakeupSignal();
+    try (ClusterStore store = JetcdClusterStore.connect(cfg.etcd(), etcdAuth == null ? null : etcdAuth.password());
+        AsyncActions async = new AsyncActions(wakeup::signal)) {
+      DynamicConfig initial = initialConfig(store, keys, cfg.bootstrap());
+      LeaseTracker lease = new LeaseTracker(clock, initial.retryTimeoutDuration());
+      PostgresNode pg = new PostgresNode(cfg.name(), cfg.postgresql(), superuser, replication, new ProcessRunner(List.of()));
+      Observer observer = new Observer(cfg.name(), cfg.tags(), keys, store, pg, lease, async, clock, initial);
+      ActionExecutor executor = new ActionExecutor(cfg.name(), keys, store, pg, pg, lease, async,
+          observer::callTimeout, cfg.bootstrap());
+      ReconcileLoop loop = new ReconcileLoop(cfg.scope(), cfg.name(), cfg.tags(), keys, observer,
+          new Decider(DecisionPolicy.DEFAULT), executor, store, lease, wakeup, clock,
+          new ReconcileLoop.Addresses(cfg.api().url(), cfg.postgresql().connectAddress().toString(), Main.version()));
+      // Events only wake the loop; it re-reads everything. Member keys change every tick and carry
+      // nothing that needs an immediate reaction.
+      AutoCloseable watch = store.watchPrefix(keys.prefix(), key -> {
+        if (key == null || !key.startsWith(keys.membersPrefix())) {
+          wakeup.signal();
+        }
+      });
+      RestApi api = new RestApi(cfg.api().listen(), loop.status(), clock,
+          () -> observer.config().ttlDuration());
+      api.start();
+      log.info("pgwarden {} agent {} of cluster {} starting; etcd {}", Main.version(), cfg.name(), cfg.scope(),
+          cfg.etcd().endpoints());
+
+      CountDownLatch stopped = new CountDownLatch(1);
+      Thread loopThread = Thread.currentThread();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        log.info("shutting down: stopping the loop, then PostgreSQL, then releasing my keys");
+        loop.stop();
+        try {
+          stopped.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        shutdown(pg, store, keys, cfg.name(), lease, observer);
+      }, "pgwarden-shutdown"));
+      try {
+        loop.run();
+      } catch (FatalAgentException e) {
+        log.error("stopping the agent: {}", e.getMessage());
+        return 3;
+      } finally {
+        stopped.countDown();
+        watch.close();
+        api.close();
+      }
+      return loopThread.isInterrupted() ? 1 : 0;
+    }
+  }
+
+  private static void shutdown(PostgresNode pg, ClusterStore store, Keys keys, String me, LeaseTracker lease,
+      Observer observer) {
+    if (observer.config().paused()) {
+      log.info("paused: leaving PostgreSQL running");
+      return;
+    }
+    try {
+      pg.stop(DemoteMode.FAST);
+    } catch (RuntimeException e) {
+      log.error("could not stop PostgreSQL: {}", e.getMessage());
+      return;
+    }
+    try {
+      Duration t = Duration.ofSeconds(2);
+      store.deleteIfValue(keys.leader(), me, t);
+      if (lease.leaseId() != 0) {
+        store.revokeLease(lease.leaseId(), t);
+      }
+    } catch (RuntimeException e) {
+      log.warn("could not release my keys (they expire with my lease): {}", e.getMessage());
+    }
+  }
+
+  private static DynamicConfig initialConfig(ClusterStore store, Keys keys, DynamicConfig fallback) {
+    try {
+      RawKv kv = store.get(keys.config(), Duration.ofSeconds(5));
+      if (kv != null) {
+        return ConfigLoader.parseDynamic(kv.value());
+      }
+    } catch (ConfigException e) {
+      log.error("ignoring invalid dynamic config in {}: {}", keys.config(), e.getMessage());
+    } catch (RuntimeException e) {
+      log.warn("could not read {} at start-up ({}); using the bootstrap settings until etcd answers",
+          keys.config(), e.getMessage());
+    }
+    return fallback;
+  }
+
+  private static void checkBinaries(AgentConfig cfg) {
+    Path bin = Path.of(cfg.postgresql().binDir());
+    for (String prog : List.of("initdb", "pg_ctl", "pg_basebackup", "pg_rewind", "pg_controldata")) {
+      if (!Files.isExecutable(bin.resolve(prog))) {
+        throw new ConfigException("postgresql.bin_dir: " + bin.resolve(prog)
+            + " not found or not executable (install postgresql-15, or point bin_dir at its bin directory)");
+      }
+    }
+    Path parent = Path.of(cfg.postgresql().dataDir()).getParent();
+    if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
+      throw new ConfigException("postgresql.data_dir: the parent directory " + parent
+          + " must exist and be writable by this user (data directories are built beside it and swapped in)");
+    }
+  }
+}

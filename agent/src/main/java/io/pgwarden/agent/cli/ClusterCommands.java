@@ -1,0 +1,196 @@
+package io.pgwarden.agent.cli;
+
+import io.pgwarden.agent.Main;
+import io.pgwarden.agent.loop.ClusterViewParser;
+import io.pgwarden.common.json.Json;
+import io.pgwarden.common.model.ClusterView;
+import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.HistoryEntry;
+import io.pgwarden.common.model.Member;
+import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Role;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Read-only verbs: they read the scope from etcd in one range and print it. */
+public final class ClusterCommands {
+  private ClusterCommands() {}
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+  static ClusterView read(ClusterTarget.Connected c) {
+    var raw = c.store().readPrefix(c.keys().prefix(), TIMEOUT);
+    return new ClusterViewParser(c.keys()).parse(raw, DynamicConfig.DEFAULTS).view();
+  }
+
+  /** {@code pgwarden list}: a table like patronictl's. */
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the members of the cluster.")
+  public static final class ListCommand implements Callable<Integer> {
+    @Mixin ClusterTarget target;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--json", description = "Print JSON (the same as GET /cluster).")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      ClusterTarget.Connected c = target.connect();
+      try (var store = c.store()) {
+        ClusterView v = read(c);
+        if (json) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("scope", c.scope());
+          m.put("leader", v.hasLeader() ? v.leader().holder() : null);
+          m.put("topology", v.topology());
+          m.put("paused", v.config().paused());
+          List<MemberStatus> members = new ArrayList<>();
+          for (Member mm : v.members().values()) {
+            members.add(mm.status());
+          }
+          m.put("members", members);
+          out.println(Json.writePretty(m));
+        } else {
+          out.print(table(c.scope(), v));
+        }
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  static String table(String scope, ClusterView v) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"Member", "Host", "Role", "State", "TL", "Lag in MB", "Tags"});
+    MemberStatus leader = v.hasLeader() ? v.member(v.leader().holder()) : null;
+    for (Member m : v.members().values()) {
+      MemberStatus s = m.status();
+      String role = v.isLeader(s.name()) ? "Leader" : s.role() == Role.REPLICA ? "Replica" : s.role().json();
+      String lag = "";
+      if (s.role() == Role.REPLICA && leader != null && leader.lsn() != null && s.lsn() != null) {
+        lag = Long.toString(Math.max(0, leader.lsn().minus(s.lsn())) / (1024 * 1024));
+      }
+      String state = s.role() == Role.REPLICA && s.streaming() ? "streaming" : s.state();
+      String tags = s.tags().nofailover() || s.tags().noloadbalance()
+          ? (s.tags().nofailover() ? "nofailover " : "") + (s.tags().noloadbalance() ? "noloadbalance" : "")
+          : "";
+      rows.add(new String[] {s.name(), s.connUrl() == null ? "" : s.connUrl(), role, state,
+          s.timeline() == null ? "" : s.timeline().toString(), lag, tags.strip()});
+    }
+    int[] w = new int[rows.get(0).length];
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        w[i] = Math.max(w[i], r[i].length());
+      }
+    }
+    StringBuilder b = new StringBuilder();
+    String title = "Cluster: " + scope + (v.topology() == null ? "" : " (term " + v.topology().term() + ")")
+        + (v.config().paused() ? " [maintenance mode: paused]" : "");
+    b.append("+ ").append(title).append('\n');
+    String sep = sep(w);
+    b.append(sep);
+    for (int r = 0; r < rows.size(); r++) {
+      b.append('|');
+      for (int i = 0; i < w.length; i++) {
+        b.append(' ').append(pad(rows.get(r)[i], w[i])).append(" |");
+      }
+      b.append('\n');
+      if (r == 0) {
+        b.append(sep);
+      }
+    }
+    b.append(sep);
+    return b.toString();
+  }
+
+  private static String sep(int[] w) {
+    StringBuilder b = new StringBuilder("+");
+    for (int x : w) {
+      b.append("-".repeat(x + 2)).append('+');
+    }
+    return b.append('\n').toString();
+  }
+
+  private static String pad(String s, int n) {
+    return s + " ".repeat(n - s.length());
+  }
+
+  /** {@code pgwarden topology}: the desired state the lock holder wrote. */
+  @Command(name = "topology", mixinStandardHelpOptions = true, description = "Show the desired topology (term, primary, sync standbys).")
+  public static final class TopologyCommand implements Callable<Integer> {
+    @Mixin ClusterTarget target;
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      ClusterTarget.Connected c = target.connect();
+      try (var store = c.store()) {
+        ClusterView v = read(c);
+        spec.commandLine().getOut().println(v.topology() == null ? "no topology yet" : Json.writePretty(v.topology()));
+      }
+      return 0;
+    }
+  }
+
+  /** {@code pgwarden history}: every change of primary. */
+  @Command(name = "history", mixinStandardHelpOptions = true, description = "Show failovers and switchovers.")
+  public static final class HistoryCommand implements Callable<Integer> {
+    @Mixin ClusterTarget target;
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      ClusterTarget.Connected c = target.connect();
+      try (var store = c.store()) {
+        ClusterView v = read(c);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%-5s %-10s %-10s %-10s %-4s %-14s %s%n", "Term", "Kind", "From", "To", "TL", "Switch LSN", "At");
+        for (HistoryEntry h : v.history()) {
+          out.printf("%-5d %-10s %-10s %-10s %-4d %-14s %s%n", h.term(), h.kind(), h.from() == null ? "" : h.from(),
+              h.to(), h.timeline(), h.switchLsn() == null ? "" : h.switchLsn().toString(), h.at() == null ? "" : h.at());
+        }
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  /** {@code pgwarden show-config}: the dynamic config in effect. */
+  @Command(name = "show-config", mixinStandardHelpOptions = true, description = "Show the dynamic configuration.")
+  public static final class ShowConfigCommand implements Callable<Integer> {
+    @Mixin ClusterTarget target;
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      ClusterTarget.Connected c = target.connect();
+      try (var store = c.store()) {
+        ClusterView v = read(c);
+        spec.commandLine().getOut().print(Json.YAML.writeValueAsString(v.config()));
+        spec.commandLine().getOut().flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "version", description = "Print the version.")
+  public static final class VersionCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().getOut().println("pgwarden " + Main.version());
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package io.pgwarden.agent.cli;
+
+import io.pgwarden.agent.etcd.JetcdClusterStore;
+import io.pgwarden.agent.local.LocalCluster;
+import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.common.config.AgentConfig;
+import io.pgwarden.common.config.ConfigLoader;
+import io.pgwarden.common.config.EtcdConfig;
+import io.pgwarden.common.config.Keys;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** Which cluster a CLI verb talks to: a node config, a local cluster folder, or etcd plus a scope. */
+public final class ClusterTarget {
+  @Option(names = {"-c", "--config"}, description = "A node's YAML config (etcd, scope and namespace are taken from it).")
+  Path config;
+
+  @Option(names = {"-d", "--dir"}, description = "A local cluster folder (default: ${DEFAULT-VALUE}).",
+      defaultValue = "${sys:java.io.tmpdir}/pgwarden-local")
+  Path dir;
+
+  @Option(names = {"-e", "--etcd"}, description = "etcd endpoints, comma separated (with --scope).")
+  String etcd;
+
+  @Option(names = {"-s", "--scope"}, description = "The cluster name (with --etcd).")
+  String scope;
+
+  @Option(names = {"-n", "--namespace"}, description = "The etcd namespace (default /pgwarden).")
+  String namespace;
+
+  /** An open store and the key layout; the caller closes the store. */
+  public record Connected(ClusterStore store, Keys keys, String scope) {}
+
+  public Connected connect() {
+    if (config != null) {
+      AgentConfig c = ConfigLoader.load(config);
+      return new Connected(JetcdClusterStore.connect(c.etcd(), null), c.keys(), c.scope());
+    }
+    if (etcd != null) {
+      if (scope == null) {
+        throw new IllegalArgumentException("--etcd needs --scope");
+      }
+      List<String> endpoints = Arrays.stream(etcd.split(",")).map(String::trim).toList();
+      return new Connected(JetcdClusterStore.connect(new EtcdConfig(endpoints, null, null), null),
+          new Keys(namespace == null ? "/pgwarden" : namespace, scope), scope);
+    }
+    if (Files.exists(dir.resolve(LocalCluster.STATE_FILE))) {
+      LocalCluster.State s = LocalCluster.load(dir).state();
+      return new Connected(JetcdClusterStore.connect(new EtcdConfig(s.etcdEndpoints(), null, null), null),
+          new Keys(s.namespace(), s.scope()), s.scope());
+    }
+    throw new IllegalArgumentException("which cluster? give --config FILE, --etcd URL --scope NAME, or --dir of a "
+        + "local cluster (" + dir + " has none)");
+  }
+}

@@ -1,0 +1,222 @@
+package io.pgwarden.agent.loop;
+
+import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.agent.port.FatalAgentException;
+import io.pgwarden.agent.port.PghaException;
+import io.pgwarden.agent.port.PostgresControl;
+import io.pgwarden.agent.port.PostgresProbe;
+import io.pgwarden.agent.port.ReplicationSource;
+import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.decide.Action;
+import io.pgwarden.common.decide.Action.AcquireLeaderKey;
+import io.pgwarden.common.decide.Action.Bootstrap;
+import io.pgwarden.common.decide.Action.Demote;
+import io.pgwarden.common.decide.Action.EnsureSlots;
+import io.pgwarden.common.decide.Action.FollowLeader;
+import io.pgwarden.common.decide.Action.Halt;
+import io.pgwarden.common.decide.Action.Promote;
+import io.pgwarden.common.decide.Action.Rebuild;
+import io.pgwarden.common.decide.Action.ReleaseLeaderKey;
+import io.pgwarden.common.decide.Action.Rewind;
+import io.pgwarden.common.decide.Action.StartMode;
+import io.pgwarden.common.decide.Action.StartPostgres;
+import io.pgwarden.common.decide.Action.WriteTopology;
+import io.pgwarden.common.json.Json;
+import io.pgwarden.common.lease.LeaseTracker;
+import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.HistoryEntry;
+import io.pgwarden.common.model.InFlight;
+import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Observation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out a decision's actions in order and stops at the first failure. Adapters only act: no
+ * decision is taken here beyond the last-moment safety checks (we still hold a valid lease before
+ * promoting). Whether an action worked is seen by the next observation.
+ */
+public final class ActionExecutor {
+  private static final Logger log = LoggerFactory.getLogger(ActionExecutor.class);
+
+  private final String me;
+  private final Keys keys;
+  private final ClusterStore store;
+  private final PostgresControl pg;
+  private final PostgresProbe probe;
+  private final LeaseTracker lease;
+  private final AsyncActions async;
+  private final Supplier<Duration> callTimeout;
+  private final DynamicConfig bootstrapConfig;
+
+  public ActionExecutor(String me, Keys keys, ClusterStore store, PostgresControl pg, PostgresProbe probe,
+      LeaseTracker lease, AsyncActions async, Supplier<Duration> callTimeout, DynamicConfig bootstrapConfig) {
+    this.me = me;
+    this.keys = keys;
+    this.store = store;
+    this.pg = pg;
+    this.probe = probe;
+    this.lease = lease;
+    this.async = async;
+    this.callTimeout = callTimeout;
+    this.bootstrapConfig = bootstrapConfig;
+  }
+
+  /** Thrown when an action could not be carried out; the loop logs it and looks again. */
+  public static final class ActionFailedException extends PghaException {
+    private static final long serialVersionUID = 1L;
+
+    public ActionFailedException(String message) {
+      super(message);
+    }
+  }
+
+  public void apply(List<Action> actions, Observation obs) {
+    for (Action a : actions) {
+      log.info("action: {}", a);
+      apply(a, obs);
+    }
+  }
+
+  private void apply(Action a, Observation obs) {
+    if (a instanceof Bootstrap b) {
+      bootstrap();
+    } else if (a instanceof AcquireLeaderKey k) {
+      acquire();
+    } else if (a instanceof ReleaseLeaderKey r) {
+      release();
+    } else if (a instanceof Promote p) {
+      promote();
+    } else if (a instanceof Demote d) {
+      pg.stop(d.mode());
+      if (d.releaseKey()) {
+        release();
+      }
+    } else if (a instanceof StartPostgres s) {
+      pg.start(s.mode(), s.upstream() == null ? null : source(obs, s.upstream()));
+    } else if (a instanceof FollowLeader f) {
+      pg.follow(source(obs, f.leader()));
+    } else if (a instanceof Rewind r) {
+      ReplicationSource src = source(obs, r.leader());
+      async.submit(new InFlight(InFlight.Kind.REWIND, r.leader()), () -> {
+        pg.rewind(src);
+        pg.start(StartMode.REPLICA, src);
+      });
+    } else if (a instanceof Rebuild r) {
+      ReplicationSource src = source(obs, r.leader());
+      async.submit(new InFlight(InFlight.Kind.BASE_BACKUP, r.leader()), () -> {
+        pg.baseBackup(src);
+        pg.start(StartMode.REPLICA, src);
+      });
+    } else if (a instanceof WriteTopology w) {
+      writeTopology(w, obs);
+    } else if (a instanceof EnsureSlots s) {
+      pg.ensureSlots(s.slots());
+    } else if (a instanceof Halt h) {
+      throw new FatalAgentException(h.reason());
+    } else {
+      throw new IllegalStateException("unhandled action " + a);
+    }
+  }
+
+  private void bootstrap() {
+    requireLease("bootstrap");
+    // The claim is bound to our lease: if we die half-way, it expires and another node may try.
+    if (!store.putIfAbsent(keys.initialize(), "", lease.leaseId(), callTimeout.get())) {
+      log.info("another node claimed /initialize first; not bootstrapping");
+      return;
+    }
+    try {
+      pg.initdb();
+      pg.start(StartMode.PRIMARY, null);
+      pg.ensureReplicationRole();
+      String sysid = probe.probe().systemId();
+      if (sysid == null) {
+        throw new ActionFailedException("bootstrap: PostgreSQL started but its system identifier is unreadable");
+      }
+      store.putIfAbsent(keys.config(), Json.write(bootstrapConfig), 0, callTimeout.get());
+      // Permanent from here on: the cluster now has an identity.
+      store.put(keys.initialize(), sysid, 0, callTimeout.get());
+      log.info("bootstrapped cluster with system identifier {}", sysid);
+    } catch (RuntimeException e) {
+      try {
+        store.deleteIfValue(keys.initialize(), "", callTimeout.get());
+      } catch (RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+  }
+
+  private void acquire() {
+    requireLease("acquire the leader key");
+    Duration t = callTimeout.get();
+    if (store.putIfAbsent(keys.leader(), me, lease.leaseId(), t)) {
+      log.info("acquired the leader key");
+      return;
+    }
+    if (store.putIfValue(keys.leader(), me, me, lease.leaseId(), t)) {
+      log.info("rebound the leader key to my lease {}", Long.toHexString(lease.leaseId()));
+      return;
+    }
+    throw new ActionFailedException("leader key is held by another member");
+  }
+
+  private void release() {
+    try {
+      if (store.deleteIfValue(keys.leader(), me, callTimeout.get())) {
+        log.info("released the leader key");
+      }
+    } catch (RuntimeException e) {
+      // Best effort: the lease expires on its own; we already stopped writes.
+      log.warn("could not release the leader key: {}", e.getMessage());
+    }
+  }
+
+  private void promote() {
+    requireLease("promote");
+    pg.promote();
+    // Lost the lease while promoting? Stop at once: nobody may be writable without the lock.
+    if (!lease.isValid()) {
+      pg.stop(io.pgwarden.common.decide.DemoteMode.IMMEDIATE);
+      throw new ActionFailedException("lost the lease while promoting; stopped PostgreSQL");
+    }
+  }
+
+  private void writeTopology(WriteTopology w, Observation obs) {
+    requireLease("write topology");
+    List<HistoryEntry> history = new ArrayList<>(obs.cluster().history());
+    HistoryEntry h = w.history();
+    if (h != null) {
+      history.add(new HistoryEntry(h.term(), h.kind(), h.from(), h.to(), h.timeline(), h.switchLsn(),
+          Instant.now().toString(), h.reason()));
+    }
+    Map<String, String> puts = new LinkedHashMap<>();
+    puts.put(keys.topology(), Json.write(w.topology()));
+    puts.put(keys.history(), Json.write(history));
+    if (!store.putAllIfValue(keys.leader(), me, puts, callTimeout.get())) {
+      throw new ActionFailedException("topology not written: the leader key no longer names me");
+    }
+  }
+
+  private void requireLease(String what) {
+    if (!lease.isValid()) {
+      throw new ActionFailedException("refusing to " + what + ": my lease is not valid");
+    }
+  }
+
+  private static ReplicationSource source(Observation obs, String member) {
+    MemberStatus s = obs.cluster().member(member);
+    if (s == null || s.connUrl() == null) {
+      throw new ActionFailedException(member + " has not published a connection address");
+    }
+    return ReplicationSource.parse(member, s.connUrl());
+  }
+}

@@ -1,0 +1,73 @@
+package io.pgwarden.agent.loop;
+
+import io.pgwarden.common.model.InFlight;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs long actions (base backup, rewind) off the loop thread, one at a time, so the loop keeps
+ * renewing the lease and publishing "creating replica" while they run. What they leave behind is
+ * seen by the next observation; the only memory kept here is whether a rewind failed.
+ */
+public final class AsyncActions implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AsyncActions.class);
+
+  private final ExecutorService worker =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "pgwarden-long-action");
+            t.setDaemon(true);
+            return t;
+          });
+  private final AtomicReference<InFlight> current = new AtomicReference<>();
+  private final AtomicBoolean rewindFailed = new AtomicBoolean();
+  private final Runnable onDone;
+
+  /** @param onDone wakes the loop when an action ends */
+  public AsyncActions(Runnable onDone) {
+    this.onDone = onDone;
+  }
+
+  public InFlight current() {
+    return current.get();
+  }
+
+  public boolean rewindFailed() {
+    return rewindFailed.get();
+  }
+
+  /** Starts {@code work} unless another long action runs; returns whether it started. */
+  public boolean submit(InFlight what, Runnable work) {
+    if (!current.compareAndSet(null, what)) {
+      return false;
+    }
+    worker.execute(
+        () -> {
+          try {
+            work.run();
+            log.info("{} from {} finished", what.kind().state(), what.source());
+            if (what.kind() == InFlight.Kind.BASE_BACKUP) {
+              rewindFailed.set(false);
+            }
+          } catch (RuntimeException e) {
+            log.error("{} from {} failed: {}", what.kind().state(), what.source(), e.getMessage(), e);
+            if (what.kind() == InFlight.Kind.REWIND) {
+              rewindFailed.set(true);
+            }
+          } finally {
+            current.set(null);
+            onDone.run();
+          }
+        });
+    return true;
+  }
+
+  @Override
+  public void close() {
+    worker.shutdownNow();
+  }
+}

@@ -1,0 +1,163 @@
+package io.pgwarden.agent.loop;
+
+import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.agent.port.EtcdUnavailableException;
+import io.pgwarden.agent.port.LeaseLostException;
+import io.pgwarden.agent.port.PostgresProbe;
+import io.pgwarden.agent.port.RawScope;
+import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.lease.LeaseTracker;
+import io.pgwarden.common.model.ClusterView;
+import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.LocalPgState;
+import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Observation;
+import io.pgwarden.common.model.Role;
+import io.pgwarden.common.model.Tags;
+import io.pgwarden.common.model.WalPosition;
+import io.pgwarden.common.time.MonotonicClock;
+import java.time.Duration;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes one full snapshot: renews our lease (the renewal is the heartbeat, so a hung loop loses the
+ * key), reads the whole scope in one range, probes PostgreSQL. Never throws; failures become data.
+ * Owned by the loop thread.
+ */
+public final class Observer {
+  private static final Logger log = LoggerFactory.getLogger(Observer.class);
+  private static final Duration MIN_CALL_TIMEOUT = Duration.ofMillis(200);
+
+  private final String me;
+  private final Tags tags;
+  private final Keys keys;
+  private final ClusterStore store;
+  private final PostgresProbe probe;
+  private final LeaseTracker lease;
+  private final AsyncActions async;
+  private final MonotonicClock clock;
+  private final ClusterViewParser parser;
+
+  private DynamicConfig config;
+  private String lastConfigError;
+  private Long leaderAbsentSinceNanos;
+  private long leaderAbsentSinceRevision;
+  private WalPosition lastPrimaryPosition;
+
+  public Observer(String me, Tags tags, Keys keys, ClusterStore store, PostgresProbe probe, LeaseTracker lease,
+      AsyncActions async, MonotonicClock clock, DynamicConfig initialConfig) {
+    this.me = me;
+    this.tags = tags;
+    this.keys = keys;
+    this.store = store;
+    this.probe = probe;
+    this.lease = lease;
+    this.async = async;
+    this.clock = clock;
+    this.parser = new ClusterViewParser(keys);
+    this.config = initialConfig;
+  }
+
+  public Observation observe() {
+    ClusterView view;
+    String renewError = renewLease();
+    if (renewError != null) {
+      view = ClusterView.unreachable(renewError, config);
+    } else {
+      view = readScope();
+    }
+    LocalPgState local = probe.probe();
+    trackLeader(view);
+    Duration absentFor = leaderAbsentSinceNanos == null ? null : Duration.ofNanos(clock.nanoTime() - leaderAbsentSinceNanos);
+    return new Observation(me, tags, view, local, lease.state(), async.current(), absentFor,
+        leaderAbsentSinceRevision, lastPrimaryPosition, async.rewindFailed());
+  }
+
+  public DynamicConfig config() {
+    return config;
+  }
+
+  /** Calls to etcd never outlast the lease: a leader must learn in time that it could not renew. */
+  public Duration callTimeout() {
+    Duration t = config.retryTimeoutDuration();
+    if (lease.isValid() && lease.remaining().compareTo(t) < 0) {
+      t = lease.remaining();
+    }
+    return t.compareTo(MIN_CALL_TIMEOUT) < 0 ? MIN_CALL_TIMEOUT : t;
+  }
+
+  /** Returns null when we hold a renewed lease, else why etcd is unusable. */
+  private String renewLease() {
+    Duration timeout = callTimeout();
+    long id = lease.leaseId();
+    if (id != 0) {
+      long sentAt = lease.beginRenew();
+      try {
+        Duration ttl = store.keepAliveOnce(id, timeout);
+        lease.renewed(id, sentAt, ttl);
+        return null;
+      } catch (LeaseLostException e) {
+        log.warn("my etcd lease {} is gone (expired or revoked); the keys bound to it are gone too", Long.toHexString(id));
+        lease.lost();
+      } catch (EtcdUnavailableException e) {
+        return e.getMessage();
+      } catch (RuntimeException e) {
+        return "lease renewal failed: " + e;
+      }
+    }
+    long sentAt = lease.beginRenew();
+    try {
+      ClusterStore.Grant g = store.grantLease(config.ttlDuration(), timeout);
+      lease.renewed(g.leaseId(), sentAt, g.ttl());
+      log.info("granted etcd lease {} with ttl {} s", Long.toHexString(g.leaseId()), g.ttl().toSeconds());
+      return null;
+    } catch (EtcdUnavailableException e) {
+      return e.getMessage();
+    } catch (RuntimeException e) {
+      return "lease grant failed: " + e;
+    }
+  }
+
+  private ClusterView readScope() {
+    RawScope raw;
+    try {
+      raw = store.readPrefix(keys.prefix(), callTimeout());
+    } catch (EtcdUnavailableException e) {
+      return ClusterView.unreachable(e.getMessage(), config);
+    } catch (RuntimeException e) {
+      return ClusterView.unreachable("reading the cluster failed: " + e, config);
+    }
+    ClusterViewParser.Parsed p = parser.parse(raw, config);
+    if (p.configError() != null) {
+      if (!p.configError().equals(lastConfigError)) {
+        log.error("ignoring invalid dynamic config, keeping the last valid one: {}", p.configError());
+      }
+    } else if (!Objects.equals(config, p.view().config())) {
+      log.info("dynamic config now {}", p.view().config());
+    }
+    lastConfigError = p.configError();
+    config = p.view().config();
+    for (String err : p.view().errors()) {
+      log.warn("unparsable cluster data (no promotion while it lasts): {}", err);
+    }
+    return p.view();
+  }
+
+  private void trackLeader(ClusterView view) {
+    if (!view.reachable()) {
+      return;
+    }
+    if (view.hasLeader()) {
+      leaderAbsentSinceNanos = null;
+      MemberStatus ls = view.member(view.leader().holder());
+      if (ls != null && ls.role() == Role.PRIMARY && ls.position() != null) {
+        lastPrimaryPosition = ls.position();
+      }
+    } else if (leaderAbsentSinceNanos == null) {
+      leaderAbsentSinceNanos = clock.nanoTime();
+      leaderAbsentSinceRevision = view.revision();
+    }
+  }
+}

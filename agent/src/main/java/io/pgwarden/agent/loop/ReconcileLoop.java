@@ -1,0 +1,170 @@
+package io.pgwarden.agent.loop;
+
+import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.agent.port.FatalAgentException;
+import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.decide.Decider;
+import io.pgwarden.common.decide.Decision;
+import io.pgwarden.common.json.Json;
+import io.pgwarden.common.lease.LeaseTracker;
+import io.pgwarden.common.model.LocalPgState;
+import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Observation;
+import io.pgwarden.common.model.Role;
+import io.pgwarden.common.model.Tags;
+import io.pgwarden.common.time.MonotonicClock;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The level-triggered loop: observe everything, decide purely, publish, act, wait. Nothing is
+ * remembered between ticks except through observation, so killing the agent at any point and
+ * starting it again converges to the same cluster.
+ */
+public final class ReconcileLoop implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(ReconcileLoop.class);
+  private static final Duration ERROR_BACKOFF = Duration.ofSeconds(1);
+
+  /** Where a node can be reached; published with its status. */
+  public record Addresses(String apiUrl, String connUrl, String version) {}
+
+  private final String scope;
+  private final String me;
+  private final Tags tags;
+  private final Keys keys;
+  private final Observer observer;
+  private final Decider decider;
+  private final ActionExecutor executor;
+  private final ClusterStore store;
+  private final LeaseTracker lease;
+  private final WakeupSignal wakeup;
+  private final MonotonicClock clock;
+  private final Addresses addresses;
+  private final AtomicReference<AgentStatus> status = new AtomicReference<>();
+  private volatile boolean running = true;
+  private String lastSummary;
+  private String lastPublished;
+  private long ticks;
+
+  public ReconcileLoop(String scope, String me, Tags tags, Keys keys, Observer observer, Decider decider,
+      ActionExecutor executor, ClusterStore store, LeaseTracker lease, WakeupSignal wakeup, MonotonicClock clock,
+      Addresses addresses) {
+    this.scope = scope;
+    this.me = me;
+    this.tags = tags;
+    this.keys = keys;
+    this.observer = observer;
+    this.decider = decider;
+    this.executor = executor;
+    this.store = store;
+    this.lease = lease;
+    this.wakeup = wakeup;
+    this.clock = clock;
+    this.addresses = addresses;
+  }
+
+  public AtomicReference<AgentStatus> status() {
+    return status;
+  }
+
+  /** Runs until {@link #stop()}; only {@link FatalAgentException} escapes. */
+  @Override
+  public void run() {
+    MDC.put("cluster", scope);
+    MDC.put("node", me);
+    try {
+      while (running) {
+        Duration next = tick();
+        try {
+          wakeup.await(next);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    } finally {
+      MDC.clear();
+    }
+  }
+
+  public void stop() {
+    running = false;
+    wakeup.signal();
+  }
+
+  /** One observe-decide-act round; returns how long to wait before the next. */
+  public Duration tick() {
+    ticks++;
+    MDC.put("tick", Long.toString(ticks));
+    long start = clock.nanoTime();
+    Observation obs = observer.observe();
+    Decision d = decider.decide(obs);
+    MemberStatus member = memberStatus(obs);
+    publish(obs, member);
+    logDecision(d);
+    Duration next = d.requeueAfter();
+    try {
+      executor.apply(d.actions(), obs);
+    } catch (FatalAgentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      log.error("action failed, will look again: {}", e.getMessage(), e);
+      next = ERROR_BACKOFF;
+      lastSummary = null;
+    }
+    long millis = Duration.ofNanos(clock.nanoTime() - start).toMillis();
+    status.set(new AgentStatus(member, obs, d, start, millis, ticks));
+    return next;
+  }
+
+  private void logDecision(Decision d) {
+    if (!d.summary().equals(lastSummary)) {
+      log.info(d.summary());
+      lastSummary = d.summary();
+    } else {
+      log.debug(d.summary());
+    }
+  }
+
+  private MemberStatus memberStatus(Observation obs) {
+    LocalPgState l = obs.local();
+    Role role = !l.running() ? Role.UNKNOWN : l.inRecovery() ? Role.REPLICA : Role.PRIMARY;
+    String state;
+    if (obs.inFlight() != null) {
+      state = obs.inFlight().kind().state();
+    } else if (l.running()) {
+      state = "running";
+    } else if (l.isUnknown()) {
+      state = "unknown";
+    } else {
+      state = "stopped";
+    }
+    Long term = obs.cluster().topology() == null ? null : obs.cluster().topology().term();
+    return new MemberStatus(me, role, state, l.timeline(), l.lsn(), l.replayedLsn(), l.streaming(), l.upstream(),
+        addresses.apiUrl(), addresses.connUrl(), l.systemId(), tags, addresses.version(), term);
+  }
+
+  /** Our status, bound to our lease: it vanishes with us. Skipped while etcd is unreachable. */
+  private void publish(Observation obs, MemberStatus member) {
+    if (!obs.cluster().reachable() || !lease.isValid()) {
+      return;
+    }
+    String json = Json.write(member);
+    var published = obs.cluster().members().get(me);
+    boolean current = published != null && published.status().equals(member);
+    // With no leader, candidates compare WAL positions: re-publish so others can tell ours is fresh.
+    boolean refresh = !obs.cluster().hasLeader() && (published == null || published.modRevision() <= obs.leaderAbsentSince());
+    if (current && !refresh && json.equals(lastPublished)) {
+      return;
+    }
+    try {
+      store.put(keys.member(me), json, lease.leaseId(), observer.callTimeout());
+      lastPublished = json;
+    } catch (RuntimeException e) {
+      log.warn("could not publish my status: {}", e.getMessage());
+    }
+  }
+}
