@@ -472,6 +472,23 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   private LocalPgState queryRunning() throws SQLException {
     synchronized (jdbcLock) {
+      boolean reused = conn != null;
+      try {
+        return queryRunningOnce();
+      } catch (SQLException e) {
+        if (!reused) {
+          throw e;
+        }
+        // A kept connection dies with every server restart; that alone is no reason to report
+        // the node as unknown, so try once more on a fresh one.
+        closeConnection();
+        return queryRunningOnce();
+      }
+    }
+  }
+
+  private LocalPgState queryRunningOnce() throws SQLException {
+    synchronized (jdbcLock) {
       Connection c = connection();
       boolean inRecovery;
       String systemId;

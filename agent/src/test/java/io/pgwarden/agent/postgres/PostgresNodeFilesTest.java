@@ -9,9 +9,15 @@ import io.pgwarden.common.config.PostgresConfig;
 import io.pgwarden.common.decide.Action.StartMode;
 import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.TimelineSwitch;
+import io.pgwarden.common.model.DataDirState;
+import io.pgwarden.common.model.LocalPgState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The text pgwarden writes, checked without running anything. */
 class PostgresNodeFilesTest {
@@ -86,5 +92,22 @@ class PostgresNodeFilesTest {
     assertThat(PostgresNode.parseHistory("1\t0/3000148\tno recovery target specified\n\n"
         + "2\t0/5000000\tno recovery target specified\n"))
         .containsExactly(new TimelineSwitch(1, Lsn.parse("0/3000148")), new TimelineSwitch(2, Lsn.parse("0/5000000")));
+  }
+
+  @Test
+  void probeOfAMissingEmptyOrStrayDataDirectoryNeedsNoServer(@TempDir Path tmp) throws IOException {
+    Path data = tmp.resolve("data");
+    PostgresConfig cfg = new PostgresConfig(null, data.toString(), HostPort.parse("127.0.0.1:5433"), null,
+        new PostgresConfig.Authentication(SUPER, REPL), null, null);
+    PostgresNode n = new PostgresNode("n", cfg, SUPER, REPL, new ProcessRunner(List.of()));
+
+    assertThat(n.probe().dataDir()).isEqualTo(DataDirState.EMPTY);
+    Files.createDirectory(data);
+    assertThat(n.probe().dataDir()).isEqualTo(DataDirState.EMPTY);
+    Files.writeString(data.resolve("PG_VERSION"), "15\n");
+    LocalPgState s = n.probe();
+    assertThat(s.dataDir()).isEqualTo(DataDirState.INVALID);
+    assertThat(s.running()).isFalse();
+    assertThat(s.probeError()).isNull();
   }
 }
