@@ -154,7 +154,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   @Override
   public void initdb() {
     synchronized (actionLock) {
-      if (dataDirState() == DataDirState.VALID) {
+      if (dataDirStateChecked() == DataDirState.VALID) {
         log.info("initdb: {} already holds a cluster; leaving it alone", dataDir);
         return;
       }
@@ -184,11 +184,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   @Override
   public void start(StartMode mode, ReplicationSource upstream) {
     synchronized (actionLock) {
-      if (postmasterAlive()) {
+      if (alive()) {
         alreadyRunning(mode, upstream);
         return;
       }
-      if (dataDirState() != DataDirState.VALID) {
+      if (dataDirStateChecked() != DataDirState.VALID) {
         throw new PostgresCommandException("pg_ctl start", "no valid cluster in " + dataDir, null);
       }
       writeConfigOrThrow("pg_ctl start", mode, upstream);
@@ -223,7 +223,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   @Override
   public void stop(DemoteMode mode) {
     synchronized (actionLock) {
-      if (!postmasterAlive()) {
+      if (!alive()) {
         log.debug("stop: PostgreSQL is not running");
         return;
       }
@@ -233,7 +233,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         log.info("stopping PostgreSQL (fast, immediate after {}s)", secs);
         ProcessRunner.Result r = runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir.toString(), "-m", "fast",
             "-w", "-t", Long.toString(secs)), env(), parentDir, Duration.ofSeconds(secs + 10));
-        if (r.ok() || !postmasterAlive()) {
+        if (r.ok() || !alive()) {
           log.info("PostgreSQL stopped (fast)");
           return;
         }
@@ -244,7 +244,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       }
       ProcessRunner.Result r = runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir.toString(), "-m",
           "immediate", "-w", "-t", Long.toString(PG_CTL_WAIT.toSeconds())), env(), parentDir, PG_CTL_TIMEOUT);
-      if (!r.ok() && postmasterAlive()) {
+      if (!r.ok() && alive()) {
         throw new PostgresCommandException("pg_ctl stop -m immediate", r.exitCode(), r.stderrTail());
       }
       log.info("PostgreSQL stopped (immediate)");
@@ -307,7 +307,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   @Override
   public void rewind(ReplicationSource source) {
     synchronized (actionLock) {
-      if (postmasterAlive()) {
+      if (alive()) {
         throw new PostgresCommandException("pg_rewind", "PostgreSQL is running; stop it first", null);
       }
       writePgpassOrThrow("pg_rewind");
@@ -329,7 +329,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   @Override
   public void baseBackup(ReplicationSource source) {
     synchronized (actionLock) {
-      if (postmasterAlive()) {
+      if (alive()) {
         throw new PostgresCommandException("pg_basebackup", "PostgreSQL is running; stop it first", null);
       }
       Path fresh = sibling(".new");
@@ -803,6 +803,23 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     Optional<ProcessHandle> h = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
     // After a reboot the pid may belong to something else; only a postgres binary counts.
     return h.isPresent() && h.get().info().command().map(c -> c.endsWith("postgres")).orElse(true);
+  }
+
+  /** For actions: an unreadable pid file is a failed command, not a crash of the loop. */
+  private boolean alive() {
+    try {
+      return postmasterAlive();
+    } catch (UncheckedIOException e) {
+      throw new PostgresCommandException("postmaster.pid", e.getCause().getMessage(), e);
+    }
+  }
+
+  private DataDirState dataDirStateChecked() {
+    try {
+      return dataDirState();
+    } catch (UncheckedIOException e) {
+      throw new PostgresCommandException("inspect " + dataDir, e.getCause().getMessage(), e);
+    }
   }
 
   private boolean safePostmasterAlive() {
