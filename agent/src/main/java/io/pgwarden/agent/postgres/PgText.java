@@ -1,0 +1,102 @@
+package io.pgwarden.agent.postgres;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Quoting rules of the text formats pgwarden writes for PostgreSQL: each format escapes differently,
+ * and a user or host name with a quote or colon must not break (or inject into) any of them.
+ */
+final class PgText {
+  private PgText() {}
+
+  /** A libpq connection-string value: single-quoted, with backslash and quote backslash-escaped. */
+  static String conninfoValue(String v) {
+    return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
+  /** {@code key='value' ...} in the given order. */
+  static String conninfo(Map<String, String> kv) {
+    return kv.entrySet().stream().map(e -> e.getKey() + "=" + conninfoValue(e.getValue()))
+        .collect(Collectors.joining(" "));
+  }
+
+  /** Parses a libpq keyword/value connection string (quoted or bare values); later keys win. */
+  static Map<String, String> parseConninfo(String s) {
+    Map<String, String> out = new LinkedHashMap<>();
+    int i = 0;
+    int n = s.length();
+    while (i < n) {
+      while (i < n && Character.isWhitespace(s.charAt(i))) {
+        i++;
+      }
+      int keyStart = i;
+      while (i < n && s.charAt(i) != '=' && !Character.isWhitespace(s.charAt(i))) {
+        i++;
+      }
+      String key = s.substring(keyStart, i);
+      while (i < n && Character.isWhitespace(s.charAt(i))) {
+        i++;
+      }
+      if (key.isEmpty() || i >= n || s.charAt(i) != '=') {
+        break;
+      }
+      i++;
+      while (i < n && Character.isWhitespace(s.charAt(i))) {
+        i++;
+      }
+      StringBuilder v = new StringBuilder();
+      if (i < n && s.charAt(i) == '\'') {
+        i++;
+        while (i < n && s.charAt(i) != '\'') {
+          if (s.charAt(i) == '\\' && i + 1 < n) {
+            i++;
+          }
+          v.append(s.charAt(i++));
+        }
+        i++;
+      } else {
+        while (i < n && !Character.isWhitespace(s.charAt(i))) {
+          if (s.charAt(i) == '\\' && i + 1 < n) {
+            i++;
+          }
+          v.append(s.charAt(i++));
+        }
+      }
+      out.put(key, v.toString());
+    }
+    return out;
+  }
+
+  /**
+   * A string value in postgresql.conf: single-quoted; the config lexer treats backslash as an
+   * escape, so it is doubled, and a quote is doubled.
+   */
+  static String gucString(String v) {
+    return "'" + v.replace("\\", "\\\\").replace("'", "''") + "'";
+  }
+
+  /** One field of a .pgpass line: backslash and colon are escaped with a backslash. */
+  static String pgpassField(String v) {
+    return v.replace("\\", "\\\\").replace(":", "\\:");
+  }
+
+  /** A .pgpass line matching any host, port and database for {@code user}. */
+  static String pgpassLine(String user, String password) {
+    return "*:*:*:" + pgpassField(user) + ":" + pgpassField(password);
+  }
+
+  /** A quoted SQL identifier. */
+  static String sqlIdentifier(String v) {
+    return "\"" + v.replace("\"", "\"\"") + "\"";
+  }
+
+  /** A user name in pg_hba.conf: double-quoted, since names like "all" or with spaces are special. */
+  static String hbaUser(String v) {
+    if (v.contains("\"")) {
+      throw new IllegalArgumentException("pg_hba.conf cannot name a user containing a double quote: " + v);
+    }
+    return "\"" + v + "\"";
+  }
+}

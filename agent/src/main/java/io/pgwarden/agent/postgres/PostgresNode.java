@@ -1,0 +1,967 @@
+package io.pgwarden.agent.postgres;
+
+import io.pgwarden.agent.port.PostgresCommandException;
+import io.pgwarden.agent.port.PostgresControl;
+import io.pgwarden.agent.port.PostgresProbe;
+import io.pgwarden.agent.port.ReplicationSource;
+import io.pgwarden.common.config.Credentials;
+import io.pgwarden.common.config.HostPort;
+import io.pgwarden.common.config.PostgresConfig;
+import io.pgwarden.common.decide.Action.StartMode;
+import io.pgwarden.common.decide.DemoteMode;
+import io.pgwarden.common.decide.SlotNames;
+import io.pgwarden.common.model.ControlState;
+import io.pgwarden.common.model.DataDirState;
+import io.pgwarden.common.model.LocalPgState;
+import io.pgwarden.common.model.Lsn;
+import io.pgwarden.common.model.TimelineSwitch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local PostgreSQL: its programs (initdb, pg_ctl, pg_rewind, pg_basebackup, pg_controldata),
+ * its config files, and a JDBC connection for probing.
+ *
+ * <p>Files pgwarden owns, all beside the data directory {@code D} so that a rebuild or pg_rewind,
+ * which replace or overwrite {@code D}, never clobber them:
+ *
+ * <ul>
+ *   <li>{@code D.pgpass}: passwords for pg_basebackup, pg_rewind and primary_conninfo (mode 0600);
+ *       passwords never appear in a config file, a command line or a log
+ *   <li>{@code D.log}: the server log (pg_ctl -l, appended)
+ *   <li>{@code D.new}: initdb / pg_basebackup target until complete; {@code D.old-yyyyMMddHHmmss}:
+ *       a replaced data directory, moved aside and never deleted
+ *   <li>the parent of {@code D}: the Unix socket directory (short, and survives rebuilds)
+ * </ul>
+ *
+ * <p>Inside {@code D}, pgwarden writes {@code pgwarden.conf} (included last from postgresql.conf),
+ * {@code pg_hba.conf} and {@code standby.signal} on every start, because pg_rewind and pg_basebackup
+ * copy the source's files over ours.
+ *
+ * <p>Control methods serialize on one lock; {@link #probe()} does not take it, so the loop can keep
+ * observing while a long pg_basebackup or pg_rewind runs on another thread.
+ */
+public final class PostgresNode implements PostgresControl, PostgresProbe, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PostgresNode.class);
+
+  static final String MANAGED_CONF = "pgwarden.conf";
+  static final String INCLUDE_LINE = "include '" + MANAGED_CONF + "'";
+  private static final int MAX_SOCKET_PATH = 107;
+  private static final Duration PG_CTL_WAIT = Duration.ofSeconds(60);
+  /** Our own bound on a pg_ctl call: beyond its -t, so pg_ctl reports the timeout itself. */
+  private static final Duration PG_CTL_TIMEOUT = PG_CTL_WAIT.plusSeconds(30);
+  private static final Duration INITDB_TIMEOUT = Duration.ofMinutes(10);
+  private static final Duration REWIND_TIMEOUT = Duration.ofHours(6);
+  private static final Duration BASEBACKUP_TIMEOUT = Duration.ofHours(24);
+  private static final Duration PROMOTE_CONFIRM = Duration.ofSeconds(60);
+  private static final int CONNECT_TIMEOUT_S = 5;
+  private static final int SOCKET_TIMEOUT_S = 10;
+  private static final DateTimeFormatter ASIDE_STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
+
+  private final String member;
+  private final PostgresConfig cfg;
+  private final Credentials superuser;
+  private final Credentials replication;
+  private final ProcessRunner runner;
+  private final Path binDir;
+  private final Path dataDir;
+  private final Path parentDir;
+  private final Path pgpassFile;
+  private final Path logFile;
+  private final Path socketDir;
+  private final String jdbcUrl;
+
+  private final Object actionLock = new Object();
+  private final Object jdbcLock = new Object();
+  private Connection conn; // guarded by jdbcLock
+
+  /**
+   * @param superuser the role the agent connects as; {@code password()} is the resolved password
+   *     (null: none)
+   * @param replication the role replicas stream as; {@code password()} as above
+   */
+  public PostgresNode(String memberName, PostgresConfig cfg, Credentials superuser, Credentials replication,
+      ProcessRunner runner) {
+    this.member = Objects.requireNonNull(memberName, "memberName");
+    this.cfg = Objects.requireNonNull(cfg, "cfg");
+    this.superuser = Objects.requireNonNull(superuser, "superuser");
+    this.replication = Objects.requireNonNull(replication, "replication");
+    this.runner = Objects.requireNonNull(runner, "runner");
+    this.binDir = Path.of(cfg.binDir());
+    this.dataDir = Path.of(cfg.dataDir()).normalize();
+    this.parentDir = dataDir.getParent();
+    this.pgpassFile = sibling(".pgpass");
+    this.logFile = sibling(".log");
+    this.socketDir = chooseSocketDir(parentDir, cfg.listen().port());
+    this.jdbcUrl = "jdbc:postgresql://" + jdbcHost(cfg.listen()) + ":" + cfg.listen().port() + "/postgres";
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public Path logFile() {
+    return logFile;
+  }
+
+  public Path pgpassFile() {
+    return pgpassFile;
+  }
+
+  public Path socketDir() {
+    return socketDir;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // PostgresControl
+
+  @Override
+  public void initdb() {
+    synchronized (actionLock) {
+      if (dataDirStateChecked() == DataDirState.VALID) {
+        log.info("initdb: {} already holds a cluster; leaving it alone", dataDir);
+        return;
+      }
+      if (superuser.password() == null) {
+        throw new PostgresCommandException("initdb", "the superuser needs a password: pg_hba uses scram-sha-256", null);
+      }
+      Path fresh = sibling(".new");
+      Path pwfile = parentDir.resolve("." + dataDir.getFileName() + ".pwfile");
+      try {
+        deleteTree(fresh);
+        writePrivateFile(pwfile, superuser.password() + "\n", parentDir);
+        log.info("initdb into {}", fresh);
+        runner.runChecked("initdb", List.of(bin("initdb"), "-D", fresh.toString(), "--data-checksums",
+            "-U", superuser.username(), "--pwfile=" + pwfile, "--auth-local=scram-sha-256",
+            "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"), env(), parentDir, INITDB_TIMEOUT);
+      } catch (IOException e) {
+        throw new PostgresCommandException("initdb", "preparing " + fresh + ": " + e.getMessage(), e);
+      } finally {
+        deleteQuietly(pwfile);
+      }
+      installFresh(fresh, "initdb");
+      writeConfigOrThrow("initdb", StartMode.PRIMARY, null);
+      log.info("initdb done: {}", dataDir);
+    }
+  }
+
+  @Override
+  public void start(StartMode mode, ReplicationSource upstream) {
+    synchronized (actionLock) {
+      if (alive()) {
+        alreadyRunning(mode, upstream);
+        return;
+      }
+      if (dataDirStateChecked() != DataDirState.VALID) {
+        throw new PostgresCommandException("pg_ctl start", "no valid cluster in " + dataDir, null);
+      }
+      writeConfigOrThrow("pg_ctl start", mode, upstream);
+      log.info("starting PostgreSQL as {}{}", mode, mode == StartMode.REPLICA
+          ? " of " + (upstream == null ? "nobody" : upstream.name() + " (" + upstream.hostPort() + ")") : "");
+      runner.runChecked("pg_ctl start", List.of(bin("pg_ctl"), "start", "-D", dataDir.toString(), "-w",
+          "-t", Long.toString(PG_CTL_WAIT.toSeconds()), "-l", logFile.toString()), env(), parentDir, PG_CTL_TIMEOUT);
+      log.info("PostgreSQL started as {}", mode);
+    }
+  }
+
+  private void alreadyRunning(StartMode mode, ReplicationSource upstream) {
+    LocalPgState s = probe();
+    if (!s.running()) {
+      // Starting up or shutting down: a second postmaster would only fail on the lock file.
+      log.info("start: a postmaster is already running but does not answer yet ({}); not starting another",
+          s.probeError());
+      return;
+    }
+    if (mode == StartMode.PRIMARY && s.runningAsPrimary()) {
+      log.debug("start: already running as primary");
+      return;
+    }
+    if (mode == StartMode.REPLICA && s.runningAsReplica()) {
+      follow(upstream);
+      return;
+    }
+    throw new PostgresCommandException("pg_ctl start", "already running as "
+        + (s.inRecovery() ? "replica" : "primary") + ", asked for " + mode + "; stop it first", null);
+  }
+
+  @Override
+  public void stop(DemoteMode mode) {
+    synchronized (actionLock) {
+      if (!alive()) {
+        log.debug("stop: PostgreSQL is not running");
+        return;
+      }
+      closeConnection();
+      if (mode == DemoteMode.FAST) {
+        long secs = Math.max(1, mode.escalateAfter().toSeconds());
+        log.info("stopping PostgreSQL (fast, immediate after {}s)", secs);
+        ProcessRunner.Result r = runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir.toString(), "-m", "fast",
+            "-w", "-t", Long.toString(secs)), env(), parentDir, Duration.ofSeconds(secs + 10));
+        if (r.ok() || !alive()) {
+          log.info("PostgreSQL stopped (fast)");
+          return;
+        }
+        log.warn("fast stop did not complete (exit {}{}); escalating to immediate", r.exitCode(),
+            r.timedOut() ? ", timed out" : "");
+      } else {
+        log.info("stopping PostgreSQL (immediate)");
+      }
+      ProcessRunner.Result r = runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir.toString(), "-m",
+          "immediate", "-w", "-t", Long.toString(PG_CTL_WAIT.toSeconds())), env(), parentDir, PG_CTL_TIMEOUT);
+      if (!r.ok() && alive()) {
+        throw new PostgresCommandException("pg_ctl stop -m immediate", r.exitCode(), r.stderrTail());
+      }
+      log.info("PostgreSQL stopped (immediate)");
+    }
+  }
+
+  @Override
+  public void promote() {
+    synchronized (actionLock) {
+      LocalPgState s = probe();
+      if (s.runningAsPrimary()) {
+        log.debug("promote: already primary");
+        return;
+      }
+      if (!s.running()) {
+        throw new PostgresCommandException("pg_ctl promote", "PostgreSQL is not running"
+            + (s.probeError() == null ? "" : " (" + s.probeError() + ")"), null);
+      }
+      log.info("promoting PostgreSQL");
+      runner.runChecked("pg_ctl promote", List.of(bin("pg_ctl"), "promote", "-D", dataDir.toString(), "-w",
+          "-t", Long.toString(PG_CTL_WAIT.toSeconds())), env(), parentDir, PG_CTL_TIMEOUT);
+      // The exit code says the signal was sent; only the server can say recovery has ended.
+      if (!pollUntil(PROMOTE_CONFIRM, () -> probe().runningAsPrimary())) {
+        throw new PostgresCommandException("pg_ctl promote", "pg_is_in_recovery() still true after " + PROMOTE_CONFIRM, null);
+      }
+      try {
+        // pg_rewind of the old primary reads the new timeline from this node's pg_control, which
+        // only a checkpoint after promotion updates.
+        execute("CHECKPOINT");
+      } catch (SQLException e) {
+        log.warn("promoted, but CHECKPOINT failed; pg_rewind from this node may wait for the next one: {}", e.getMessage());
+      }
+      log.info("promoted: PostgreSQL is primary");
+    }
+  }
+
+  @Override
+  public void follow(ReplicationSource upstream) {
+    synchronized (actionLock) {
+      LocalPgState s = probe();
+      if (!s.runningAsReplica()) {
+        throw new PostgresCommandException("follow", "PostgreSQL is not running as a replica"
+            + (s.probeError() == null ? "" : " (" + s.probeError() + ")"), null);
+      }
+      String want = upstream == null ? null : upstream.hostPort();
+      if (Objects.equals(want, s.upstream())) {
+        log.debug("follow: already following {}", want);
+        return;
+      }
+      writeConfigOrThrow("follow", StartMode.REPLICA, upstream);
+      try {
+        execute("SELECT pg_reload_conf()");
+      } catch (SQLException e) {
+        throw new PostgresCommandException("pg_reload_conf()", e.getMessage(), e);
+      }
+      log.info("now following {} (was {})", want == null ? "nobody" : upstream.name() + " (" + want + ")", s.upstream());
+    }
+  }
+
+  @Override
+  public void rewind(ReplicationSource source) {
+    synchronized (actionLock) {
+      if (alive()) {
+        throw new PostgresCommandException("pg_rewind", "PostgreSQL is running; stop it first", null);
+      }
+      writePgpassOrThrow("pg_rewind");
+      Map<String, String> ci = new LinkedHashMap<>();
+      ci.put("host", source.host());
+      ci.put("port", Integer.toString(source.port()));
+      ci.put("user", superuser.username());
+      ci.put("dbname", "postgres");
+      ci.put("passfile", pgpassFile.toString());
+      ci.put("connect_timeout", "10");
+      log.info("pg_rewind {} from {} ({})", dataDir, source.name(), source.hostPort());
+      ProcessRunner.Result r = runner.runChecked("pg_rewind", List.of(bin("pg_rewind"), "-D", dataDir.toString(),
+          "--source-server=" + PgText.conninfo(ci), "--progress"), env(), parentDir, REWIND_TIMEOUT);
+      boolean noop = (r.stdout() + r.stderrTail()).contains("no rewind required");
+      log.info("pg_rewind done{}", noop ? ": no rewind required" : "");
+    }
+  }
+
+  @Override
+  public void baseBackup(ReplicationSource source) {
+    synchronized (actionLock) {
+      if (alive()) {
+        throw new PostgresCommandException("pg_basebackup", "PostgreSQL is running; stop it first", null);
+      }
+      Path fresh = sibling(".new");
+      try {
+        deleteTree(fresh);
+      } catch (IOException e) {
+        throw new PostgresCommandException("pg_basebackup", "removing stale " + fresh + ": " + e.getMessage(), e);
+      }
+      writePgpassOrThrow("pg_basebackup");
+      log.info("pg_basebackup from {} ({}) into {}", source.name(), source.hostPort(), fresh);
+      boolean done = false;
+      try {
+        runner.runChecked("pg_basebackup", List.of(bin("pg_basebackup"), "-D", fresh.toString(), "-h", source.host(),
+            "-p", Integer.toString(source.port()), "-U", replication.username(), "-X", "stream", "-c", "fast",
+            "--no-password"), env(), parentDir, BASEBACKUP_TIMEOUT);
+        done = true;
+      } finally {
+        if (!done) {
+          deleteQuietly(fresh);
+        }
+      }
+      installFresh(fresh, "pg_basebackup");
+      log.info("pg_basebackup done: {}", dataDir);
+    }
+  }
+
+  @Override
+  public void ensureReplicationRole() {
+    synchronized (actionLock) {
+      String user = replication.username();
+      try {
+        synchronized (jdbcLock) {
+          Connection c = connection();
+          boolean exists;
+          try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
+            ps.setString(1, user);
+            try (ResultSet rs = ps.executeQuery()) {
+              exists = rs.next();
+            }
+          }
+          try (Statement st = c.createStatement()) {
+            st.execute((exists ? "ALTER" : "CREATE") + " ROLE " + PgText.sqlIdentifier(user) + " WITH REPLICATION LOGIN");
+          }
+          if (replication.password() != null) {
+            // pgjdbc hashes the password client-side (SCRAM), so the server never sees it in a
+            // statement that could end up in its log.
+            c.unwrap(PGConnection.class).alterUserPassword(user, replication.password().toCharArray(), "scram-sha-256");
+          }
+          log.info("replication role {} {}", user, exists ? "updated" : "created");
+        }
+      } catch (SQLException e) {
+        closeConnection();
+        throw new PostgresCommandException("ensure replication role " + user, e.getMessage(), e);
+      }
+    }
+  }
+
+  @Override
+  public void ensureSlots(Set<String> slots) {
+    synchronized (actionLock) {
+      try {
+        synchronized (jdbcLock) {
+          Connection c = connection();
+          Map<String, Boolean> present = new LinkedHashMap<>();
+          try (Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery(
+                  "SELECT slot_name, active FROM pg_replication_slots WHERE slot_type = 'physical'")) {
+            while (rs.next()) {
+              present.put(rs.getString(1), rs.getBoolean(2));
+            }
+          }
+          for (String slot : slots) {
+            if (!present.containsKey(slot)) {
+              // immediately_reserve = true: WAL is kept from now on, before the replica first connects.
+              try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_physical_replication_slot(?, true)")) {
+                ps.setString(1, slot);
+                ps.execute();
+              }
+              log.info("created replication slot {}", slot);
+            }
+          }
+          for (Map.Entry<String, Boolean> e : present.entrySet()) {
+            if (!slots.contains(e.getKey()) && !e.getValue()) {
+              try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
+                ps.setString(1, e.getKey());
+                ps.execute();
+              }
+              log.info("dropped replication slot {}", e.getKey());
+            }
+          }
+        }
+      } catch (SQLException e) {
+        closeConnection();
+        throw new PostgresCommandException("ensure replication slots " + slots, e.getMessage(), e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // PostgresProbe
+
+  @Override
+  public LocalPgState probe() {
+    try {
+      return probeOrThrow();
+    } catch (RuntimeException e) {
+      return LocalPgState.unknown("probe failed: " + e, safePostmasterAlive());
+    }
+  }
+
+  private LocalPgState probeOrThrow() {
+    DataDirState dd;
+    try {
+      dd = dataDirState();
+    } catch (UncheckedIOException e) {
+      return LocalPgState.unknown("cannot inspect " + dataDir + ": " + e.getCause().getMessage(), safePostmasterAlive());
+    }
+    if (postmasterAlive()) {
+      try {
+        return queryRunning();
+      } catch (SQLException e) {
+        closeConnection();
+        return LocalPgState.unknown("postmaster is running but the query failed: " + e.getMessage(), true);
+      }
+    }
+    closeConnection();
+    if (dd != DataDirState.VALID) {
+      return new LocalPgState(dd, false, false, ControlState.UNKNOWN, null, null, null, null, false, null, null,
+          null, false, null);
+    }
+    PgControlData cd;
+    try {
+      cd = PgControlData.read(runner, binDir, dataDir, parentDir);
+    } catch (PostgresCommandException e) {
+      return LocalPgState.unknown(e.getMessage(), false);
+    }
+    return new LocalPgState(DataDirState.VALID, false, false, cd.state(), cd.systemId(), cd.checkpointTimeline(),
+        cd.checkpointLsn(), null, false, null, null, null, false, null);
+  }
+
+  private LocalPgState queryRunning() throws SQLException {
+    synchronized (jdbcLock) {
+      boolean reused = conn != null;
+      try {
+        return queryRunningOnce();
+      } catch (SQLException e) {
+        if (!reused) {
+          throw e;
+        }
+        // A kept connection dies with every server restart; that alone is no reason to report
+        // the node as unknown, so try once more on a fresh one.
+        closeConnection();
+        return queryRunningOnce();
+      }
+    }
+  }
+
+  private LocalPgState queryRunningOnce() throws SQLException {
+    synchronized (jdbcLock) {
+      Connection c = connection();
+      boolean inRecovery;
+      String systemId;
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery(
+              "SELECT pg_is_in_recovery(), (SELECT system_identifier::text FROM pg_control_system())")) {
+        rs.next();
+        inRecovery = rs.getBoolean(1);
+        systemId = rs.getString(2);
+      }
+      return inRecovery ? queryReplica(c, systemId) : queryPrimary(c, systemId);
+    }
+  }
+
+  private LocalPgState queryPrimary(Connection c, String systemId) throws SQLException {
+    Lsn lsn;
+    long timeline;
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT l::text, pg_walfile_name(l) FROM pg_current_wal_lsn() AS l")) {
+      rs.next();
+      lsn = Lsn.parse(rs.getString(1));
+      timeline = Long.parseLong(rs.getString(2).substring(0, 8), 16);
+    }
+    List<TimelineSwitch> history = List.of();
+    if (timeline > 1) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_read_file(?)")) {
+        ps.setString(1, "pg_wal/" + String.format("%08X", timeline) + ".history");
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          history = parseHistory(rs.getString(1));
+        }
+      }
+    }
+    Set<String> slots = new HashSet<>();
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical'")) {
+      while (rs.next()) {
+        slots.add(rs.getString(1));
+      }
+    }
+    return new LocalPgState(DataDirState.VALID, true, false, ControlState.UNKNOWN, systemId, timeline, lsn, null,
+        false, null, history, slots, true, null);
+  }
+
+  private LocalPgState queryReplica(Connection c, String systemId) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,"
+            + " (SELECT received_tli FROM pg_stat_wal_receiver), (SELECT status FROM pg_stat_wal_receiver),"
+            + " (SELECT timeline_id FROM pg_control_checkpoint()), current_setting('primary_conninfo')")) {
+      rs.next();
+      Lsn received = lsnOrNull(rs.getString(1));
+      Lsn replayed = lsnOrNull(rs.getString(2));
+      long receivedTli = rs.getLong(3);
+      String status = rs.getString(4);
+      long checkpointTli = rs.getLong(5);
+      String conninfo = rs.getString(6);
+      Lsn lsn = received == null ? replayed : replayed == null ? received : received.isAfter(replayed) ? received : replayed;
+      return new LocalPgState(DataDirState.VALID, true, true, ControlState.UNKNOWN, systemId,
+          Math.max(receivedTli, checkpointTli), lsn, replayed, "streaming".equals(status), upstreamOf(conninfo),
+          null, null, true, null);
+    }
+  }
+
+  /** {@code host:port} of a primary_conninfo, null when it names no host. */
+  static String upstreamOf(String conninfo) {
+    if (conninfo == null || conninfo.isBlank()) {
+      return null;
+    }
+    Map<String, String> kv = PgText.parseConninfo(conninfo);
+    String host = kv.get("host");
+    if (host == null || host.isEmpty()) {
+      host = kv.get("hostaddr");
+    }
+    if (host == null || host.isEmpty()) {
+      return null;
+    }
+    String port = kv.getOrDefault("port", "5432");
+    return host + ":" + (port.isEmpty() ? "5432" : port);
+  }
+
+  /** Parses a timeline history file: {@code parentTLI<TAB>switchpoint<TAB>reason} per line. */
+  static List<TimelineSwitch> parseHistory(String text) {
+    List<TimelineSwitch> out = new ArrayList<>();
+    for (String line : text.split("\n")) {
+      String l = line.strip();
+      if (l.isEmpty() || l.startsWith("#")) {
+        continue;
+      }
+      String[] f = l.split("\\s+", 3);
+      if (f.length < 2) {
+        throw new IllegalArgumentException("bad timeline history line: '" + l + "'");
+      }
+      out.add(new TimelineSwitch(Long.parseLong(f[0]), Lsn.parse(f[1])));
+    }
+    return out;
+  }
+
+  private static Lsn lsnOrNull(String s) {
+    return s == null ? null : Lsn.parse(s);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Config files
+
+  /** The settings pgwarden.conf holds, in order; user parameters override the managed defaults. */
+  Map<String, String> managedSettings(StartMode mode, ReplicationSource upstream) {
+    Map<String, String> s = new LinkedHashMap<>();
+    s.put("listen_addresses", cfg.listen().host());
+    s.put("port", Integer.toString(cfg.listen().port()));
+    s.put("unix_socket_directories", socketDir.toString());
+    s.put("wal_level", "replica");
+    s.put("hot_standby", "on");
+    s.put("max_wal_senders", "10");
+    s.put("max_replication_slots", "10");
+    s.put("wal_keep_size", "256MB");
+    s.put("wal_log_hints", "on");
+    s.put("hot_standby_feedback", "on");
+    s.put("password_encryption", "scram-sha-256");
+    s.put("cluster_name", member);
+    cfg.parameters().forEach((k, v) -> s.put(k, String.valueOf(v)));
+    if (mode == StartMode.REPLICA) {
+      if (upstream == null) {
+        s.put("primary_conninfo", "");
+        s.put("primary_slot_name", "");
+      } else {
+        Map<String, String> ci = new LinkedHashMap<>();
+        ci.put("host", upstream.host());
+        ci.put("port", Integer.toString(upstream.port()));
+        ci.put("user", replication.username());
+        ci.put("passfile", pgpassFile.toString());
+        ci.put("application_name", member);
+        ci.put("connect_timeout", "5");
+        s.put("primary_conninfo", PgText.conninfo(ci));
+        s.put("primary_slot_name", SlotNames.of(member));
+      }
+      s.put("recovery_target_timeline", "latest");
+    }
+    return s;
+  }
+
+  static String renderConf(Map<String, String> settings) {
+    StringBuilder b = new StringBuilder(
+        "# Written by pgwarden on every start; changes here are lost. Set parameters in the agent config.\n");
+    settings.forEach((k, v) -> b.append(k).append(" = ").append(PgText.gucString(v)).append('\n'));
+    return b.toString();
+  }
+
+  List<String> hbaLines() {
+    if (!cfg.pgHba().isEmpty()) {
+      return cfg.pgHba();
+    }
+    String repl = PgText.hbaUser(replication.username());
+    List<String> l = new ArrayList<>();
+    l.add("local all all scram-sha-256");
+    for (String net : List.of("127.0.0.1/32", "::1/128", "0.0.0.0/0", "::/0")) {
+      l.add("host all all " + net + " scram-sha-256");
+      l.add("host replication " + repl + " " + net + " scram-sha-256");
+    }
+    return l;
+  }
+
+  private void writeConfig(StartMode mode, ReplicationSource upstream) throws IOException {
+    Path conf = dataDir.resolve("postgresql.conf");
+    String text = Files.exists(conf) ? Files.readString(conf, StandardCharsets.UTF_8) : "";
+    String withInclude = withInclude(text);
+    if (!withInclude.equals(text)) {
+      writePrivateFile(conf, withInclude, dataDir);
+    }
+    writePrivateFile(dataDir.resolve(MANAGED_CONF), renderConf(managedSettings(mode, upstream)), dataDir);
+    writePrivateFile(dataDir.resolve("pg_hba.conf"),
+        "# Written by pgwarden on every start; set pg_hba in the agent config.\n"
+            + String.join("\n", hbaLines()) + "\n", dataDir);
+    // recovery.signal would start a targeted archive recovery, which pgwarden never asks for.
+    Files.deleteIfExists(dataDir.resolve("recovery.signal"));
+    Path signal = dataDir.resolve("standby.signal");
+    if (mode == StartMode.REPLICA) {
+      writePrivateFile(signal, "", dataDir);
+      writePgpass();
+    } else {
+      Files.deleteIfExists(signal);
+    }
+  }
+
+  /** {@code text} ending with exactly one include of pgwarden.conf, so our settings come last. */
+  static String withInclude(String text) {
+    String kept = Stream.of(text.split("\n", -1)).filter(l -> !l.strip().equals(INCLUDE_LINE))
+        .collect(Collectors.joining("\n"));
+    kept = kept.stripTrailing();
+    return (kept.isEmpty() ? "" : kept + "\n") + INCLUDE_LINE + "\n";
+  }
+
+  private void writeConfigOrThrow(String what, StartMode mode, ReplicationSource upstream) {
+    try {
+      writeConfig(mode, upstream);
+    } catch (IOException | RuntimeException e) {
+      throw new PostgresCommandException(what, "writing config files in " + dataDir + ": " + e, e);
+    }
+  }
+
+  private void writePgpass() throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (Credentials c : List.of(replication, superuser)) {
+      if (c.password() != null) {
+        b.append(PgText.pgpassLine(c.username(), c.password())).append('\n');
+      }
+    }
+    writePrivateFile(pgpassFile, b.toString(), parentDir);
+  }
+
+  private void writePgpassOrThrow(String what) {
+    try {
+      writePgpass();
+    } catch (IOException e) {
+      throw new PostgresCommandException(what, "writing " + pgpassFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes {@code target} atomically, mode 0600, owned like {@code ownerDir}: PostgreSQL and its
+   * programs must be able to read and overwrite what the agent wrote even when the agent runs as
+   * another user (e.g. root in tests).
+   */
+  private static void writePrivateFile(Path target, String content, Path ownerDir) throws IOException {
+    Path tmp = target.resolveSibling("." + target.getFileName() + ".pgwarden-tmp");
+    Files.deleteIfExists(tmp);
+    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try {
+      Files.writeString(tmp, content, StandardCharsets.UTF_8);
+      matchOwner(tmp, ownerDir);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static void matchOwner(Path p, Path like) throws IOException {
+    PosixFileAttributes want = Files.readAttributes(like, PosixFileAttributes.class);
+    PosixFileAttributeView view = Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+    PosixFileAttributes have = view.readAttributes();
+    if (!have.owner().equals(want.owner())) {
+      view.setOwner(want.owner());
+    }
+    if (!have.group().equals(want.group())) {
+      view.setGroup(want.group());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Data directory
+
+  DataDirState dataDirState() {
+    if (!Files.exists(dataDir)) {
+      return DataDirState.EMPTY;
+    }
+    if (!Files.isDirectory(dataDir)) {
+      return DataDirState.INVALID;
+    }
+    try (Stream<Path> entries = Files.list(dataDir)) {
+      if (entries.findAny().isEmpty()) {
+        return DataDirState.EMPTY;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Files.exists(dataDir.resolve("global").resolve("pg_control")) ? DataDirState.VALID : DataDirState.INVALID;
+  }
+
+  /** Moves a complete {@code fresh} directory into place; a non-empty old one is moved aside. */
+  private void installFresh(Path fresh, String what) {
+    try {
+      if (Files.isDirectory(dataDir)) {
+        boolean empty;
+        try (Stream<Path> entries = Files.list(dataDir)) {
+          empty = entries.findAny().isEmpty();
+        }
+        if (empty) {
+          Files.delete(dataDir);
+        } else {
+          Path aside = sibling(".old-" + LocalDateTime.now().format(ASIDE_STAMP));
+          Files.move(dataDir, aside, StandardCopyOption.ATOMIC_MOVE);
+          log.info("moved the previous data directory aside to {}", aside);
+        }
+      } else if (Files.exists(dataDir)) {
+        Path aside = sibling(".old-" + LocalDateTime.now().format(ASIDE_STAMP));
+        Files.move(dataDir, aside, StandardCopyOption.ATOMIC_MOVE);
+        log.info("moved {} (not a directory) aside to {}", dataDir, aside);
+      }
+      Files.move(fresh, dataDir, StandardCopyOption.ATOMIC_MOVE);
+      Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
+    } catch (IOException e) {
+      throw new PostgresCommandException(what, "moving " + fresh + " into place: " + e, e);
+    }
+  }
+
+  /** Whether postmaster.pid names a live postgres process. */
+  boolean postmasterAlive() {
+    Path pidFile = dataDir.resolve("postmaster.pid");
+    String first;
+    try (Stream<String> lines = Files.lines(pidFile)) {
+      first = lines.findFirst().orElse("").strip();
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException | UncheckedIOException e) {
+      throw new UncheckedIOException(new IOException("reading " + pidFile + ": " + e.getMessage(), e));
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(first);
+    } catch (NumberFormatException e) {
+      return false; // being written or truncated: the postmaster is not up (yet)
+    }
+    Optional<ProcessHandle> h = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+    // After a reboot the pid may belong to something else; only a postgres binary counts.
+    return h.isPresent() && h.get().info().command().map(c -> c.endsWith("postgres")).orElse(true);
+  }
+
+  /** For actions: an unreadable pid file is a failed command, not a crash of the loop. */
+  private boolean alive() {
+    try {
+      return postmasterAlive();
+    } catch (UncheckedIOException e) {
+      throw new PostgresCommandException("postmaster.pid", e.getCause().getMessage(), e);
+    }
+  }
+
+  private DataDirState dataDirStateChecked() {
+    try {
+      return dataDirState();
+    } catch (UncheckedIOException e) {
+      throw new PostgresCommandException("inspect " + dataDir, e.getCause().getMessage(), e);
+    }
+  }
+
+  private boolean safePostmasterAlive() {
+    try {
+      return postmasterAlive();
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // JDBC
+
+  private Connection connection() throws SQLException {
+    synchronized (jdbcLock) {
+      if (conn != null && !conn.isClosed()) {
+        return conn;
+      }
+      Properties p = new Properties();
+      p.setProperty("user", superuser.username());
+      if (superuser.password() != null) {
+        p.setProperty("password", superuser.password());
+      }
+      p.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_S));
+      p.setProperty("loginTimeout", Integer.toString(CONNECT_TIMEOUT_S));
+      p.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_S));
+      p.setProperty("ApplicationName", "pgwarden-" + member);
+      conn = DriverManager.getConnection(jdbcUrl, p);
+      return conn;
+    }
+  }
+
+  private void execute(String sql) throws SQLException {
+    synchronized (jdbcLock) {
+      try (Statement st = connection().createStatement()) {
+        st.execute(sql);
+      } catch (SQLException e) {
+        closeConnection();
+        throw e;
+      }
+    }
+  }
+
+  private void closeConnection() {
+    synchronized (jdbcLock) {
+      if (conn != null) {
+        try {
+          conn.close();
+        } catch (SQLException e) {
+          log.debug("closing a broken connection: {}", e.getMessage());
+        }
+        conn = null;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closeConnection();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private Path sibling(String suffix) {
+    return dataDir.resolveSibling(dataDir.getFileName() + suffix);
+  }
+
+  private String bin(String program) {
+    return binDir.resolve(program).toString();
+  }
+
+  private Map<String, String> env() {
+    return Map.of("LC_ALL", "C", "LANG", "C", "PGPASSFILE", pgpassFile.toString());
+  }
+
+  private static String jdbcHost(HostPort listen) {
+    String h = listen.host();
+    if (h.equals("0.0.0.0") || h.equals("*") || h.isEmpty()) {
+      return "127.0.0.1";
+    }
+    if (h.equals("::")) {
+      return "[::1]";
+    }
+    return h.contains(":") ? "[" + h + "]" : h;
+  }
+
+  /** The data directory's parent, unless the socket path would exceed the kernel's 107 bytes. */
+  private static Path chooseSocketDir(Path parent, int port) {
+    String lock = parent + "/.s.PGSQL." + port + ".lock";
+    if (lock.getBytes(StandardCharsets.UTF_8).length <= MAX_SOCKET_PATH) {
+      return parent;
+    }
+    log.warn("socket path under {} would exceed {} bytes; using /tmp", parent, MAX_SOCKET_PATH);
+    return Path.of("/tmp");
+  }
+
+  private static boolean pollUntil(Duration bound, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + bound.toNanos();
+    while (true) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        return false;
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.delete(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+        if (exc != null) {
+          throw exc;
+        }
+        Files.delete(dir);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      deleteTree(p);
+    } catch (IOException e) {
+      log.warn("could not remove {}: {}", p, e.getMessage());
+    }
+  }
+}

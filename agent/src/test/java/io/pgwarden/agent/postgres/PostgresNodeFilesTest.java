@@ -1,0 +1,113 @@
+package io.pgwarden.agent.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgwarden.agent.port.ReplicationSource;
+import io.pgwarden.common.config.Credentials;
+import io.pgwarden.common.config.HostPort;
+import io.pgwarden.common.config.PostgresConfig;
+import io.pgwarden.common.decide.Action.StartMode;
+import io.pgwarden.common.model.Lsn;
+import io.pgwarden.common.model.TimelineSwitch;
+import io.pgwarden.common.model.DataDirState;
+import io.pgwarden.common.model.LocalPgState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The text pgwarden writes, checked without running anything. */
+class PostgresNodeFilesTest {
+  private static final Credentials SUPER = new Credentials("postgres", null, null, null).withPassword("s3cret'su");
+  private static final Credentials REPL = new Credentials("replicator", null, null, null).withPassword("r3pl:pw");
+
+  private static PostgresNode node(Map<String, Object> params) {
+    PostgresConfig cfg = new PostgresConfig(null, "/var/lib/pgwarden/node1", HostPort.parse("127.0.0.1:5433"), null,
+        new PostgresConfig.Authentication(SUPER, REPL), params, null);
+    return new PostgresNode("node-1", cfg, SUPER, REPL, new ProcessRunner(List.of()));
+  }
+
+  @Test
+  void replicaConfigPointsAtUpstreamThroughThePassfileAndNeverHoldsAPassword() {
+    String conf = PostgresNode.renderConf(
+        node(Map.of()).managedSettings(StartMode.REPLICA, new ReplicationSource("node2", "10.0.0.2", 5432)));
+
+    assertThat(conf)
+        .contains("primary_conninfo = 'host=''10.0.0.2'' port=''5432'' user=''replicator''"
+            + " passfile=''/var/lib/pgwarden/node1.pgpass'' application_name=''node-1'' connect_timeout=''5'''")
+        .contains("primary_slot_name = 'node_1'")
+        .contains("recovery_target_timeline = 'latest'")
+        .contains("unix_socket_directories = '/var/lib/pgwarden'")
+        .contains("cluster_name = 'node-1'")
+        .doesNotContain("r3pl").doesNotContain("s3cret");
+  }
+
+  @Test
+  void primaryConfigHasNoReplicationSourceAndUserParametersWin() {
+    String conf = PostgresNode.renderConf(
+        node(Map.of("max_wal_senders", 20, "work_mem", "8MB")).managedSettings(StartMode.PRIMARY, null));
+
+    assertThat(conf).doesNotContain("primary_conninfo").doesNotContain("recovery_target_timeline")
+        .contains("max_wal_senders = '20'").doesNotContain("max_wal_senders = '10'")
+        .contains("work_mem = '8MB'").contains("wal_level = 'replica'").contains("port = '5433'");
+  }
+
+  @Test
+  void replicaOfNobodyHasAnEmptyConninfo() {
+    assertThat(node(Map.of()).managedSettings(StartMode.REPLICA, null)).containsEntry("primary_conninfo", "");
+  }
+
+  @Test
+  void includeIsAppendedOnceAndStaysLast() {
+    String once = PostgresNode.withInclude("max_connections = 100\n");
+    assertThat(once).isEqualTo("max_connections = 100\ninclude 'pgwarden.conf'\n");
+    assertThat(PostgresNode.withInclude(once)).isEqualTo(once);
+    assertThat(PostgresNode.withInclude("include 'pgwarden.conf'\nwork_mem = 1MB\n"))
+        .isEqualTo("work_mem = 1MB\ninclude 'pgwarden.conf'\n");
+  }
+
+  @Test
+  void defaultHbaUsesScramAndAllowsReplicationForTheReplicationUserOnly() {
+    assertThat(node(Map.of()).hbaLines())
+        .contains("local all all scram-sha-256", "host all all 127.0.0.1/32 scram-sha-256",
+            "host replication \"replicator\" 127.0.0.1/32 scram-sha-256",
+            "host replication \"replicator\" ::1/128 scram-sha-256",
+            "host replication \"replicator\" 0.0.0.0/0 scram-sha-256")
+        .noneMatch(l -> l.contains("trust"));
+  }
+
+  @Test
+  void upstreamIsHostAndPortOfPrimaryConninfo() {
+    assertThat(PostgresNode.upstreamOf("host='10.0.0.2' port='5433' user='r' passfile='/x'")).isEqualTo("10.0.0.2:5433");
+    assertThat(PostgresNode.upstreamOf("host=db user=r")).isEqualTo("db:5432");
+    assertThat(PostgresNode.upstreamOf("")).isNull();
+    assertThat(PostgresNode.upstreamOf(null)).isNull();
+  }
+
+  @Test
+  void parsesTimelineHistory() {
+    assertThat(PostgresNode.parseHistory("1\t0/3000148\tno recovery target specified\n\n"
+        + "2\t0/5000000\tno recovery target specified\n"))
+        .containsExactly(new TimelineSwitch(1, Lsn.parse("0/3000148")), new TimelineSwitch(2, Lsn.parse("0/5000000")));
+  }
+
+  @Test
+  void probeOfAMissingEmptyOrStrayDataDirectoryNeedsNoServer(@TempDir Path tmp) throws IOException {
+    Path data = tmp.resolve("data");
+    PostgresConfig cfg = new PostgresConfig(null, data.toString(), HostPort.parse("127.0.0.1:5433"), null,
+        new PostgresConfig.Authentication(SUPER, REPL), null, null);
+    PostgresNode n = new PostgresNode("n", cfg, SUPER, REPL, new ProcessRunner(List.of()));
+
+    assertThat(n.probe().dataDir()).isEqualTo(DataDirState.EMPTY);
+    Files.createDirectory(data);
+    assertThat(n.probe().dataDir()).isEqualTo(DataDirState.EMPTY);
+    Files.writeString(data.resolve("PG_VERSION"), "15\n");
+    LocalPgState s = n.probe();
+    assertThat(s.dataDir()).isEqualTo(DataDirState.INVALID);
+    assertThat(s.running()).isFalse();
+    assertThat(s.probeError()).isNull();
+  }
+}

@@ -1,0 +1,313 @@
+package io.pgwarden.agent.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.pgwarden.agent.port.PostgresCommandException;
+import io.pgwarden.agent.port.ReplicationSource;
+import io.pgwarden.common.config.Credentials;
+import io.pgwarden.common.config.HostPort;
+import io.pgwarden.common.config.PostgresConfig;
+import io.pgwarden.common.decide.Action.StartMode;
+import io.pgwarden.common.decide.DemoteMode;
+import io.pgwarden.common.model.ControlState;
+import io.pgwarden.common.model.DataDirState;
+import io.pgwarden.common.model.LocalPgState;
+import io.pgwarden.common.model.Lsn;
+import io.pgwarden.common.model.TimelineSwitch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * PostgresNode against real PostgreSQL 15: bootstrap, clone, stream, promote, diverge, rewind,
+ * rejoin. The steps build on each other, so they run in order on shared nodes.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(OrderAnnotation.class)
+class PostgresNodeIT {
+  private static final String BIN = "/usr/lib/postgresql/15/bin";
+  /** PostgreSQL refuses to run as root; when the tests do, its programs run as postgres. */
+  private static final boolean ROOT = "root".equals(System.getProperty("user.name"));
+  private static final List<String> AS_POSTGRES =
+      List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--");
+  private static final Duration LONG = Duration.ofSeconds(90);
+
+  // Quotes, colons and backslashes: they must survive pgpass, conninfo and SQL quoting.
+  private static final String SU_PASSWORD = "su-p'ass:w\\rd";
+  private static final String REPL_PASSWORD = "re:pl-p'a\\ss";
+  private static final String WRONG_PASSWORD = "definitely-wrong-Xyz42";
+  private static final Credentials SU = new Credentials("postgres", SU_PASSWORD, null, null);
+  private static final Credentials REPL = new Credentials("replicator", REPL_PASSWORD, null, null);
+
+  private final ProcessRunner runner = new ProcessRunner(ROOT ? AS_POSTGRES : List.of());
+  private final List<PostgresNode> nodes = new ArrayList<>();
+  private final Map<PostgresNode, Integer> ports = new java.util.HashMap<>();
+  private Path base;
+  private PostgresNode a;
+  private PostgresNode b;
+  private ReplicationSource srcA;
+  private ReplicationSource srcB;
+  private Lsn divergedAt;
+
+  @BeforeAll
+  void createNodes() throws IOException {
+    base = Files.createTempDirectory("pgw-it");
+    // Traversable by postgres, which needs to reach its node directories inside.
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    a = node("a", SU, REPL);
+    b = node("b", SU, REPL);
+    srcA = new ReplicationSource("a", "127.0.0.1", port(a));
+    srcB = new ReplicationSource("b", "127.0.0.1", port(b));
+  }
+
+  @AfterAll
+  void destroyNodes() throws IOException {
+    for (PostgresNode n : nodes) {
+      n.close();
+      if (Files.exists(n.dataDir().resolve("postmaster.pid"))) {
+        runner.run(List.of(BIN + "/pg_ctl", "stop", "-D", n.dataDir().toString(), "-m", "immediate", "-w"),
+            Map.of(), n.dataDir().getParent(), Duration.ofSeconds(60));
+      }
+    }
+    if (base != null) {
+      try (Stream<Path> all = Files.walk(base)) {
+        all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void bootstrapsAPrimary() {
+    assertThat(a.probe().dataDir()).isEqualTo(DataDirState.EMPTY);
+
+    a.initdb();
+    a.initdb(); // a valid cluster is left alone
+    a.start(StartMode.PRIMARY, null);
+    a.start(StartMode.PRIMARY, null); // already running as primary: no-op
+    a.promote(); // already primary: no-op
+    a.ensureReplicationRole();
+    a.ensureReplicationRole(); // the role exists now: ALTER, not CREATE
+    a.ensureSlots(Set.of("b", "stale"));
+    a.ensureSlots(Set.of("b")); // "stale" is inactive and unwanted: dropped
+
+    LocalPgState s = a.probe();
+    assertThat(s.probeError()).isNull();
+    assertThat(s.runningAsPrimary()).isTrue();
+    assertThat(s.dataDir()).isEqualTo(DataDirState.VALID);
+    assertThat(s.timeline()).isEqualTo(1L);
+    assertThat(s.systemId()).isNotBlank();
+    assertThat(s.lsn()).isNotNull();
+    assertThat(s.history()).isEmpty();
+    assertThat(s.slots()).containsExactly("b");
+    assertThat(Files.exists(a.dataDir().resolve("standby.signal"))).isFalse();
+  }
+
+  @Test
+  @Order(2)
+  void wrongReplicationPasswordFailsTheBaseBackupWithoutShowingIt() throws IOException {
+    Credentials wrong = new Credentials("replicator", WRONG_PASSWORD, null, null);
+    PostgresNode c = node("c", SU, wrong);
+
+    assertThatThrownBy(() -> c.baseBackup(srcA))
+        .isInstanceOf(PostgresCommandException.class)
+        .hasMessageContaining("pg_basebackup")
+        .hasMessageContaining("password authentication failed")
+        .hasMessageNotContaining(WRONG_PASSWORD)
+        .hasMessageNotContaining(REPL_PASSWORD);
+    assertThat(c.probe().dataDir()).isEqualTo(DataDirState.EMPTY);
+    assertThat(Files.exists(c.dataDir().resolveSibling("data.new"))).isFalse();
+  }
+
+  @Test
+  @Order(3)
+  void replicaClonesAndStreams() throws SQLException {
+    b.baseBackup(srcA);
+    b.start(StartMode.REPLICA, srcA);
+    exec(a, "CREATE TABLE t (v text PRIMARY KEY)", "INSERT INTO t VALUES ('before-failover')");
+
+    await().atMost(LONG).untilAsserted(() -> assertThat(values(b)).contains("before-failover"));
+    await().atMost(LONG).untilAsserted(() -> assertThat(b.probe().streaming()).isTrue());
+    LocalPgState s = b.probe();
+    assertThat(s.runningAsReplica()).isTrue();
+    assertThat(s.upstream()).isEqualTo(srcA.hostPort());
+    assertThat(s.systemId()).isEqualTo(a.probe().systemId());
+    assertThat(s.timeline()).isEqualTo(1L);
+    assertThat(s.replayedLsn()).isNotNull();
+    assertThat(Files.exists(b.dataDir().resolve("standby.signal"))).isTrue();
+
+    b.start(StartMode.REPLICA, srcA); // already a replica of A: no-op
+    b.follow(srcA); // same upstream: no-op
+  }
+
+  @Test
+  @Order(4)
+  void promotedReplicaMovesToTimelineTwo() {
+    b.promote();
+    b.ensureSlots(Set.of("a"));
+
+    LocalPgState s = b.probe();
+    assertThat(s.runningAsPrimary()).isTrue();
+    assertThat(s.timeline()).isEqualTo(2L);
+    assertThat(s.history()).hasSize(1);
+    TimelineSwitch sw = s.history().get(0);
+    assertThat(sw.parent()).isEqualTo(1L);
+    assertThat(sw.switchLsn()).isNotNull().isNotEqualTo(Lsn.ZERO);
+    divergedAt = sw.switchLsn();
+    assertThat(Files.exists(b.dataDir().resolve("standby.signal"))).isFalse();
+  }
+
+  @Test
+  @Order(5)
+  void oldPrimaryDivergesAndStops() throws SQLException {
+    exec(a, "INSERT INTO t VALUES ('diverged-on-a')");
+    exec(b, "INSERT INTO t VALUES ('after-failover')");
+
+    a.stop(DemoteMode.FAST);
+    a.stop(DemoteMode.FAST); // already stopped: no-op
+    a.stop(DemoteMode.IMMEDIATE); // likewise
+
+    LocalPgState s = a.probe();
+    assertThat(s.probeError()).isNull();
+    assertThat(s.running()).isFalse();
+    assertThat(s.postmasterAlive()).isFalse();
+    assertThat(s.dataDir()).isEqualTo(DataDirState.VALID);
+    assertThat(s.controlState()).isEqualTo(ControlState.SHUT_DOWN);
+    assertThat(s.controlState().lastRanAsPrimary()).isTrue();
+    assertThat(s.timeline()).isEqualTo(1L);
+    assertThat(s.lsn().isAfter(divergedAt)).isTrue();
+  }
+
+  @Test
+  @Order(6)
+  void oldPrimaryIsRewoundAndRejoinsAsReplica() throws SQLException {
+    a.rewind(srcB);
+    a.start(StartMode.REPLICA, srcB);
+    exec(b, "INSERT INTO t VALUES ('after-rejoin')");
+
+    await().atMost(LONG).untilAsserted(() -> {
+      LocalPgState s = a.probe();
+      assertThat(s.runningAsReplica()).isTrue();
+      assertThat(s.streaming()).isTrue();
+      assertThat(s.timeline()).isEqualTo(2L);
+      assertThat(s.upstream()).isEqualTo(srcB.hostPort());
+    });
+    await().atMost(LONG).untilAsserted(() ->
+        assertThat(values(a)).containsExactlyInAnyOrder("before-failover", "after-failover", "after-rejoin"));
+  }
+
+  @Test
+  @Order(7)
+  void noPasswordIsWrittenAnywhereButThePgpassFiles() throws IOException {
+    List<String> offenders = new ArrayList<>();
+    try (Stream<Path> all = Files.walk(base)) {
+      for (Path p : (Iterable<Path>) all.filter(Files::isRegularFile)::iterator) {
+        if (p.getFileName().toString().endsWith(".pgpass")) {
+          continue;
+        }
+        String text = new String(Files.readAllBytes(p), StandardCharsets.ISO_8859_1);
+        for (String pw : List.of(SU_PASSWORD, REPL_PASSWORD, WRONG_PASSWORD)) {
+          if (text.contains(pw)) {
+            offenders.add(p + " contains a password");
+          }
+        }
+      }
+    }
+    assertThat(offenders).isEmpty();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(a.pgpassFile()))).isEqualTo("rw-------");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private PostgresNode node(String name, Credentials su, Credentials repl) throws IOException {
+    Path dir = base.resolve(name);
+    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    if (ROOT) {
+      UserPrincipalLookupService users = dir.getFileSystem().getUserPrincipalLookupService();
+      UserPrincipal pg = users.lookupPrincipalByName("postgres");
+      GroupPrincipal pgGroup = users.lookupPrincipalByGroupName("postgres");
+      PosixFileAttributeView view = Files.getFileAttributeView(dir, PosixFileAttributeView.class);
+      view.setOwner(pg);
+      view.setGroup(pgGroup);
+    }
+    int port = freePort();
+    PostgresConfig cfg = new PostgresConfig(BIN, dir.resolve("data").toString(),
+        new HostPort("127.0.0.1", port), null, new PostgresConfig.Authentication(su, repl),
+        Map.of("shared_buffers", "16MB", "max_connections", 20), null);
+    PostgresNode n = new PostgresNode(name, cfg, su, repl, runner);
+    nodes.add(n);
+    ports.put(n, port);
+    return n;
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private int port(PostgresNode n) {
+    return ports.get(n);
+  }
+
+  private Connection connect(PostgresNode n) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", SU.username());
+    p.setProperty("password", SU_PASSWORD);
+    p.setProperty("connectTimeout", "5");
+    p.setProperty("socketTimeout", "10");
+    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port(n) + "/postgres", p);
+  }
+
+  private void exec(PostgresNode n, String... sql) throws SQLException {
+    try (Connection c = connect(n); Statement st = c.createStatement()) {
+      for (String s : sql) {
+        st.execute(s);
+      }
+    }
+  }
+
+  private List<String> values(PostgresNode n) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = connect(n); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT v FROM t")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+}
