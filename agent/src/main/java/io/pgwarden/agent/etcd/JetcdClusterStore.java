@@ -287,10 +287,14 @@ public final class JetcdClusterStore implements ClusterStore {
   }
 
   /**
-   * One logical watch that survives broken streams. Each attempt gets a generation number; callbacks
-   * from an older attempt are ignored, so a late error of a replaced watcher cannot trigger a second
-   * re-watch. All jetcd watch calls happen on the {@code rewatch} thread: jetcd invokes our listener
-   * while holding its own lock, so doing them from a callback could deadlock.
+   * One logical watch that survives broken streams. The caller gets {@code null} whenever a watch is
+   * (re-)established, including the first time, since changes between its own read and the start of
+   * the watch are not replayed, and once when an established watch breaks.
+   *
+   * <p>Each attempt gets a generation number; callbacks from an older attempt are ignored, so a late
+   * error of a replaced watcher cannot trigger a second re-watch. All jetcd watch calls happen on the
+   * {@code rewatch} thread: jetcd invokes our listener while holding its own lock, so doing them from
+   * a callback could deadlock.
    */
   private final class PrefixWatch implements AutoCloseable {
     private final String prefix;
@@ -342,13 +346,15 @@ public final class JetcdClusterStore implements ClusterStore {
         log.debug("watch on {} {} again; retry in {} ms", prefix, why, delay, cause);
       }
       try {
-        rewatch.schedule(() -> {
+        // Close the broken watcher now, so jetcd's own resume logic does not revive it meanwhile;
+        // the single rewatch thread keeps the close before the re-open.
+        rewatch.execute(() -> {
           Watch.Watcher old = watcher;
           if (old != null) {
             old.close();
           }
-          open();
-        }, delay, TimeUnit.MILLISECONDS);
+        });
+        rewatch.schedule(this::open, delay, TimeUnit.MILLISECONDS);
       } catch (RejectedExecutionException e) {
         log.debug("store closed; not re-watching {}", prefix);
       }

@@ -241,6 +241,26 @@ class JetcdClusterStoreIT {
     }
   }
 
+  @Test
+  void theStoreKeepsWorkingWithOneOfThreeMembersDown() {
+    assertThat(etcd.pids()).hasSize(3);
+    try {
+      etcd.stopMember(0);
+      assertThat(etcd.pids()).hasSize(2);
+
+      // A call already routed to the dead member may fail once; later ones must reach the others.
+      await().atMost(Duration.ofSeconds(30)).ignoreException(EtcdUnavailableException.class).until(() -> {
+        store.put(p + "leader", "node1", 0, T);
+        return store.readPrefix(p, T).kvs().size() == 1;
+      });
+      assertThat(store.putIfAbsent(p + "leader", "node2", 0, T)).isFalse();
+    } finally {
+      etcd.startMember(0);
+    }
+    assertThat(etcd.pids()).hasSize(3);
+    assertThat(store.get(p + "leader", T).value()).isEqualTo("node1");
+  }
+
   private static void assertUnavailableWithinBound(Runnable call) {
     long start = System.nanoTime();
     assertThatThrownBy(call::run).isInstanceOf(EtcdUnavailableException.class);
