@@ -9,17 +9,21 @@ import io.pgwarden.agent.local.EtcdServer;
 import io.pgwarden.agent.port.ClusterStore.Grant;
 import io.pgwarden.agent.port.EtcdUnavailableException;
 import io.pgwarden.agent.port.LeaseLostException;
+import io.pgwarden.agent.port.PghaException;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.port.RawScope;
+import io.pgwarden.common.config.Credentials;
 import io.pgwarden.common.config.EtcdConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -259,6 +263,39 @@ class JetcdClusterStoreIT {
     }
     assertThat(etcd.pids()).hasSize(3);
     assertThat(store.get(p + "leader", T).value()).isEqualTo("node1");
+  }
+
+  @Test
+  void connectsWithUserAndPasswordWhenEtcdRequiresAuth() throws Exception {
+    Path single = dir.resolve("auth-" + System.nanoTime());
+    try (EtcdServer one = EtcdServer.start(single, 1)) {
+      etcdctl(one, "user", "add", "root", "--new-user-password=s3cret");
+      etcdctl(one, "auth", "enable");
+      EtcdConfig right = new EtcdConfig(one.endpoints(), new Credentials("root", null, null, "UNUSED_ENV"), null);
+      EtcdConfig wrong = new EtcdConfig(one.endpoints(), new Credentials("root", "nope", null, null), null);
+
+      try (JetcdClusterStore s = JetcdClusterStore.connect(right, "s3cret")) {
+        assertThat(s.putIfAbsent(p + "leader", "node1", 0, T)).isTrue();
+        assertThat(s.get(p + "leader", T).value()).isEqualTo("node1");
+      }
+      try (JetcdClusterStore s = JetcdClusterStore.connect(wrong, null)) {
+        // A wrong password is a configuration error, not an outage to wait out.
+        assertThatThrownBy(() -> s.get(p + "leader", T))
+            .isInstanceOf(PghaException.class)
+            .isNotInstanceOf(EtcdUnavailableException.class);
+      }
+      assertThatThrownBy(() -> JetcdClusterStore.connect(right, null))
+          .hasMessageContaining("no password resolved for user root");
+    }
+  }
+
+  private static void etcdctl(EtcdServer server, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("etcdctl", "--endpoints", server.endpointsCsv()));
+    cmd.addAll(List.of(args));
+    Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(proc.waitFor(30, TimeUnit.SECONDS)).as("etcdctl %s finished", cmd).isTrue();
+    assertThat(proc.exitValue()).as("etcdctl %s: %s", cmd, out).isZero();
   }
 
   private static void assertUnavailableWithinBound(Runnable call) {
