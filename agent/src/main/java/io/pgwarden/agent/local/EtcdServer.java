@@ -178,8 +178,9 @@ public final class EtcdServer implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(m.logFile.toFile()));
     // etcd fatally rejects an ETCD_* variable that shadows a flag; an operator's shell may have some.
+    // ETCD_UNSUPPORTED_ARCH shadows no flag and is what lets etcd 3.4 start on arm64 at all.
     Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("ETCD_"));
+    env.keySet().removeIf(k -> k.startsWith("ETCD_") && !k.equals("ETCD_UNSUPPORTED_ARCH"));
     try {
       m.process = pb.start();
     } catch (IOException e) {
@@ -241,6 +242,7 @@ public final class EtcdServer implements AutoCloseable {
       p.destroyForcibly();
       Thread.currentThread().interrupt();
     }
+    m.process = null;
     log.info("stopped etcd member {} pid {}", m.name, p.pid());
   }
 
