@@ -1,0 +1,319 @@
+package io.pgwarden.agent.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import io.pgwarden.agent.local.EtcdServer;
+import io.pgwarden.agent.port.ClusterStore.Grant;
+import io.pgwarden.agent.port.EtcdUnavailableException;
+import io.pgwarden.agent.port.LeaseLostException;
+import io.pgwarden.agent.port.PghaException;
+import io.pgwarden.agent.port.RawKv;
+import io.pgwarden.agent.port.RawScope;
+import io.pgwarden.common.config.Credentials;
+import io.pgwarden.common.config.EtcdConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.slf4j.LoggerFactory;
+
+/** JetcdClusterStore against a real 3-member etcd on loopback (and a 1-member one for outages). */
+class JetcdClusterStoreIT {
+  /** Generous: a 3-member etcd on a busy 2-core machine can take seconds to commit. */
+  private static final Duration T = Duration.ofSeconds(10);
+
+  private static Path dir;
+  private static EtcdServer etcd;
+  private static JetcdClusterStore store;
+
+  private String p;
+
+  @BeforeAll
+  static void startEtcd() throws IOException {
+    // No logback-test.xml in this module yet; netty and grpc DEBUG output would drown the test log.
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.INFO);
+    dir = Files.createTempDirectory("pgwarden-etcd-it");
+    etcd = EtcdServer.start(dir.resolve("three"), 3);
+    store = JetcdClusterStore.connect(new EtcdConfig(etcd.endpoints(), null, null), null);
+  }
+
+  @AfterAll
+  static void stopEtcd() throws IOException {
+    if (store != null) {
+      store.close();
+    }
+    if (etcd != null) {
+      etcd.close();
+    }
+    deleteTree(dir);
+  }
+
+  @BeforeEach
+  void prefix(TestInfo info) {
+    p = "/t/" + info.getTestMethod().orElseThrow().getName() + "-" + System.nanoTime() + "/";
+  }
+
+  @Test
+  void putIfAbsentCreatesOnlyWhenTheKeyIsAbsent() {
+    assertThat(store.putIfAbsent(p + "leader", "node1", 0, T)).isTrue();
+    assertThat(store.putIfAbsent(p + "leader", "node2", 0, T)).isFalse();
+    assertThat(store.get(p + "leader", T).value()).isEqualTo("node1");
+  }
+
+  @Test
+  void aLeasedKeyDisappearsWhenTheLeaseExpires() {
+    Grant g = store.grantLease(Duration.ofSeconds(2), T);
+    assertThat(g.ttl()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(store.putIfAbsent(p + "leader", "node1", g.leaseId(), T)).isTrue();
+    assertThat(store.get(p + "leader", T).lease()).isEqualTo(g.leaseId());
+
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+        .until(() -> store.get(p + "leader", T) == null);
+
+    assertThatThrownBy(() -> store.keepAliveOnce(g.leaseId(), T)).isInstanceOf(LeaseLostException.class);
+    assertThat(store.putIfAbsent(p + "leader", "node2", 0, T)).isTrue();
+  }
+
+  @Test
+  void keepAliveRenewsALiveLeaseAndFailsOnARevokedOne() {
+    Grant g = store.grantLease(Duration.ofSeconds(30), T);
+    assertThat(store.keepAliveOnce(g.leaseId(), T)).isEqualTo(Duration.ofSeconds(30));
+    store.put(p + "member", "{}", g.leaseId(), T);
+
+    store.revokeLease(g.leaseId(), T);
+
+    assertThat(store.get(p + "member", T)).isNull();
+    assertThatThrownBy(() -> store.keepAliveOnce(g.leaseId(), T)).isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> store.putIfAbsent(p + "leader", "node1", g.leaseId(), T))
+        .isInstanceOf(LeaseLostException.class);
+    store.revokeLease(g.leaseId(), T); // revoking twice is not an error
+  }
+
+  @Test
+  void putAllIfValueWritesNothingWhenTheGuardDiffers() {
+    store.put(p + "leader", "node1", 0, T);
+    Map<String, String> puts = Map.of(p + "topology", "{\"term\":2}", p + "history", "[]");
+
+    assertThat(store.putAllIfValue(p + "leader", "node2", puts, T)).isFalse();
+    assertThat(store.get(p + "topology", T)).isNull();
+    assertThat(store.get(p + "history", T)).isNull();
+
+    assertThat(store.putAllIfValue(p + "leader", "node1", puts, T)).isTrue();
+    assertThat(store.get(p + "topology", T).value()).isEqualTo("{\"term\":2}");
+    assertThat(store.get(p + "history", T).value()).isEqualTo("[]");
+  }
+
+  @Test
+  void putAllIfValueWritesNothingWhenTheGuardKeyIsAbsent() {
+    assertThat(store.putAllIfValue(p + "leader", "node1", Map.of(p + "topology", "{}"), T)).isFalse();
+    assertThat(store.get(p + "topology", T)).isNull();
+  }
+
+  @Test
+  void putIfValueRebindsTheKeyToANewLease() {
+    Grant old = store.grantLease(Duration.ofSeconds(30), T);
+    Grant fresh = store.grantLease(Duration.ofSeconds(30), T);
+    store.putIfAbsent(p + "leader", "node1", old.leaseId(), T);
+
+    assertThat(store.putIfValue(p + "leader", "node2", "node2", fresh.leaseId(), T)).isFalse();
+    assertThat(store.putIfValue(p + "leader", "node1", "node1", fresh.leaseId(), T)).isTrue();
+
+    RawKv kv = store.get(p + "leader", T);
+    assertThat(kv.value()).isEqualTo("node1");
+    assertThat(kv.lease()).isEqualTo(fresh.leaseId());
+    store.revokeLease(old.leaseId(), T);
+    store.revokeLease(fresh.leaseId(), T);
+  }
+
+  @Test
+  void putIfModRevisionRejectsAStaleRevision() {
+    assertThat(store.putIfModRevision(p + "config", "{\"ttl\":30}", 0, T)).isTrue(); // 0: must be absent
+    long stale = store.get(p + "config", T).modRevision();
+    store.put(p + "config", "{\"ttl\":20}", 0, T);
+
+    assertThat(store.putIfModRevision(p + "config", "{\"ttl\":10}", stale, T)).isFalse();
+    assertThat(store.get(p + "config", T).value()).isEqualTo("{\"ttl\":20}");
+    assertThat(store.putIfModRevision(p + "config", "{\"ttl\":10}", 0, T)).isFalse();
+
+    long current = store.get(p + "config", T).modRevision();
+    assertThat(store.putIfModRevision(p + "config", "{\"ttl\":10}", current, T)).isTrue();
+    assertThat(store.get(p + "config", T).value()).isEqualTo("{\"ttl\":10}");
+  }
+
+  @Test
+  void deleteIfValueDeletesOnlyTheExpectedValue() {
+    store.put(p + "leader", "node1", 0, T);
+
+    assertThat(store.deleteIfValue(p + "leader", "node2", T)).isFalse();
+    assertThat(store.get(p + "leader", T).value()).isEqualTo("node1");
+
+    assertThat(store.deleteIfValue(p + "leader", "node1", T)).isTrue();
+    assertThat(store.get(p + "leader", T)).isNull();
+    assertThat(store.deleteIfValue(p + "leader", "node1", T)).isFalse();
+  }
+
+  @Test
+  void readPrefixReadsOneScopeAtOneRevision() {
+    store.put(p + "main/leader", "node1", 0, T);
+    store.put(p + "main/members/node1", "{}", 0, T);
+    store.put(p + "main2/leader", "other", 0, T);
+
+    RawScope scope = store.readPrefix(p + "main/", T);
+
+    assertThat(scope.kvs()).extracting(RawKv::key)
+        .containsExactlyInAnyOrder(p + "main/leader", p + "main/members/node1");
+    assertThat(scope.kvs()).extracting(RawKv::value).containsExactlyInAnyOrder("node1", "{}");
+    long newest = scope.kvs().stream().mapToLong(RawKv::modRevision).max().orElseThrow();
+    assertThat(scope.revision()).isGreaterThanOrEqualTo(newest);
+
+    store.put(p + "main/leader", "node2", 0, T);
+    RawScope later = store.readPrefix(p + "main/", T);
+    assertThat(later.revision()).isGreaterThan(scope.revision());
+    assertThat(store.readPrefix(p + "absent/", T).kvs()).isEmpty();
+  }
+
+  @Test
+  void watchPrefixReportsADeletionUnderThePrefixOnly() throws Exception {
+    store.put(p + "main/leader", "node1", 0, T);
+    List<String> events = new CopyOnWriteArrayList<>();
+    try (AutoCloseable w = store.watchPrefix(p + "main/", events::add)) {
+      // The first null says the watch is established; changes after it must arrive.
+      await().atMost(Duration.ofSeconds(20)).until(() -> events.contains(null));
+
+      store.put(p + "main2/leader", "other", 0, T);
+      store.delete(p + "main/leader", T);
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> events.contains(p + "main/leader"));
+      assertThat(events).doesNotContain(p + "main2/leader");
+    }
+
+    int seen = events.size();
+    store.put(p + "main/after-close", "x", 0, T);
+    // A closed watch must stay silent; give a late event a chance to show up before checking.
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> events.size() == seen);
+  }
+
+  @Test
+  void aStoppedEtcdFailsCallsWithinTheTimeoutAndTheWatchRecoversAfterRestart() throws Exception {
+    Path single = dir.resolve("single-" + System.nanoTime());
+    try (EtcdServer one = EtcdServer.start(single, 1);
+        JetcdClusterStore s = JetcdClusterStore.connect(new EtcdConfig(one.endpoints(), null, null), null)) {
+      Grant g = s.grantLease(Duration.ofSeconds(30), T);
+      s.put(p + "leader", "node1", 0, T);
+      List<String> events = new CopyOnWriteArrayList<>();
+      try (AutoCloseable w = s.watchPrefix(p, events::add)) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> events.contains(null));
+
+        one.stop();
+        assertThat(one.pids()).isEmpty();
+
+        Duration oneSecond = Duration.ofSeconds(1);
+        assertUnavailableWithinBound(() -> s.get(p + "leader", oneSecond));
+        assertUnavailableWithinBound(() -> s.readPrefix(p, oneSecond));
+        assertUnavailableWithinBound(() -> s.putIfAbsent(p + "other", "node2", 0, oneSecond));
+        assertUnavailableWithinBound(() -> s.keepAliveOnce(g.leaseId(), oneSecond));
+
+        one.start();
+        events.clear();
+        AtomicInteger n = new AtomicInteger();
+        // Each poll writes a new change; once the watch is back, one of them must be reported.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+            .untilAsserted(() -> {
+              s.put(p + "leader", "node1-" + n.incrementAndGet(), 0, oneSecond);
+              assertThat(events).contains(p + "leader");
+            });
+        assertThat(events).as("a re-established watch tells the caller to re-read").contains((String) null);
+        assertThat(s.get(p + "leader", T).value()).startsWith("node1-");
+      }
+    }
+  }
+
+  @Test
+  void theStoreKeepsWorkingWithOneOfThreeMembersDown() {
+    assertThat(etcd.pids()).hasSize(3);
+    try {
+      etcd.stopMember(0);
+      assertThat(etcd.pids()).hasSize(2);
+
+      // A call already routed to the dead member may fail once; later ones must reach the others.
+      await().atMost(Duration.ofSeconds(30)).ignoreException(EtcdUnavailableException.class).until(() -> {
+        store.put(p + "leader", "node1", 0, T);
+        return store.readPrefix(p, T).kvs().size() == 1;
+      });
+      assertThat(store.putIfAbsent(p + "leader", "node2", 0, T)).isFalse();
+    } finally {
+      etcd.startMember(0);
+    }
+    assertThat(etcd.pids()).hasSize(3);
+    assertThat(store.get(p + "leader", T).value()).isEqualTo("node1");
+  }
+
+  @Test
+  void connectsWithUserAndPasswordWhenEtcdRequiresAuth() throws Exception {
+    Path single = dir.resolve("auth-" + System.nanoTime());
+    try (EtcdServer one = EtcdServer.start(single, 1)) {
+      etcdctl(one, "user", "add", "root", "--new-user-password=s3cret");
+      etcdctl(one, "auth", "enable");
+      EtcdConfig right = new EtcdConfig(one.endpoints(), new Credentials("root", null, null, "UNUSED_ENV"), null);
+      EtcdConfig wrong = new EtcdConfig(one.endpoints(), new Credentials("root", "nope", null, null), null);
+
+      try (JetcdClusterStore s = JetcdClusterStore.connect(right, "s3cret")) {
+        assertThat(s.putIfAbsent(p + "leader", "node1", 0, T)).isTrue();
+        assertThat(s.get(p + "leader", T).value()).isEqualTo("node1");
+      }
+      try (JetcdClusterStore s = JetcdClusterStore.connect(wrong, null)) {
+        // A wrong password is a configuration error, not an outage to wait out.
+        assertThatThrownBy(() -> s.get(p + "leader", T))
+            .isInstanceOf(PghaException.class)
+            .isNotInstanceOf(EtcdUnavailableException.class);
+      }
+      assertThatThrownBy(() -> JetcdClusterStore.connect(right, null))
+          .hasMessageContaining("no password resolved for user root");
+    }
+  }
+
+  private static void etcdctl(EtcdServer server, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("etcdctl", "--endpoints", server.endpointsCsv()));
+    cmd.addAll(List.of(args));
+    Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(proc.waitFor(30, TimeUnit.SECONDS)).as("etcdctl %s finished", cmd).isTrue();
+    assertThat(proc.exitValue()).as("etcdctl %s: %s", cmd, out).isZero();
+  }
+
+  private static void assertUnavailableWithinBound(Runnable call) {
+    long start = System.nanoTime();
+    assertThatThrownBy(call::run).isInstanceOf(EtcdUnavailableException.class);
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    // A bound, not a speed goal: the point is that nothing waits for etcd to come back.
+    assertThat(took).isLessThan(Duration.ofSeconds(10));
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (root == null || !Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path f : walk.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
+        Files.deleteIfExists(f);
+      }
+    }
+  }
+}
