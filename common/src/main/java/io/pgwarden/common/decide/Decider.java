@@ -266,6 +266,9 @@ public final class Decider {
     if (local.runningAsReplica()) {
       return Decision.act("promoting: I hold the lock", policy.shortWait(), new Promote("holding the lock"));
     }
+    if (local.timeline() == null) {
+      return Decision.noAction("primary with the lock, but my timeline is unknown; not writing topology", policy.shortWait());
+    }
     Topology t = c.topology();
     if (t == null || !t.primary().equals(obs.me()) || t.timeline() != local.timeline()) {
       long term = t == null ? 1 : t.term() + 1;
