@@ -271,7 +271,13 @@ public final class Decider {
     }
     Topology t = c.topology();
     if (t == null || !t.primary().equals(obs.me()) || t.timeline() != local.timeline()) {
-      long term = t == null ? 1 : t.term() + 1;
+      // Terms only grow: above the topology's and every term recorded in history (the topology
+      // key may have been lost while history survived).
+      long term = t == null ? 0 : t.term();
+      for (HistoryEntry past : c.history()) {
+        term = Math.max(term, past.term());
+      }
+      term++;
       Topology next1 = new Topology(term, obs.me(), local.timeline(), List.of());
       String kind = t == null ? "bootstrap" : t.primary().equals(obs.me()) ? "restart" : "failover";
       Lsn switchLsn = null;
