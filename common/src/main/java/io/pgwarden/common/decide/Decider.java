@@ -100,6 +100,11 @@ public final class Decider {
   private Decision unknownLocalState(Observation obs) {
     String why = obs.local().probeError() != null ? obs.local().probeError() : "data directory state unknown";
     if (obs.cluster().isLeader(obs.me()) && obs.lease().valid()) {
+      if (obs.cluster().leader().leaseId() != obs.lease().leaseId()) {
+        // The key is still bound to the lease of my previous run, which nobody renews.
+        return Decision.act("cannot read local PostgreSQL state (" + why + "); rebinding my leader key to my lease",
+            policy.shortWait(), new AcquireLeaderKey("rebind after restart"));
+      }
       return Decision.noAction("cannot read local PostgreSQL state (" + why + "); holding the lock, retrying", policy.shortWait());
     }
     if (obs.local().postmasterAlive()) {
@@ -171,6 +176,12 @@ public final class Decider {
     LocalPgState local = obs.local();
     Duration wait = policy.shortWait();
     if (c.isLeader(obs.me()) && obs.lease().valid()) {
+      if (c.leader().leaseId() != obs.lease().leaseId()) {
+        // The key is still bound to the lease of my previous run, which nobody renews: it may vanish
+        // and be taken by another node while I start writable.
+        return Decision.act("rebinding the leader key to my lease before starting PostgreSQL", wait,
+            new AcquireLeaderKey("rebind after restart"));
+      }
       if (local.controlState().lastRanAsPrimary() && onLatestTimeline(obs)) {
         return Decision.act("starting as primary: I hold the lock", wait,
             new StartPostgres(StartMode.PRIMARY, null, "holding the lock"));
