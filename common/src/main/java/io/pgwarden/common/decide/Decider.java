@@ -227,6 +227,11 @@ public final class Decider {
     if (!obs.tags().canFailover()) {
       return Decision.noAction("no leader; nofailover, not competing", wait);
     }
+    if (!obs.cluster().errors().isEmpty()) {
+      // A status we cannot parse may belong to a healthier candidate: never promote on a guess.
+      return Decision.noAction("no leader; not competing while etcd holds values I cannot parse: "
+          + String.join("; ", obs.cluster().errors()), wait);
+    }
     MemberStatus self = selfStatus(obs);
     Optional<String> why = FailoverRanking.ineligibility(self, obs.cluster());
     if (why.isPresent()) {
