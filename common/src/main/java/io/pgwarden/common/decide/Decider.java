@@ -100,6 +100,11 @@ public final class Decider {
   private Decision unknownLocalState(Observation obs) {
     String why = obs.local().probeError() != null ? obs.local().probeError() : "data directory state unknown";
     if (obs.cluster().isLeader(obs.me()) && obs.lease().valid()) {
+      if (obs.cluster().leader().leaseId() != obs.lease().leaseId()) {
+        // The key is still bound to the lease of my previous run, which nobody renews.
+        return Decision.act("cannot read local PostgreSQL state (" + why + "); rebinding my leader key to my lease",
+            policy.shortWait(), new AcquireLeaderKey("rebind after restart"));
+      }
       return Decision.noAction("cannot read local PostgreSQL state (" + why + "); holding the lock, retrying", policy.shortWait());
     }
     if (obs.local().postmasterAlive()) {
@@ -171,6 +176,12 @@ public final class Decider {
     LocalPgState local = obs.local();
     Duration wait = policy.shortWait();
     if (c.isLeader(obs.me()) && obs.lease().valid()) {
+      if (c.leader().leaseId() != obs.lease().leaseId()) {
+        // The key is still bound to the lease of my previous run, which nobody renews: it may vanish
+        // and be taken by another node while I start writable.
+        return Decision.act("rebinding the leader key to my lease before starting PostgreSQL", wait,
+            new AcquireLeaderKey("rebind after restart"));
+      }
       if (local.controlState().lastRanAsPrimary() && onLatestTimeline(obs)) {
         return Decision.act("starting as primary: I hold the lock", wait,
             new StartPostgres(StartMode.PRIMARY, null, "holding the lock"));
@@ -215,6 +226,11 @@ public final class Decider {
     }
     if (!obs.tags().canFailover()) {
       return Decision.noAction("no leader; nofailover, not competing", wait);
+    }
+    if (!obs.cluster().errors().isEmpty()) {
+      // A status we cannot parse may belong to a healthier candidate: never promote on a guess.
+      return Decision.noAction("no leader; not competing while etcd holds values I cannot parse: "
+          + String.join("; ", obs.cluster().errors()), wait);
     }
     MemberStatus self = selfStatus(obs);
     Optional<String> why = FailoverRanking.ineligibility(self, obs.cluster());
@@ -266,9 +282,18 @@ public final class Decider {
     if (local.runningAsReplica()) {
       return Decision.act("promoting: I hold the lock", policy.shortWait(), new Promote("holding the lock"));
     }
+    if (local.timeline() == null) {
+      return Decision.noAction("primary with the lock, but my timeline is unknown; not writing topology", policy.shortWait());
+    }
     Topology t = c.topology();
     if (t == null || !t.primary().equals(obs.me()) || t.timeline() != local.timeline()) {
-      long term = t == null ? 1 : t.term() + 1;
+      // Terms only grow: above the topology's and every term recorded in history (the topology
+      // key may have been lost while history survived).
+      long term = t == null ? 0 : t.term();
+      for (HistoryEntry past : c.history()) {
+        term = Math.max(term, past.term());
+      }
+      term++;
       Topology next1 = new Topology(term, obs.me(), local.timeline(), List.of());
       String kind = t == null ? "bootstrap" : t.primary().equals(obs.me()) ? "restart" : "failover";
       Lsn switchLsn = null;

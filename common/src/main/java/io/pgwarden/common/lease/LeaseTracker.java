@@ -17,6 +17,9 @@ public final class LeaseTracker {
   private long leaseId;
   private long validUntil;
   private boolean everRenewed;
+  private long lastSentAt;
+  private boolean lossSeen;
+  private long lostAt;
 
   /**
    * @param safetyMargin subtracted from the TTL: the time a demotion needs to complete before etcd
@@ -37,15 +40,18 @@ public final class LeaseTracker {
 
   /** The request sent at {@code sentAt} succeeded and etcd granted {@code ttl} for {@code leaseId}. */
   public void renewed(long leaseId, long sentAt, Duration ttl) {
-    if (leaseId != this.leaseId) {
-      this.leaseId = leaseId;
+    // An answer to a request sent before the lease was lost must not revive it (nor its id).
+    if (lossSeen && sentAt - lostAt < 0) {
+      return;
     }
-    long candidate = sentAt + ttl.minus(safetyMargin).toNanos();
-    // A late answer to an older request must not move the deadline backwards or forwards wrongly:
-    // keep the latest send time that succeeded.
-    if (!everRenewed || candidate - validUntil > 0) {
-      validUntil = candidate;
+    // A late answer to an older request must not move the deadline or switch the lease id: keep
+    // the latest send time that succeeded. Compared by subtraction, overflow-safe.
+    if (everRenewed && sentAt - lastSentAt < 0) {
+      return;
     }
+    this.leaseId = leaseId;
+    this.lastSentAt = sentAt;
+    this.validUntil = sentAt + ttl.minus(safetyMargin).toNanos();
     everRenewed = true;
   }
 
@@ -53,6 +59,8 @@ public final class LeaseTracker {
   public void lost() {
     leaseId = 0;
     everRenewed = false;
+    lossSeen = true;
+    lostAt = clock.nanoTime();
   }
 
   public boolean isValid() {

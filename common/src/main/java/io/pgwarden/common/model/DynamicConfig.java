@@ -31,7 +31,7 @@ public record DynamicConfig(
     loopWait = loopWait == null ? DEFAULT_LOOP_WAIT : loopWait;
     retryTimeout = retryTimeout == null ? DEFAULT_RETRY_TIMEOUT : retryTimeout;
     maximumLagOnFailover = maximumLagOnFailover == null ? DEFAULT_MAXIMUM_LAG_ON_FAILOVER : maximumLagOnFailover;
-    synchronousMode = synchronousMode == null ? SynchronousMode.OFF : synchronousMode;
+    synchronousMode = synchronousMode == null ? SynchronousMode.ON : synchronousMode;
     synchronousNodeCount = synchronousNodeCount == null ? 1 : synchronousNodeCount;
     pause = pause != null && pause;
     parameters = parameters == null ? Map.of() : Map.copyOf(new TreeMap<>(parameters));

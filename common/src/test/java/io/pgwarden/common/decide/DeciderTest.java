@@ -1,0 +1,553 @@
+package io.pgwarden.common.decide;
+
+import static io.pgwarden.common.testing.Observations.member;
+import static io.pgwarden.common.testing.Observations.node;
+import static java.time.Duration.ofMillis;
+import static java.time.Duration.ofSeconds;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import io.pgwarden.common.decide.Action.AcquireLeaderKey;
+import io.pgwarden.common.decide.Action.Bootstrap;
+import io.pgwarden.common.decide.Action.Demote;
+import io.pgwarden.common.decide.Action.EnsureSlots;
+import io.pgwarden.common.decide.Action.FollowLeader;
+import io.pgwarden.common.decide.Action.Halt;
+import io.pgwarden.common.decide.Action.Promote;
+import io.pgwarden.common.decide.Action.Rebuild;
+import io.pgwarden.common.decide.Action.ReleaseLeaderKey;
+import io.pgwarden.common.decide.Action.Rewind;
+import io.pgwarden.common.decide.Action.StartMode;
+import io.pgwarden.common.decide.Action.StartPostgres;
+import io.pgwarden.common.decide.Action.WriteTopology;
+import io.pgwarden.common.model.ControlState;
+import io.pgwarden.common.model.DataDirState;
+import io.pgwarden.common.model.InFlight;
+import io.pgwarden.common.model.Lsn;
+import io.pgwarden.common.model.Observation;
+import io.pgwarden.common.model.SynchronousMode;
+import io.pgwarden.common.testing.Observations;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The decision table: one row per branch of {@link Decider#decide}, named like Patroni's feature
+ * lines. Each row gives an observation and the exact list of action classes expected, plus checks of
+ * the fields that matter (modes, upstreams, terms).
+ */
+class DeciderTest {
+  private static final Decider DECIDER = new Decider(DecisionPolicy.DEFAULT);
+  private static final Duration SHORT = DecisionPolicy.DEFAULT.shortWait();
+  private static final Duration LOOP_WAIT = ofSeconds(5);
+
+  /** What a row expects: the action classes, in order, and checks on the decision. */
+  static final class Expect {
+    final List<Class<? extends Action>> actions;
+    final List<Consumer<Decision>> checks = new ArrayList<>();
+
+    @SafeVarargs
+    private Expect(Class<? extends Action>... actions) {
+      this.actions = List.of(actions);
+    }
+
+    <A extends Action> Expect where(Class<A> type, Consumer<A> check) {
+      checks.add(d -> check.accept(only(d, type)));
+      return this;
+    }
+
+    Expect requeueAtMost(Duration max) {
+      checks.add(d -> assertThat(d.requeueAfter()).isPositive().isLessThanOrEqualTo(max));
+      return this;
+    }
+
+    Expect requeue(Duration exactly) {
+      checks.add(d -> assertThat(d.requeueAfter()).isEqualTo(exactly));
+      return this;
+    }
+
+    Expect summaryContains(String text) {
+      checks.add(d -> assertThat(d.summary()).contains(text));
+      return this;
+    }
+
+    @Override
+    public String toString() {
+      return actions.stream().map(Class::getSimpleName).collect(Collectors.joining(", ", "[", "]"));
+    }
+  }
+
+  @SafeVarargs
+  static Expect expect(Class<? extends Action>... actions) {
+    return new Expect(actions);
+  }
+
+  static Expect noAction() {
+    return new Expect();
+  }
+
+  static <A extends Action> A only(Decision d, Class<A> type) {
+    List<A> found = d.actions().stream().filter(type::isInstance).map(type::cast).collect(Collectors.toList());
+    assertThat(found).as("exactly one %s in %s", type.getSimpleName(), d.actions()).hasSize(1);
+    return found.get(0);
+  }
+
+  static Arguments row(String feature, Observations obs, Expect expect) {
+    return Arguments.of(Named.of(feature, obs.build()), expect);
+  }
+
+  static Consumer<Demote> demote(DemoteMode mode, boolean release) {
+    return a -> {
+      assertThat(a.mode()).isEqualTo(mode);
+      assertThat(a.releaseKey()).isEqualTo(release);
+    };
+  }
+
+  static Consumer<StartPostgres> start(StartMode mode, String upstream) {
+    return a -> {
+      assertThat(a.mode()).isEqualTo(mode);
+      assertThat(a.upstream()).isEqualTo(upstream);
+    };
+  }
+
+  /** A healthy primary n2 holding the key on timeline {@code tl}. */
+  static Observations withLeaderN2(Observations o, long tl) {
+    return o.leaderKey("n2").member(member("n2").primary(tl, "0/5000000")).topology(tl, "n2", tl);
+  }
+
+  static Stream<Arguments> rows() {
+    return Stream.of(
+        // ---- 1. fatal checks ----
+        row("a data directory of another cluster halts the agent",
+            node("n1").replicaRunning(1, "0/3000000").systemId("7399999999999999999"),
+            expect(Halt.class).where(Halt.class, a -> assertThat(a.reason()).contains("7399999999999999999"))),
+        row("an unclaimed cluster never halts on the system identifier",
+            node("n1").replicaRunning(1, "0/3000000").systemId("7399999999999999999").initialize("")
+                .leaderAbsentFor(ofSeconds(60)),
+            noAction()),
+
+        // ---- local state unknown ----
+        row("unreadable local state while holding a valid lock: keep the lock, retry",
+            node("n1").localUnknown("connection refused", true).holdingKey(),
+            noAction().requeue(SHORT)),
+        row("unreadable local state with a live postmaster and no lock: demote fast",
+            node("n1").localUnknown("connection refused", true).leaderKey("n2"),
+            expect(Demote.class).where(Demote.class, demote(DemoteMode.FAST, false))),
+        row("unreadable local state, key names me but my lease expired, postmaster alive: demote",
+            node("n1").localUnknown("timeout", true).holdingKey().leaseExpired(),
+            expect(Demote.class)),
+        row("unreadable local state without a postmaster: wait",
+            node("n1").localUnknown("pg_controldata failed", false).leaderKey("n2"),
+            noAction()),
+        row("unreadable local state, key still bound to the lease of my previous run: rebind, do not trust it",
+            node("n1").localUnknown("timeout", true).leaderKey("n1", 1),
+            expect(AcquireLeaderKey.class)),
+
+        // ---- 2. etcd unreachable ----
+        row("etcd unreachable, primary with a valid lease: stay primary until the deadline",
+            node("n1").primaryRunning(2, "0/5000000").etcdUnreachable("timeout").lease(true, ofMillis(700)),
+            noAction().requeue(ofMillis(700))),
+        row("etcd unreachable, primary past the lease deadline: demote immediately",
+            node("n1").primaryRunning(2, "0/5000000").etcdUnreachable("timeout").leaseExpired(),
+            expect(Demote.class).where(Demote.class, demote(DemoteMode.IMMEDIATE, false))),
+        row("etcd unreachable while paused: keep PostgreSQL as it is",
+            node("n1").primaryRunning(2, "0/5000000").paused().etcdUnreachable("timeout").leaseExpired(),
+            noAction()),
+        row("etcd unreachable as a replica: wait",
+            node("n1").replicaRunning(2, "0/5000000").etcdUnreachable("connection refused").leaseExpired(),
+            noAction()),
+
+        // ---- 3. in flight ----
+        row("a base backup in flight: wait for it",
+            node("n1").noData().inFlight(InFlight.Kind.BASE_BACKUP, "n2").leaderKey("n2")
+                .member(member("n2").primary(1, "0/5000000")),
+            noAction().requeue(SHORT).summaryContains("creating replica")),
+
+        // ---- paused ----
+        row("paused primary whose key is bound to my previous lease: rebind",
+            node("n1").primaryRunning(1, "0/5000000").paused().leaderKey("n1", 1).topology(1, "n1", 1),
+            expect(AcquireLeaderKey.class)),
+        row("paused recorded primary without the lock: take it",
+            node("n1").primaryRunning(1, "0/5000000").paused().topology(1, "n1", 1),
+            expect(AcquireLeaderKey.class)),
+        row("paused primary that is not the recorded primary: no action",
+            node("n1").primaryRunning(1, "0/5000000").paused().topology(1, "n2", 1),
+            noAction().requeue(LOOP_WAIT)),
+        row("paused replica with the leader gone: no failover",
+            node("n1").replicaRunning(1, "0/5000000").paused().topology(1, "n2", 1)
+                .leaderAbsentFor(ofSeconds(600)),
+            noAction()),
+        row("paused primary past its lease deadline: no automatic demotion",
+            node("n1").primaryRunning(1, "0/5000000").paused().holdingKey().leaseExpired().topology(1, "n1", 1),
+            noAction()),
+        row("paused with PostgreSQL stopped: do not start it",
+            node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/3000000").paused().leaderKey("n2")
+                .member(member("n2").primary(1, "0/5000000")),
+            noAction().summaryContains("PostgreSQL stopped")),
+
+        // ---- 4. no data ----
+        row("an empty node bootstraps a cluster nobody initialised",
+            node("n1").noData().notInitialized(),
+            expect(Bootstrap.class)),
+        row("an empty nofailover node never bootstraps",
+            node("n1").noData().notInitialized().nofailover(),
+            noAction()),
+        row("an empty node clones from the running leader",
+            withLeaderN2(node("n1").noData(), 1),
+            expect(Rebuild.class).where(Rebuild.class, a -> assertThat(a.leader()).isEqualTo("n2"))),
+        row("an unusable data directory is rebuilt from the running leader",
+            withLeaderN2(node("n1").dataDir(DataDirState.INVALID), 1),
+            expect(Rebuild.class).where(Rebuild.class, a -> assertThat(a.reason()).contains("invalid"))),
+        row("an empty node of an initialised cluster without a leader waits",
+            node("n1").noData(),
+            noAction()),
+        row("an empty node waits while the leader is not running",
+            node("n1").noData().leaderKey("n2").member(member("n2").primary(1, "0/5000000").state("stopped")),
+            noAction()),
+        row("an empty node does not clone from a leader that is still a replica",
+            node("n1").noData().leaderKey("n2").member(member("n2").replica(1, "0/5000000")),
+            noAction()),
+        row("an empty node does not bootstrap while another node is bootstrapping",
+            node("n1").noData().initialize(""),
+            noAction()),
+
+        // ---- 5. PostgreSQL down ----
+        row("stopped lock holder with primary data on the latest timeline starts as primary",
+            node("n1").stopped(ControlState.SHUT_DOWN, 2, "0/5000000").holdingKey().topology(2, "n1", 2),
+            expect(StartPostgres.class).where(StartPostgres.class, start(StartMode.PRIMARY, null))),
+        row("stopped lock holder with replica data starts as a replica first",
+            node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 2, "0/5000000").holdingKey().topology(2, "n2", 2),
+            expect(StartPostgres.class).where(StartPostgres.class, start(StartMode.REPLICA, null))),
+        row("stopped lock holder with primary data on an old timeline starts as a replica",
+            node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/5000000").holdingKey().topology(2, "n1", 2),
+            expect(StartPostgres.class).where(StartPostgres.class, start(StartMode.REPLICA, null))),
+        row("stopped primary whose key is still bound to my previous lease rebinds before starting writable",
+            node("n1").stopped(ControlState.SHUT_DOWN, 2, "0/5000000").leaderKey("n1", 1).topology(2, "n1", 2),
+            expect(AcquireLeaderKey.class)),
+        row("stopped without a leader starts read-only, following nobody",
+            node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/5000000").leaderAbsentFor(ofSeconds(1)),
+            expect(StartPostgres.class).where(StartPostgres.class, start(StartMode.REPLICA, null))),
+        row("stopped, key names me but my lease expired: start read-only",
+            node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/5000000").holdingKey().leaseExpired(),
+            expect(StartPostgres.class).where(StartPostgres.class, start(StartMode.REPLICA, null))),
+        row("stopped while the leader is not running: wait",
+            node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/3000000").leaderKey("n2")
+                .member(member("n2").primary(1, "0/5000000").state("starting")),
+            noAction()),
+        row("stopped while the leader has not published a status: wait",
+            node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/3000000").leaderKey("n2"),
+            noAction()),
+        row("a crashed former primary is rewound before it follows",
+            withLeaderN2(node("n1").stopped(ControlState.IN_PRODUCTION, 1, "0/4000000"), 2)
+                .historyEntry(2, "n1", "n2", 2, "0/3800000"),
+            expect(Rewind.class).where(Rewind.class, a -> assertThat(a.leader()).isEqualTo("n2"))),
+        row("a former primary whose rewind failed is rebuilt",
+            withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/4000000"), 2)
+                .historyEntry(2, "n1", "n2", 2, "0/3800000").rewindFailed(),
+            expect(Rebuild.class).where(Rebuild.class, a -> assertThat(a.leader()).isEqualTo("n2"))),
+        row("a stopped replica whose timeline diverged is rewound",
+            withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/4000000"), 2)
+                .historyEntry(2, "n0", "n2", 2, "0/3800000"),
+            expect(Rewind.class).where(Rewind.class, a -> assertThat(a.reason()).contains("diverged"))),
+        row("a stopped replica behind the fork point starts as a replica of the leader",
+            withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/3000000"), 2)
+                .historyEntry(2, "n0", "n2", 2, "0/3800000"),
+            expect(StartPostgres.class).where(StartPostgres.class, start(StartMode.REPLICA, "n2"))),
+        row("a stopped replica starts as a replica of the leader",
+            withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/3000000"), 1),
+            expect(StartPostgres.class).where(StartPostgres.class, start(StartMode.REPLICA, "n2"))),
+
+        // ---- 6. no leader ----
+        row("the recorded primary with a valid lease retakes a free key",
+            node("n1").primaryRunning(2, "0/5000000").topology(3, "n1", 2).leaderAbsentFor(ofSeconds(1)),
+            expect(AcquireLeaderKey.class)),
+        row("a freshly bootstrapped primary takes the free key",
+            node("n1").primaryRunning(1, "0/3000000").leaderAbsentFor(ofSeconds(1)),
+            expect(AcquireLeaderKey.class)),
+        row("a primary that is not the recorded primary demotes",
+            node("n1").primaryRunning(2, "0/5000000").topology(3, "n2", 2).leaderAbsentFor(ofSeconds(1)),
+            expect(Demote.class).where(Demote.class, demote(DemoteMode.IMMEDIATE, false))),
+        row("the recorded primary on another timeline demotes",
+            node("n1").primaryRunning(3, "0/5000000").topology(3, "n1", 2).leaderAbsentFor(ofSeconds(1)),
+            expect(Demote.class)),
+        row("the recorded primary past its lease deadline demotes instead of retaking the key",
+            node("n1").primaryRunning(2, "0/5000000").topology(3, "n1", 2).leaseExpired()
+                .leaderAbsentFor(ofSeconds(1)),
+            expect(Demote.class)),
+        row("a primary without topology after failovers does not take the key",
+            node("n1").primaryRunning(2, "0/5000000").historyEntry(2, "n0", "n1", 2, "0/3000000")
+                .leaderAbsentFor(ofSeconds(1)),
+            expect(Demote.class)),
+        row("a nofailover replica does not compete",
+            node("n1").replicaRunning(1, "0/5000000").nofailover().topology(1, "n2", 1)
+                .leaderAbsentFor(ofSeconds(60)),
+            noAction()),
+        row("a replica on an old timeline is not eligible",
+            node("n1").replicaRunning(1, "0/5000000").topology(2, "n2", 2).leaderAbsentFor(ofSeconds(60)),
+            noAction().summaryContains("not eligible")),
+        row("a replica lagging beyond maximum_lag_on_failover is not eligible",
+            node("n1").replicaRunning(1, "0/3000000").topology(1, "n2", 1).maximumLagOnFailover(1024)
+                .lastPrimaryPosition(1, "0/3100000").leaderAbsentFor(ofSeconds(60)),
+            noAction().summaryContains("maximum_lag_on_failover")),
+        row("in synchronous mode a replica that is not a synchronous standby is not eligible",
+            node("n1").replicaRunning(1, "0/5000000").synchronousMode(SynchronousMode.ON)
+                .topology(1, "n2", 1, "n3").member(member("n3").replica(1, "0/4000000"))
+                .leaderAbsentFor(ofSeconds(60)),
+            noAction().summaryContains("synchronous")),
+        row("in synchronous mode the synchronous standby is promoted",
+            node("n1").replicaRunning(1, "0/4000000").synchronousMode(SynchronousMode.ON)
+                .topology(1, "n2", 1, "n1").member(member("n3").replica(1, "0/5000000"))
+                .leaderAbsentFor(ofSeconds(60)),
+            expect(AcquireLeaderKey.class, Promote.class)),
+        row("the healthiest replica waits for the others to publish fresh WAL positions",
+            node("n1").replicaRunning(1, "0/5000000").topology(1, "n2", 1)
+                .member(member("n3").replica(1, "0/4000000").modRevision(90))
+                .leaderAbsentFor(ofSeconds(2), 95),
+            noAction().summaryContains("waiting for the others")),
+        row("the healthiest replica promotes after the freshness grace",
+            node("n1").replicaRunning(1, "0/5000000").topology(1, "n2", 1)
+                .member(member("n3").replica(1, "0/4000000").modRevision(90))
+                .leaderAbsentFor(ofSeconds(3), 95),
+            expect(AcquireLeaderKey.class, Promote.class)),
+        row("the healthiest replica promotes at once when every status is fresh",
+            node("n1").replicaRunning(1, "0/5000000").topology(1, "n2", 1)
+                .member(member("n3").replica(1, "0/4000000").modRevision(96))
+                .leaderAbsentFor(ofMillis(10), 95),
+            expect(AcquireLeaderKey.class, Promote.class)),
+        row("a replica behind a healthier candidate waits",
+            node("n1").replicaRunning(1, "0/4000000").topology(1, "n2", 1)
+                .member(member("n3").replica(1, "0/5000000"))
+                .leaderAbsentFor(ofSeconds(9)),
+            noAction().summaryContains("waiting for healthier n3")),
+        row("a replica behind a healthier candidate promotes after candidate_grace",
+            node("n1").replicaRunning(1, "0/4000000").topology(1, "n2", 1)
+                .member(member("n3").replica(1, "0/5000000"))
+                .leaderAbsentFor(ofSeconds(10)),
+            expect(AcquireLeaderKey.class, Promote.class)),
+        row("the third-ranked replica waits twice the candidate_grace",
+            node("n1").replicaRunning(1, "0/3000000").topology(1, "n2", 1)
+                .member(member("n3").replica(1, "0/5000000"))
+                .member(member("n4").replica(1, "0/4000000"))
+                .leaderAbsentFor(ofSeconds(19)),
+            noAction()),
+        row("the third-ranked replica promotes after twice the candidate_grace",
+            node("n1").replicaRunning(1, "0/3000000").topology(1, "n2", 1)
+                .member(member("n3").replica(1, "0/5000000"))
+                .member(member("n4").replica(1, "0/4000000"))
+                .leaderAbsentFor(ofSeconds(20)),
+            expect(AcquireLeaderKey.class, Promote.class)),
+        row("a replica ahead in LSN but on an older timeline does not outrank one on the latest",
+            node("n1").replicaRunning(2, "0/3000000").topology(2, "n2", 2)
+                .member(member("n3").replica(1, "0/9000000"))
+                .leaderAbsentFor(ofMillis(10)),
+            expect(AcquireLeaderKey.class, Promote.class)),
+
+        // never promote on missing or unparsable data
+        row("never promotes when the cluster's system identifier is unknown",
+            node("n1").replicaRunning(1, "0/5000000").notInitialized().leaderAbsentFor(ofSeconds(60)),
+            noAction()),
+        row("never promotes while the cluster is being bootstrapped",
+            node("n1").replicaRunning(1, "0/5000000").initialize("").leaderAbsentFor(ofSeconds(60)),
+            noAction()),
+        row("never promotes without knowing its own timeline",
+            node("n1").replicaRunning(1, "0/5000000").timeline(null).topology(1, "n2", 1)
+                .leaderAbsentFor(ofSeconds(60)),
+            noAction().summaryContains("WAL position unknown")),
+        row("never promotes without knowing its own WAL position",
+            node("n1").replicaRunning(1, "0/5000000").localLsn(null).topology(1, "n2", 1)
+                .leaderAbsentFor(ofSeconds(60)),
+            noAction()),
+        row("never promotes while a member status in etcd cannot be parsed",
+            node("n1").replicaRunning(1, "0/5000000").topology(1, "n2", 1)
+                .parseError("members/n3: timeline: not a number")
+                .leaderAbsentFor(ofSeconds(60)),
+            noAction().summaryContains("members/n3")),
+        row("a member published without a timeline is not a candidate",
+            node("n1").replicaRunning(1, "0/4000000").topology(1, "n2", 1)
+                .member(member("n3").replica(1, "0/5000000").noTimeline())
+                .leaderAbsentFor(ofMillis(10)),
+            expect(AcquireLeaderKey.class, Promote.class)),
+
+        // ---- 7. I hold the key ----
+        row("lock holder past its lease deadline demotes immediately and releases the key",
+            node("n1").primaryRunning(2, "0/5000000").holdingKey().leaseExpired().topology(2, "n1", 2),
+            expect(Demote.class).where(Demote.class, demote(DemoteMode.IMMEDIATE, true))),
+        row("lock holder past its lease deadline as a replica waits",
+            node("n1").replicaRunning(2, "0/5000000").holdingKey().leaseExpired().topology(2, "n2", 2),
+            noAction()),
+        row("a restarted lock holder rebinds the key to its new lease",
+            node("n1").primaryRunning(2, "0/5000000").leaderKey("n1", 1).topology(2, "n1", 2),
+            expect(AcquireLeaderKey.class)),
+        row("a replica holding the lock promotes",
+            node("n1").replicaRunning(1, "0/5000000").holdingKey().topology(1, "n2", 1),
+            expect(Promote.class)),
+        row("a new primary without topology writes term 1 (bootstrap)",
+            node("n1").primaryRunning(1, "0/3000060").holdingKey(),
+            expect(WriteTopology.class).where(WriteTopology.class, a -> {
+              assertThat(a.topology().term()).isEqualTo(1);
+              assertThat(a.topology().primary()).isEqualTo("n1");
+              assertThat(a.topology().timeline()).isEqualTo(1);
+              assertThat(a.history().kind()).isEqualTo("bootstrap");
+              assertThat(a.history().from()).isNull();
+              assertThat(a.history().term()).isEqualTo(1);
+            })),
+        row("a new primary after a failover writes the next term with the switch point",
+            node("n1").primaryRunning(3, "0/6000000").holdingKey().topology(4, "n2", 2)
+                .timelineSwitch(1, "0/3000000").timelineSwitch(2, "0/5000028"),
+            expect(WriteTopology.class).where(WriteTopology.class, a -> {
+              assertThat(a.topology().term()).isEqualTo(5);
+              assertThat(a.topology().timeline()).isEqualTo(3);
+              assertThat(a.topology().syncStandbys()).isEmpty();
+              assertThat(a.history().kind()).isEqualTo("failover");
+              assertThat(a.history().from()).isEqualTo("n2");
+              assertThat(a.history().to()).isEqualTo("n1");
+              assertThat(a.history().timeline()).isEqualTo(3);
+              assertThat(a.history().switchLsn()).isEqualTo(Lsn.parse("0/5000028"));
+            })),
+        row("the recorded primary on a new timeline writes the next term as a restart",
+            node("n1").primaryRunning(3, "0/6000000").holdingKey().topology(4, "n1", 2)
+                .timelineSwitch(2, "0/5000028"),
+            expect(WriteTopology.class).where(WriteTopology.class, a -> {
+              assertThat(a.topology().term()).isEqualTo(5);
+              assertThat(a.history().kind()).isEqualTo("restart");
+              assertThat(a.history().from()).isEqualTo("n1");
+            })),
+        row("a primary rewriting a lost topology never reuses a term from history",
+            node("n1").primaryRunning(3, "0/6000000").holdingKey()
+                .historyEntry(6, "n2", "n1", 3, "0/5000028"),
+            expect(WriteTopology.class).where(WriteTopology.class, a -> {
+              assertThat(a.topology().term()).isEqualTo(7);
+              assertThat(a.history().term()).isEqualTo(7);
+            })),
+        row("a primary that cannot read its own timeline writes no topology",
+            node("n1").primaryRunning(2, "0/5000000").timeline(null).holdingKey().topology(2, "n1", 2),
+            noAction()),
+        row("the primary with the lock creates a slot for every other member",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("old")
+                .member(member("n1").primary(1, "0/5000000"))
+                .member(member("n2").replica(1, "0/5000000"))
+                .member(member("n-3").replica(1, "0/5000000")),
+            expect(EnsureSlots.class).where(EnsureSlots.class, a -> assertThat(a.slots()).containsExactlyInAnyOrder("n2", "n_3"))
+                .requeue(LOOP_WAIT)),
+        row("no action: the primary with the lock, requeued before the lease runs out",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .member(member("n2").replica(1, "0/5000000")).lease(true, ofSeconds(3)),
+            noAction().requeue(ofSeconds(3)).summaryContains("the primary with the lock")),
+        row("no action: the primary with the lock, requeued after loop_wait",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1),
+            noAction().requeue(LOOP_WAIT)),
+
+        // ---- 8. I follow ----
+        row("a primary while another holds the lock demotes immediately",
+            withLeaderN2(node("n1").primaryRunning(1, "0/5000000"), 1),
+            expect(Demote.class).where(Demote.class, demote(DemoteMode.IMMEDIATE, false))),
+        row("a running replica whose timeline diverged stops for a rewind",
+            withLeaderN2(node("n1").replicaRunning(1, "0/4000000").streamingFrom("n0:5432"), 2)
+                .historyEntry(2, "n0", "n2", 2, "0/3800000"),
+            expect(Demote.class).where(Demote.class, demote(DemoteMode.FAST, false))),
+        row("a replica waits while the leader has not published conn_url",
+            node("n1").replicaRunning(1, "0/3000000").leaderKey("n2")
+                .member(member("n2").primary(1, "0/5000000").noConnUrl()),
+            noAction()),
+        row("a replica follows a new leader",
+            withLeaderN2(node("n1").replicaRunning(1, "0/3000000").streamingFrom("n0:5432"), 1),
+            expect(FollowLeader.class).where(FollowLeader.class, a -> assertThat(a.leader()).isEqualTo("n2"))),
+        row("a replica of the leader not streaming yet looks again soon",
+            withLeaderN2(node("n1").replicaRunning(1, "0/3000000").upstream("n2:5432"), 1),
+            noAction().requeue(SHORT)),
+        row("no action: a replica streaming from the leader",
+            withLeaderN2(node("n1").replicaRunning(1, "0/3000000").streamingFrom("n2:5432"), 1),
+            noAction().requeue(LOOP_WAIT).summaryContains("streaming from the leader n2")));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @MethodSource("rows")
+  void decides(Observation obs, Expect expect) {
+    Decision d = DECIDER.decide(obs);
+    assertThat(d.actions()).as(d.summary()).map(Object::getClass).containsExactlyElementsOf(expect.actions);
+    for (Consumer<Decision> check : expect.checks) {
+      check.accept(d);
+    }
+    assertThat(d.summary()).isNotBlank();
+    assertThat(d.requeueAfter()).isPositive();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("rows")
+  void isDeterministic(Observation obs, Expect ignored) {
+    assertThat(DECIDER.decide(obs)).isEqualTo(DECIDER.decide(obs));
+  }
+
+  /** A new action must show up in the table, or be listed here with a reason. */
+  @Test
+  void everyActionAppearsInTheTable() {
+    Set<Class<?>> expected = new HashSet<>();
+    rows().forEach(a -> expected.addAll(((Expect) a.get()[1]).actions));
+    // ReleaseLeaderKey is for the executor's shutdown path and the CLI: the decider releases the key
+    // only as part of Demote(releaseKey = true). If the decider starts producing it, add rows.
+    Set<Class<?>> notFromDecider = Set.of(ReleaseLeaderKey.class);
+    assertThat(expected).doesNotContainAnyElementsOf(notFromDecider);
+    Set<Class<?>> permitted = new HashSet<>(Arrays.asList(Action.class.getPermittedSubclasses()));
+    permitted.removeAll(notFromDecider);
+    assertThat(expected).containsExactlyInAnyOrderElementsOf(permitted);
+  }
+
+  @Test
+  void neverProducesReleaseLeaderKeyInTheTable() {
+    rows().forEach(a -> {
+      Observation obs = (Observation) ((Named<?>) a.get()[0]).getPayload();
+      assertThat(DECIDER.decide(obs).actions()).noneMatch(ReleaseLeaderKey.class::isInstance);
+    });
+  }
+
+  @Test
+  void onlyTheLockHolderPromotes() {
+    // Every row whose decision promotes either holds the key or acquires it first in the same decision.
+    rows().forEach(a -> {
+      Observation obs = (Observation) ((Named<?>) a.get()[0]).getPayload();
+      List<Action> actions = DECIDER.decide(obs).actions();
+      int promote = indexOf(actions, Promote.class);
+      if (promote >= 0) {
+        boolean holds = obs.cluster().isLeader(obs.me()) && obs.lease().valid()
+            && obs.cluster().leader().leaseId() == obs.lease().leaseId();
+        int acquire = indexOf(actions, AcquireLeaderKey.class);
+        assertThat(holds || (acquire >= 0 && acquire < promote)).as(((Named<?>) a.get()[0]).getName()).isTrue();
+      }
+    });
+  }
+
+  @Test
+  void aLongLeaderlessPeriodNeverMakesAnIneligibleNodePromote() {
+    for (long seconds : new long[] {0, 1, 3, 10, 60, 3600}) {
+      Observation obs = node("n1").replicaRunning(1, "0/9000000").topology(2, "n2", 2)
+          .leaderAbsentFor(ofSeconds(seconds)).build();
+      assertThat(DECIDER.decide(obs).actions()).isEmpty();
+    }
+  }
+
+  @Test
+  void aRunningPrimaryWithoutTimelineDoesNotCrashTheDecider() {
+    Observation obs = node("n1").primaryRunning(2, "0/5000000").timeline(null).holdingKey().build();
+    assertThatCode(() -> DECIDER.decide(obs)).doesNotThrowAnyException();
+  }
+
+  private static int indexOf(List<Action> actions, Class<? extends Action> type) {
+    for (int i = 0; i < actions.size(); i++) {
+      if (type.isInstance(actions.get(i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}
