@@ -18,6 +18,7 @@ class AgentRestartIT {
     await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
     String primary = c.leader().orElseThrow();
     long term = c.view().topology().term();
+    long oldLease = c.view().leader().leaseId();
 
     for (String n : c.nodes()) {
       c.killAgent(n);
@@ -27,6 +28,11 @@ class AgentRestartIT {
     for (String n : c.nodes()) {
       c.startAgent(n);
     }
+    // The old agents' keys outlive them until their leases expire, so "healthy" alone proves nothing
+    // yet: wait until the restarted primary agent has taken its key over under its own lease.
+    await("the leader key moves to the restarted agent's lease").atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> c.view() != null && c.view().hasLeader() && c.view().leader().leaseId() != oldLease);
     await("healthy again").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
     assertThat(c.leader()).contains(primary);
     assertThat(c.view().topology().term()).as("no failover happened").isEqualTo(term);

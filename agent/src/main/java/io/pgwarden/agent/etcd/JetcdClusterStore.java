@@ -155,7 +155,7 @@ public final class JetcdClusterStore implements ClusterStore {
       }
     }
     String description = String.join(",", cfg.endpoints()) + who + (cfg.tls() != null ? " (tls)" : "");
-    log.info("etcd client for {}", description);
+    log.debug("etcd client for {}", description);
     return new JetcdClusterStore(b.build(), description);
   }
 
@@ -283,7 +283,7 @@ public final class JetcdClusterStore implements ClusterStore {
   public void close() {
     rewatch.shutdownNow();
     client.close();
-    log.info("etcd client for {} closed", description);
+    log.debug("etcd client for {} closed", description);
   }
 
   /**

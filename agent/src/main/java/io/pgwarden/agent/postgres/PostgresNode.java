@@ -537,7 +537,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,"
             + " (SELECT received_tli FROM pg_stat_wal_receiver), (SELECT status FROM pg_stat_wal_receiver),"
-            + " (SELECT timeline_id FROM pg_control_checkpoint()), current_setting('primary_conninfo')")) {
+            + " (SELECT timeline_id FROM pg_control_checkpoint()), current_setting('primary_conninfo'),"
+            // After pg_rewind the last checkpoint is on the old timeline while replay already runs on the
+            // new one; the minimum recovery point says which.
+            + " (SELECT min_recovery_end_timeline FROM pg_control_recovery())")) {
       rs.next();
       Lsn received = lsnOrNull(rs.getString(1));
       Lsn replayed = lsnOrNull(rs.getString(2));
@@ -545,9 +548,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       String status = rs.getString(4);
       long checkpointTli = rs.getLong(5);
       String conninfo = rs.getString(6);
+      long minRecoveryTli = rs.getLong(7);
       Lsn lsn = received == null ? replayed : replayed == null ? received : received.isAfter(replayed) ? received : replayed;
       return new LocalPgState(DataDirState.VALID, true, true, ControlState.UNKNOWN, systemId,
-          Math.max(receivedTli, checkpointTli), lsn, replayed, "streaming".equals(status), upstreamOf(conninfo),
+          Math.max(Math.max(receivedTli, checkpointTli), minRecoveryTli), lsn, replayed, "streaming".equals(status), upstreamOf(conninfo),
           null, null, true, null);
     }
   }

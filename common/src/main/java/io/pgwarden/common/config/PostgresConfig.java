@@ -31,7 +31,7 @@ public record PostgresConfig(
     if (authentication == null) {
       throw new IllegalArgumentException("authentication is missing (superuser and replication)");
     }
-    parameters = parameters == null ? Map.of() : Map.copyOf(new TreeMap<>(parameters));
+    parameters = parameters == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(parameters));
     for (String p : parameters.keySet()) {
       if (!p.matches("[a-z_][a-z0-9_.]*")) {
         throw new IllegalArgumentException("parameters: '" + p + "' is not a PostgreSQL parameter name");

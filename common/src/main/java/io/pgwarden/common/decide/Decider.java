@@ -329,7 +329,8 @@ public final class Decider {
       return Decision.act("demoting: " + leader + " holds the lock but I run as primary", policy.shortWait(),
           new Demote(DemoteMode.IMMEDIATE, false, leader + " holds the lock"));
     }
-    if (diverged(obs)) {
+    // A streaming replica cannot have diverged: PostgreSQL checked the timeline history itself.
+    if (!local.streaming() && diverged(obs)) {
       return Decision.act("stopping to rewind: timeline " + local.timeline() + " diverged from " + leader,
           policy.shortWait(), new Demote(DemoteMode.FAST, false, "diverged timeline"));
     }

@@ -26,7 +26,7 @@ public record ClusterView(
     List<String> errors) {
 
   public ClusterView {
-    members = members == null ? Map.of() : Map.copyOf(new TreeMap<>(members));
+    members = members == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(members));
     history = history == null ? List.of() : List.copyOf(history);
     config = config == null ? DynamicConfig.DEFAULTS : config;
     errors = errors == null ? List.of() : List.copyOf(errors);

@@ -34,7 +34,7 @@ public record DynamicConfig(
     synchronousMode = synchronousMode == null ? SynchronousMode.ON : synchronousMode;
     synchronousNodeCount = synchronousNodeCount == null ? 1 : synchronousNodeCount;
     pause = pause != null && pause;
-    parameters = parameters == null ? Map.of() : Map.copyOf(new TreeMap<>(parameters));
+    parameters = parameters == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(parameters));
     if (ttl < 2) {
       throw new IllegalArgumentException("ttl must be >= 2 seconds, got " + ttl);
     }
