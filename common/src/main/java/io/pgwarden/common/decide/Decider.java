@@ -329,12 +329,15 @@ public final class Decider {
       return Decision.act("demoting: " + leader + " holds the lock but I run as primary", policy.shortWait(),
           new Demote(DemoteMode.IMMEDIATE, false, leader + " holds the lock"));
     }
-    // A streaming replica cannot have diverged: PostgreSQL checked the timeline history itself.
-    if (!local.streaming() && diverged(obs)) {
+    MemberStatus ls = c.member(leader);
+    // A replica streaming from the leader cannot have diverged: PostgreSQL checked the timeline
+    // history itself when it connected.
+    boolean streamsFromLeader = local.streaming() && ls != null && ls.connUrl() != null
+        && ls.connUrl().equals(local.upstream());
+    if (!streamsFromLeader && diverged(obs)) {
       return Decision.act("stopping to rewind: timeline " + local.timeline() + " diverged from " + leader,
           policy.shortWait(), new Demote(DemoteMode.FAST, false, "diverged timeline"));
     }
-    MemberStatus ls = c.member(leader);
     if (ls == null || ls.connUrl() == null) {
       return Decision.noAction("replica; leader " + leader + " has not published where to connect", policy.shortWait());
     }
