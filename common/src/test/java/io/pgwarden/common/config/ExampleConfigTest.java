@@ -3,7 +3,9 @@ package io.pgwarden.common.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgwarden.common.model.SynchronousMode;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -60,5 +62,23 @@ class ExampleConfigTest {
     assertThat(c.bootstrap().synchronousNodeCount()).isEqualTo(1);
     assertThat(c.bootstrap().paused()).isFalse();
     assertThat(c.bootstrap().parameters()).containsEntry("wal_keep_size", "256MB");
+  }
+
+  /** Each node config under deploy/compose is a real config too; the compose cluster starts from them. */
+  @Test
+  void composeNodeConfigsParse() throws Exception {
+    Path dir = Path.of("../deploy/compose");
+    List<Path> files;
+    try (var s = Files.list(dir)) {
+      files = s.filter(p -> p.getFileName().toString().matches("pg\\d+\\.yaml")).sorted().toList();
+    }
+    assertThat(files).hasSize(3);
+    for (Path f : files) {
+      AgentConfig c = ConfigLoader.load(f);
+      assertThat(f.getFileName().toString()).isEqualTo(c.name() + ".yaml");
+      assertThat(c.postgresql().dataDir()).isEqualTo("/var/lib/pgwarden/" + c.name());
+      assertThat(c.api().url()).isEqualTo("http://" + c.name() + ":8008");
+      assertThat(c.etcd().endpoints()).hasSize(3);
+    }
   }
 }
