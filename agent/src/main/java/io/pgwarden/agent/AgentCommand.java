@@ -6,6 +6,7 @@ import io.pgwarden.agent.local.LocalCluster;
 import io.pgwarden.agent.loop.ActionExecutor;
 import io.pgwarden.agent.loop.AsyncActions;
 import io.pgwarden.agent.loop.Observer;
+import io.pgwarden.agent.loop.OperatorRequests;
 import io.pgwarden.agent.loop.ReconcileLoop;
 import io.pgwarden.agent.loop.WakeupSignal;
 import io.pgwarden.agent.port.ClusterStore;
@@ -73,12 +74,14 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
       DynamicConfig initial = initialConfig(store, keys, cfg.bootstrap());
       LeaseTracker lease = new LeaseTracker(clock, initial.retryTimeoutDuration());
       PostgresNode pg = new PostgresNode(cfg.name(), cfg.postgresql(), superuser, replication, new ProcessRunner(List.of()));
-      Observer observer = new Observer(cfg.name(), cfg.tags(), keys, store, pg, lease, async, clock, initial);
+      OperatorRequests requests = new OperatorRequests(wakeup);
+      Observer observer = new Observer(cfg.name(), cfg.tags(), keys, store, pg, lease, async, clock, initial, requests);
       ActionExecutor executor = new ActionExecutor(cfg.name(), keys, store, pg, pg, lease, async,
           observer::callTimeout, cfg.bootstrap());
       ReconcileLoop loop = new ReconcileLoop(cfg.scope(), cfg.name(), cfg.tags(), keys, observer,
           new Decider(DecisionPolicy.DEFAULT), executor, store, lease, wakeup, clock,
-          new ReconcileLoop.Addresses(cfg.api().url(), cfg.postgresql().connectAddress().toString(), Main.version()));
+          new ReconcileLoop.Addresses(cfg.api().url(), cfg.postgresql().connectAddress().toString(), Main.version()),
+          requests);
       // Events only wake the loop; it re-reads everything. Member keys change every tick and carry
       // nothing that needs an immediate reaction.
       AutoCloseable watch = store.watchPrefix(keys.prefix(), key -> {
@@ -92,29 +95,34 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
       log.info("pgwarden {} agent {} of cluster {} starting; etcd {}", Main.version(), cfg.name(), cfg.scope(),
           cfg.etcd().endpoints());
 
-      CountDownLatch stopped = new CountDownLatch(1);
-      Thread loopThread = Thread.currentThread();
+      // SIGTERM: the hook only asks the loop to stop, then waits while this thread stops PostgreSQL and
+      // releases the keys — before the etcd client below is closed.
+      CountDownLatch done = new CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicBoolean terminating = new java.util.concurrent.atomic.AtomicBoolean();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        terminating.set(true);
         log.info("shutting down: stopping the loop, then PostgreSQL, then releasing my keys");
         loop.stop();
         try {
-          stopped.await(30, TimeUnit.SECONDS);
+          done.await(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        shutdown(pg, store, keys, cfg.name(), lease, observer);
       }, "pgwarden-shutdown"));
       try {
         loop.run();
+        if (terminating.get()) {
+          shutdown(pg, store, keys, cfg.name(), lease, observer);
+        }
       } catch (FatalAgentException e) {
         log.error("stopping the agent: {}", e.getMessage());
         return 3;
       } finally {
-        stopped.countDown();
         watch.close();
         api.close();
+        done.countDown();
       }
-      return loopThread.isInterrupted() ? 1 : 0;
+      return 0;
     }
   }
 

@@ -119,6 +119,14 @@ public final class ActionExecutor {
       writeTopology(w, obs);
     } else if (a instanceof EnsureSlots s) {
       pg.ensureSlots(s.slots());
+    } else if (a instanceof Action.Reload r) {
+      pg.reload();
+    } else if (a instanceof Action.SetSyncStandbys s) {
+      requireLease("set synchronous standbys");
+      pg.setSynchronousStandbys(s.names(), s.count());
+    } else if (a instanceof Action.ClearSwitchover c) {
+      store.delete(keys.switchover(), callTimeout.get());
+      log.info("cleared the pending switchover: {}", c.reason());
     } else if (a instanceof Halt h) {
       throw new FatalAgentException(h.reason());
     } else {

@@ -14,6 +14,7 @@ import io.pgwarden.common.model.HistoryEntry;
 import io.pgwarden.common.model.LeaderRecord;
 import io.pgwarden.common.model.Member;
 import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Switchover;
 import io.pgwarden.common.model.Topology;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,6 +48,7 @@ public final class ClusterViewParser {
     String configError = null;
     List<String> errors = new ArrayList<>();
     boolean configSeen = false;
+    Switchover switchover = null;
 
     for (RawKv kv : scope.kvs()) {
       String k = kv.key();
@@ -82,6 +84,13 @@ public final class ClusterViewParser {
         } catch (JsonProcessingException | IllegalArgumentException e) {
           errors.add(k + ": " + describe(e));
         }
+      } else if (k.equals(keys.switchover())) {
+        try {
+          switchover = Json.LENIENT.readValue(kv.value(), Switchover.class);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+          // Not a reason to block failover: the lock holder clears what it cannot use.
+          configError = configError == null ? k + ": " + describe(e) + " (ignored)" : configError;
+        }
       } else if (k.equals(keys.config())) {
         configSeen = true;
         try {
@@ -96,7 +105,7 @@ public final class ClusterViewParser {
       config = lastValidConfig;
     }
     ClusterView view = new ClusterView(true, null, scope.revision(), initialize, leader, members, topology,
-        history, config, errors);
+        history, config, errors, switchover);
     return new Parsed(view, configError);
   }
 

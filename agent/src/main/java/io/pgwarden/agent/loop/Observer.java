@@ -17,6 +17,7 @@ import io.pgwarden.common.model.Tags;
 import io.pgwarden.common.model.WalPosition;
 import io.pgwarden.common.time.MonotonicClock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,7 @@ public final class Observer {
   private final AsyncActions async;
   private final MonotonicClock clock;
   private final ClusterViewParser parser;
+  private final OperatorRequests requests;
 
   private DynamicConfig config;
   private String lastConfigError;
@@ -47,7 +49,7 @@ public final class Observer {
   private WalPosition lastPrimaryPosition;
 
   public Observer(String me, Tags tags, Keys keys, ClusterStore store, PostgresProbe probe, LeaseTracker lease,
-      AsyncActions async, MonotonicClock clock, DynamicConfig initialConfig) {
+      AsyncActions async, MonotonicClock clock, DynamicConfig initialConfig, OperatorRequests requests) {
     this.me = me;
     this.tags = tags;
     this.keys = keys;
@@ -58,6 +60,7 @@ public final class Observer {
     this.clock = clock;
     this.parser = new ClusterViewParser(keys);
     this.config = initialConfig;
+    this.requests = requests;
   }
 
   public Observation observe() {
@@ -72,7 +75,7 @@ public final class Observer {
     trackLeader(view);
     Duration absentFor = leaderAbsentSinceNanos == null ? null : Duration.ofNanos(clock.nanoTime() - leaderAbsentSinceNanos);
     return new Observation(me, tags, view, local, lease.state(), async.current(), absentFor,
-        leaderAbsentSinceRevision, lastPrimaryPosition, async.rewindFailed());
+        leaderAbsentSinceRevision, lastPrimaryPosition, async.rewindFailed(), requests.peek(), Instant.now());
   }
 
   public DynamicConfig config() {

@@ -43,6 +43,7 @@ public final class ReconcileLoop implements Runnable {
   private final WakeupSignal wakeup;
   private final MonotonicClock clock;
   private final Addresses addresses;
+  private final OperatorRequests requests;
   private final AtomicReference<AgentStatus> status = new AtomicReference<>();
   private volatile boolean running = true;
   private String lastSummary;
@@ -51,7 +52,7 @@ public final class ReconcileLoop implements Runnable {
 
   public ReconcileLoop(String scope, String me, Tags tags, Keys keys, Observer observer, Decider decider,
       ActionExecutor executor, ClusterStore store, LeaseTracker lease, WakeupSignal wakeup, MonotonicClock clock,
-      Addresses addresses) {
+      Addresses addresses, OperatorRequests requests) {
     this.scope = scope;
     this.me = me;
     this.tags = tags;
@@ -64,6 +65,7 @@ public final class ReconcileLoop implements Runnable {
     this.wakeup = wakeup;
     this.clock = clock;
     this.addresses = addresses;
+    this.requests = requests;
   }
 
   public AtomicReference<AgentStatus> status() {
@@ -114,6 +116,9 @@ public final class ReconcileLoop implements Runnable {
       log.error("action failed, will look again: {}", e.getMessage(), e);
       next = ERROR_BACKOFF;
       lastSummary = null;
+    }
+    if (obs.request() != null) {
+      requests.done(obs.request());
     }
     long millis = Duration.ofNanos(clock.nanoTime() - start).toMillis();
     status.set(new AgentStatus(member, obs, d, start, millis, ticks));

@@ -34,6 +34,16 @@ public interface PostgresControl {
    */
   void baseBackup(ReplicationSource source);
 
+  /** Re-render pgwarden's config files for the current role and reload PostgreSQL. */
+  void reload();
+
+  /**
+   * On the primary: make synchronous_standby_names wait for {@code count} of {@code names} (in
+   * order), or for any standby when {@code names} is exactly ["*"], or for nobody when empty; then
+   * reload. Kept for later restarts.
+   */
+  void setSynchronousStandbys(java.util.List<String> names, int count);
+
   /** On the primary: create (or update the password of) the replication role. */
   void ensureReplicationRole();
 

@@ -102,6 +102,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private final Path binDir;
   private final Path dataDir;
   private final Path parentDir;
+  /** Survives restarts of PostgreSQL (not of the agent: the lock holder sets it again). */
+  private volatile String synchronousStandbyNames = "";
   private final Path pgpassFile;
   private final Path logFile;
   private final Path socketDir;
@@ -301,6 +303,84 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         throw new PostgresCommandException("pg_reload_conf()", e.getMessage(), e);
       }
       log.info("now following {} (was {})", want == null ? "nobody" : upstream.name() + " (" + want + ")", s.upstream());
+    }
+  }
+
+  @Override
+  public void reload() {
+    synchronized (actionLock) {
+      LocalPgState s = probe();
+      if (!s.running()) {
+        throw new PostgresCommandException("reload", "PostgreSQL is not running", null);
+      }
+      ReplicationSource upstream = null;
+      if (s.inRecovery() && s.upstream() != null) {
+        upstream = ReplicationSource.parse(s.upstream(), s.upstream());
+      }
+      writeConfigOrThrow("reload", s.inRecovery() ? StartMode.REPLICA : StartMode.PRIMARY, upstream);
+      reloadConf();
+      log.info("reloaded PostgreSQL configuration");
+    }
+  }
+
+  @Override
+  public void setSynchronousStandbys(List<String> names, int count) {
+    synchronized (actionLock) {
+      String value = synchronousStandbyNames(names, count);
+      LocalPgState s = probe();
+      if (!s.runningAsPrimary()) {
+        throw new PostgresCommandException("set synchronous_standby_names", "PostgreSQL is not running as primary", null);
+      }
+      synchronousStandbyNames = value;
+      writeConfigOrThrow("set synchronous_standby_names", StartMode.PRIMARY, null);
+      reloadConf();
+      log.info("synchronous_standby_names = '{}'", value);
+    }
+  }
+
+  /** The value for synchronous_standby_names: member names are quoted as identifiers. */
+  static String synchronousStandbyNames(List<String> names, int count) {
+    if (names.isEmpty()) {
+      return "";
+    }
+    if (names.equals(List.of("*"))) {
+      return "*";
+    }
+    List<String> quoted = new ArrayList<>();
+    for (String n : names) {
+      quoted.add("\"" + n.replace("\"", "\"\"") + "\"");
+    }
+    return "FIRST " + Math.min(count, names.size()) + " (" + String.join(", ", quoted) + ")";
+  }
+
+  /** The member names a synchronous_standby_names value lists ("*" stays "*"). */
+  static Set<String> parseSynchronousStandbyNames(String value) {
+    Set<String> out = new HashSet<>();
+    if (value == null || value.isBlank()) {
+      return out;
+    }
+    String v = value.trim();
+    int open = v.indexOf('(');
+    if (open >= 0 && v.endsWith(")")) {
+      v = v.substring(open + 1, v.length() - 1);
+    }
+    for (String part : v.split(",")) {
+      String n = part.trim();
+      if (n.startsWith("\"") && n.endsWith("\"") && n.length() >= 2) {
+        n = n.substring(1, n.length() - 1).replace("\"\"", "\"");
+      }
+      if (!n.isEmpty()) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  private void reloadConf() {
+    try {
+      execute("SELECT pg_reload_conf()");
+    } catch (SQLException e) {
+      throw new PostgresCommandException("pg_reload_conf()", e.getMessage(), e);
     }
   }
 
@@ -529,8 +609,14 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         slots.add(rs.getString(1));
       }
     }
+    Set<String> sync;
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT current_setting('synchronous_standby_names')")) {
+      rs.next();
+      sync = parseSynchronousStandbyNames(rs.getString(1));
+    }
     return new LocalPgState(DataDirState.VALID, true, false, ControlState.UNKNOWN, systemId, timeline, lsn, null,
-        false, null, history, slots, true, null);
+        false, null, history, slots, true, null, sync);
   }
 
   private LocalPgState queryReplica(Connection c, String systemId) throws SQLException {
@@ -612,6 +698,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     s.put("hot_standby_feedback", "on");
     s.put("password_encryption", "scram-sha-256");
     s.put("cluster_name", member);
+    // Managed by the lock holder; a replica never waits for anyone, even right after a promote.
+    s.put("synchronous_standby_names", mode == StartMode.PRIMARY ? synchronousStandbyNames : "");
     cfg.parameters().forEach((k, v) -> s.put(k, String.valueOf(v)));
     if (mode == StartMode.REPLICA) {
       if (upstream == null) {

@@ -16,6 +16,9 @@ public sealed interface Action
         Action.Rebuild,
         Action.WriteTopology,
         Action.EnsureSlots,
+        Action.Reload,
+        Action.SetSyncStandbys,
+        Action.ClearSwitchover,
         Action.Halt {
 
   /** Claim {@code /initialize}, initdb with checksums, start as primary, create the replication role. */
@@ -58,6 +61,22 @@ public sealed interface Action
 
   /** Make the primary's physical slots exactly {@code slots} (inactive extras dropped). */
   record EnsureSlots(java.util.Set<String> slots) implements Action {}
+
+  /** Re-render the config files and reload PostgreSQL (an operator asked). */
+  record Reload(String reason) implements Action {}
+
+  /**
+   * Set synchronous_standby_names on the primary: wait for {@code count} of {@code names}; ["*"]:
+   * any standby (strict mode without a healthy one); empty: nobody.
+   */
+  record SetSyncStandbys(java.util.List<String> names, int count, String reason) implements Action {
+    public SetSyncStandbys {
+      names = java.util.List.copyOf(names);
+    }
+  }
+
+  /** Delete {@code /switchover}: done, or impossible. */
+  record ClearSwitchover(String reason) implements Action {}
 
   /** Stop the agent: continuing would risk data (for example, a system identifier mismatch). */
   record Halt(String reason) implements Action {}

@@ -1,6 +1,10 @@
 package io.pgwarden.common.decide;
 
 import io.pgwarden.common.decide.Action.AcquireLeaderKey;
+import io.pgwarden.common.decide.Action.ClearSwitchover;
+import io.pgwarden.common.decide.Action.ReleaseLeaderKey;
+import io.pgwarden.common.decide.Action.Reload;
+import io.pgwarden.common.decide.Action.SetSyncStandbys;
 import io.pgwarden.common.decide.Action.Bootstrap;
 import io.pgwarden.common.decide.Action.Demote;
 import io.pgwarden.common.decide.Action.EnsureSlots;
@@ -22,10 +26,16 @@ import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.Member;
 import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Observation;
+import io.pgwarden.common.model.OperatorRequest;
+import io.pgwarden.common.model.Switchover;
+import io.pgwarden.common.model.SynchronousMode;
 import io.pgwarden.common.model.Role;
 import io.pgwarden.common.model.Topology;
 import io.pgwarden.common.model.TimelineSwitch;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -73,6 +83,9 @@ public final class Decider {
       return Decision.noAction(
           "waiting: " + obs.inFlight().kind().state() + " from " + obs.inFlight().source() + " in progress",
           policy.shortWait());
+    }
+    if (obs.request() != null) {
+      return request(obs);
     }
     if (c.config().paused()) {
       return paused(obs);
@@ -182,6 +195,13 @@ public final class Decider {
         return Decision.act("rebinding the leader key to my lease before starting PostgreSQL", wait,
             new AcquireLeaderKey("rebind after restart"));
       }
+      Optional<String> handTo = switchoverTarget(obs);
+      if (handTo.isPresent()) {
+        // Our final WAL position is published (this tick) before the key goes: the candidate promotes
+        // only once it has received all of it.
+        return Decision.act("switchover: PostgreSQL stopped, handing the lock to " + handTo.get(), wait,
+            new ReleaseLeaderKey("switchover to " + handTo.get()));
+      }
       if (local.controlState().lastRanAsPrimary() && onLatestTimeline(obs)) {
         return Decision.act("starting as primary: I hold the lock", wait,
             new StartPostgres(StartMode.PRIMARY, null, "holding the lock"));
@@ -199,7 +219,12 @@ public final class Decider {
     if (ls == null || !ls.isRunning() || ls.connUrl() == null) {
       return Decision.noAction("PostgreSQL stopped; waiting for leader " + leader + " to be running", wait);
     }
-    if (local.controlState().lastRanAsPrimary() || diverged(obs)) {
+    if (ls.timeline() != null && ls.timeline() > c.latestTimeline()) {
+      // Whether we must rewind depends on where its timeline forked; it records that right after promoting.
+      return Decision.noAction("PostgreSQL stopped; waiting for leader " + leader + " to record timeline "
+          + ls.timeline(), wait);
+    }
+    if ((local.controlState().lastRanAsPrimary() && !shutDownBeforeFork(obs)) || diverged(obs)) {
       if (obs.rewindFailed()) {
         return Decision.act("rebuilding: pg_rewind from " + leader + " failed", wait,
             new Rebuild(leader, "pg_rewind failed"));
@@ -233,6 +258,24 @@ public final class Decider {
           + String.join("; ", obs.cluster().errors()), wait);
     }
     MemberStatus self = selfStatus(obs);
+    Duration absentSoFar = obs.leaderAbsentFor() == null ? Duration.ZERO : obs.leaderAbsentFor();
+    Switchover sw = obs.cluster().switchover();
+    String handingOver = sw == null ? null
+        : sw.from() != null ? sw.from() : obs.cluster().topology() == null ? null : obs.cluster().topology().primary();
+    if (sw != null && !sw.force() && obs.me().equals(handingOver) && absentSoFar.compareTo(policy.candidateGrace()) < 0) {
+      return Decision.noAction("no leader; I am handing over in a switchover, not competing", wait);
+    }
+    if (sw != null && sw.to() != null) {
+      if (sw.to().equals(obs.me())) {
+        Decision d = switchoverCandidate(obs, sw, self);
+        if (d != null) {
+          return d;
+        }
+      } else if (absentSoFar.compareTo(policy.candidateGrace()) < 0) {
+        return Decision.noAction("no leader; " + (sw.force() ? "failover" : "switchover") + " to " + sw.to()
+            + " in progress, waiting for it", wait);
+      }
+    }
     Optional<String> why = FailoverRanking.ineligibility(self, obs.cluster());
     if (why.isPresent()) {
       return Decision.noAction("no leader; not eligible for promotion: " + why.get(), wait);
@@ -295,17 +338,42 @@ public final class Decider {
       }
       term++;
       Topology next1 = new Topology(term, obs.me(), local.timeline(), List.of());
-      String kind = t == null ? "bootstrap" : t.primary().equals(obs.me()) ? "restart" : "failover";
+      Switchover sw = c.switchover();
+      boolean mine = sw != null && obs.me().equals(sw.to());
+      String kind = t == null ? "bootstrap" : t.primary().equals(obs.me()) ? "restart"
+          : mine && !sw.force() ? "switchover" : "failover";
       Lsn switchLsn = null;
       for (TimelineSwitch s : local.history()) {
         if (s.parent() == local.timeline() - 1) {
           switchLsn = s.switchLsn();
         }
       }
+      String reason = kind + " to " + obs.me();
+      if (mine && sw.allowDataLoss()) {
+        reason += " forced with allow_data_loss: last known primary position "
+            + (obs.lastPrimaryPosition() == null ? "unknown" : obs.lastPrimaryPosition()) + ", promoted at "
+            + (switchLsn == null ? "unknown" : "TL" + (local.timeline() - 1) + "@" + switchLsn)
+            + "; WAL between them is lost";
+      } else if (mine && sw.force()) {
+        reason += " forced by operator";
+      }
       HistoryEntry h = new HistoryEntry(term, kind, t == null ? null : t.primary(), obs.me(), local.timeline(),
-          switchLsn, null, kind + " to " + obs.me());
-      return Decision.act("writing topology term " + term + ": " + obs.me() + " is primary on timeline "
-          + local.timeline(), policy.shortWait(), new WriteTopology(next1, h));
+          switchLsn, null, reason);
+      WriteTopology write = new WriteTopology(next1, h);
+      String summary = "writing topology term " + term + ": " + obs.me() + " is primary on timeline " + local.timeline();
+      return mine
+          ? Decision.act(summary, policy.shortWait(), write, new ClearSwitchover(kind + " done"))
+          : Decision.act(summary, policy.shortWait(), write);
+    }
+    if (c.switchover() != null) {
+      Decision d = handOver(obs, c.switchover(), next);
+      if (d != null) {
+        return d;
+      }
+    }
+    Decision sync = synchronousStandbys(obs, t, next);
+    if (sync != null) {
+      return sync;
     }
     Set<String> slots = new TreeSet<>();
     for (Member m : c.members().values()) {
@@ -349,6 +417,216 @@ public final class Decider {
       return Decision.noAction("no action: replica of " + leader + ", not streaming yet", policy.shortWait());
     }
     return Decision.noAction("no action: streaming from the leader " + leader, loopWait);
+  }
+
+  /** An operator's request to this node; the loop clears it once decided. */
+  private Decision request(Observation obs) {
+    ClusterView c = obs.cluster();
+    LocalPgState local = obs.local();
+    Duration wait = policy.shortWait();
+    OperatorRequest r = obs.request();
+    switch (r) {
+      case RELOAD:
+        if (!local.running()) {
+          return Decision.noAction("reload requested but PostgreSQL is not running; it gets the config when it starts", wait);
+        }
+        return Decision.act("reloading PostgreSQL on request", wait, new Reload("requested by operator"));
+      case RESTART:
+        if (!local.running()) {
+          return Decision.noAction("restart requested but PostgreSQL is not running; it will be started", wait);
+        }
+        // Stopped now, started again by the next tick in whatever role the lock says.
+        return Decision.act("restarting PostgreSQL on request", wait,
+            new Demote(DemoteMode.FAST, false, "restart requested"));
+      case REINIT:
+        if (c.isLeader(obs.me())) {
+          return Decision.noAction("reinit refused: I am the primary; switch over first", wait);
+        }
+        Optional<String> source = cloneSource(obs);
+        if (source.isEmpty()) {
+          return Decision.noAction("reinit refused: no running primary to clone from", wait);
+        }
+        return local.running()
+            ? Decision.act("reinitialising on request: base backup from " + source.get(), wait,
+                new Demote(DemoteMode.FAST, false, "reinit requested"), new Rebuild(source.get(), "reinit requested"))
+            : Decision.act("reinitialising on request: base backup from " + source.get(), wait,
+                new Rebuild(source.get(), "reinit requested"));
+      default:
+        throw new IllegalStateException("unhandled request " + r);
+    }
+  }
+
+  /**
+   * The member a due switchover hands the lock to, when this node holds it and is the one to hand
+   * over from; empty when there is none to act on now.
+   */
+  private Optional<String> switchoverTarget(Observation obs) {
+    Switchover sw = obs.cluster().switchover();
+    if (sw == null || (sw.from() != null && !sw.from().equals(obs.me())) || obs.me().equals(sw.to())) {
+      return Optional.empty();
+    }
+    if (sw.scheduledAt() != null && obs.now().isBefore(Instant.parse(sw.scheduledAt()))) {
+      return Optional.empty();
+    }
+    return sw.to() != null ? Optional.of(sw.to()) : bestHandOverTarget(obs);
+  }
+
+  /** A running primary with the lock and a pending switchover: stop writes, or drop the request. */
+  private Decision handOver(Observation obs, Switchover sw, Duration next) {
+    ClusterView c = obs.cluster();
+    if (sw.from() != null && !sw.from().equals(obs.me())) {
+      return Decision.act("clearing a switchover from " + sw.from() + ": I (" + obs.me() + ") hold the lock", next,
+          new ClearSwitchover("it names " + sw.from() + " as the primary"));
+    }
+    if (obs.me().equals(sw.to())) {
+      return Decision.act("clearing a switchover to myself: I am already the primary", next,
+          new ClearSwitchover("target is already the primary"));
+    }
+    if (sw.scheduledAt() != null && obs.now().isBefore(Instant.parse(sw.scheduledAt()))) {
+      return null;
+    }
+    Optional<String> target = sw.to() != null ? Optional.of(sw.to()) : bestHandOverTarget(obs);
+    if (target.isEmpty()) {
+      return Decision.act("switchover impossible: no healthy streaming replica; clearing it", next,
+          new ClearSwitchover("no healthy replica"));
+    }
+    if (!healthyReplicaOfMe(c.member(target.get()), obs)) {
+      return Decision.act("switchover impossible: " + target.get() + " is not a healthy streaming replica; clearing it",
+          next, new ClearSwitchover(target.get() + " not a healthy replica"));
+    }
+    // Fast stop: sessions are cut, and the walsenders wait until every streaming replica has the
+    // shutdown checkpoint. The key is released by the next tick, after our final position is published.
+    return Decision.act("switchover to " + target.get() + ": stopping writes", Duration.ofMillis(50),
+        new Demote(DemoteMode.FAST, false, "switchover to " + target.get()));
+  }
+
+  private Optional<String> bestHandOverTarget(Observation obs) {
+    ClusterView c = obs.cluster();
+    List<String> sync = c.topology() == null ? List.of() : c.topology().syncStandbys();
+    return c.members().values().stream()
+        .map(Member::status)
+        .filter(m -> healthyReplicaOfMe(m, obs))
+        .sorted(Comparator.<MemberStatus, Boolean>comparing(m -> !sync.contains(m.name()))
+            .thenComparing(m -> m.position(), Comparator.nullsLast(Comparator.reverseOrder()))
+            .thenComparing(MemberStatus::name))
+        .map(MemberStatus::name)
+        .findFirst();
+  }
+
+  private static boolean healthyReplicaOfMe(MemberStatus m, Observation obs) {
+    if (m == null || m.name().equals(obs.me()) || m.role() != Role.REPLICA || !m.isRunning() || !m.streaming()
+        || !m.tags().canFailover()) {
+      return false;
+    }
+    MemberStatus me = obs.cluster().member(obs.me());
+    return me == null || me.connUrl() == null || me.connUrl().equals(m.upstream());
+  }
+
+  /** This replica is named by a pending switchover or failover and the leader key is free. */
+  private Decision switchoverCandidate(Observation obs, Switchover sw, MemberStatus self) {
+    ClusterView c = obs.cluster();
+    Duration wait = policy.shortWait();
+    if (sw.force()) {
+      if (sw.allowDataLoss()) {
+        if (self.role() == Role.REPLICA && self.isRunning() && c.initialize() != null
+            && c.initialize().equals(self.systemId())) {
+          return Decision.act("promoting: forced failover to me with data loss allowed (operator's choice)", wait,
+              new AcquireLeaderKey("forced failover, data loss allowed"), new Promote("forced failover"));
+        }
+        return Decision.noAction("forced failover to me refused: not a running replica of this cluster", wait);
+      }
+      Optional<String> why = FailoverRanking.ineligibility(self, c);
+      if (why.isPresent()) {
+        return Decision.noAction("forced failover to me refused: " + why.get()
+            + " (only --allow-data-loss overrides this)", wait);
+      }
+      return Decision.act("promoting: forced failover to me", wait,
+          new AcquireLeaderKey("forced failover"), new Promote("forced failover"));
+    }
+    String from = sw.from() != null ? sw.from() : c.topology() == null ? null : c.topology().primary();
+    MemberStatus old = from == null ? null : c.member(from);
+    if (old == null || old.isRunning() || old.position() == null || self.position() == null) {
+      // The old primary is gone or still running: this is not a clean hand-over any more.
+      return null;
+    }
+    if (self.position().timeline() != old.position().timeline() || !self.position().lsn().isAfter(old.position().lsn())) {
+      return Decision.noAction("switchover to me: waiting to receive " + from + "'s last WAL (" + old.position()
+          + ", I am at " + self.position() + ")", Duration.ofMillis(100));
+    }
+    return Decision.act("promoting: switchover from " + from + ", I have all its WAL (" + self.position() + ")", wait,
+        new AcquireLeaderKey("switchover"), new Promote("switchover from " + from));
+  }
+
+  /**
+   * Synchronous standbys, in the safe order: a standby is recorded in the topology before PostgreSQL
+   * may count on it, and dropped from the record only after PostgreSQL no longer waits for it — so
+   * every standby PostgreSQL acknowledged a commit through is always a recorded (eligible) one.
+   */
+  private Decision synchronousStandbys(Observation obs, Topology t, Duration next) {
+    ClusterView c = obs.cluster();
+    SynchronousMode mode = c.config().synchronousMode();
+    int count = c.config().synchronousNodeCount();
+    List<String> recorded = t.syncStandbys();
+    List<String> desired = new ArrayList<>();
+    if (mode != SynchronousMode.OFF) {
+      List<MemberStatus> healthy = c.members().values().stream()
+          .map(Member::status)
+          .filter(m -> healthyReplicaOfMe(m, obs) && !m.tags().nosync())
+          .sorted(Comparator.<MemberStatus, Boolean>comparing(m -> !recorded.contains(m.name()))
+              .thenComparing(m -> m.position(), Comparator.nullsLast(Comparator.reverseOrder()))
+              .thenComparing(MemberStatus::name))
+          .toList();
+      for (MemberStatus m : healthy) {
+        if (desired.size() < count) {
+          desired.add(m.name());
+        }
+      }
+    }
+    List<String> pgWanted = desired.isEmpty() && mode == SynchronousMode.STRICT ? List.of("*") : desired;
+    if (!recorded.containsAll(desired)) {
+      List<String> union = new ArrayList<>(recorded);
+      for (String d : desired) {
+        if (!union.contains(d)) {
+          union.add(d);
+        }
+      }
+      return Decision.act("recording synchronous standby " + desired + " before PostgreSQL waits for it", next,
+          new WriteTopology(new Topology(t.term(), t.primary(), t.timeline(), union), null));
+    }
+    if (!obs.local().syncStandbys().equals(Set.copyOf(pgWanted))) {
+      String what = pgWanted.isEmpty() ? "no synchronous standby" : pgWanted.equals(List.of("*"))
+          ? "any standby (strict mode, none healthy)" : "synchronous standby " + pgWanted;
+      return Decision.act("setting " + what + " in PostgreSQL", next, new SetSyncStandbys(pgWanted, count, mode.json()));
+    }
+    if (!recorded.equals(desired)) {
+      return Decision.act("PostgreSQL no longer waits for " + without(recorded, desired) + "; dropping it from the record",
+          next, new WriteTopology(new Topology(t.term(), t.primary(), t.timeline(), desired), null));
+    }
+    return null;
+  }
+
+  private static List<String> without(List<String> a, List<String> b) {
+    List<String> out = new ArrayList<>(a);
+    out.removeAll(b);
+    return out;
+  }
+
+  /**
+   * A former primary shut down cleanly before the point where the cluster's newer timeline forked:
+   * it holds nothing the new primary lacks (a planned switchover), so it may follow without rewind.
+   */
+  private static boolean shutDownBeforeFork(Observation obs) {
+    LocalPgState local = obs.local();
+    if (local.controlState() != io.pgwarden.common.model.ControlState.SHUT_DOWN || local.timeline() == null
+        || local.lsn() == null) {
+      return false;
+    }
+    long latest = obs.cluster().latestTimeline();
+    if (latest == 0 || local.timeline() >= latest) {
+      return false;
+    }
+    Lsn fork = obs.cluster().switchPointOf(local.timeline());
+    return fork != null && local.lsn().compareTo(fork) < 0;
   }
 
   /** A running primary that may (re)take a free key: the recorded primary, on its timeline. */

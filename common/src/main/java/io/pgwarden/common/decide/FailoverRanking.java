@@ -45,11 +45,14 @@ public final class FailoverRanking {
     if (latest > 0 && p.timeline() != latest) {
       return Optional.of("on timeline " + p.timeline() + ", the cluster is on " + latest);
     }
+    // With synchronous replication, only a recorded synchronous standby is known to hold every
+    // acknowledged commit; with none recorded, nobody is (the primary ran alone).
     if (c.config().synchronousMode() != SynchronousMode.OFF
         && c.topology() != null
-        && !c.topology().syncStandbys().isEmpty()
         && !c.topology().syncStandbys().contains(s.name())) {
-      return Optional.of("not a synchronous standby");
+      return Optional.of(c.topology().syncStandbys().isEmpty()
+          ? "no synchronous standby was recorded, so no replica is known to have every acknowledged commit"
+          : "not a synchronous standby (" + c.topology().syncStandbys() + ")");
     }
     return Optional.empty();
   }

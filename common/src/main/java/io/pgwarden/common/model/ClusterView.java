@@ -12,6 +12,7 @@ import java.util.TreeMap;
  *     nobody has claimed the cluster yet
  * @param config the last valid dynamic config (the agent keeps it when etcd holds garbage)
  * @param errors one line per value that could not be parsed, naming the key and field
+ * @param switchover a pending planned switchover or forced failover; null when none
  */
 public record ClusterView(
     boolean reachable,
@@ -23,7 +24,15 @@ public record ClusterView(
     Topology topology,
     List<HistoryEntry> history,
     DynamicConfig config,
-    List<String> errors) {
+    List<String> errors,
+    Switchover switchover) {
+
+  /** Without a pending switchover. */
+  public ClusterView(boolean reachable, String unreachableReason, long revision, String initialize,
+      LeaderRecord leader, Map<String, Member> members, Topology topology, List<HistoryEntry> history,
+      DynamicConfig config, List<String> errors) {
+    this(reachable, unreachableReason, revision, initialize, leader, members, topology, history, config, errors, null);
+  }
 
   public ClusterView {
     members = members == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(members));

@@ -17,6 +17,7 @@ import java.util.Set;
  * @param slots physical replication slots present (primary only)
  * @param postmasterAlive a postmaster process exists even if it does not answer
  * @param probeError why the state could not be read; null when it could
+ * @param syncStandbys the members synchronous_standby_names names right now (primary only)
  */
 public record LocalPgState(
     DataDirState dataDir,
@@ -32,12 +33,22 @@ public record LocalPgState(
     List<TimelineSwitch> history,
     Set<String> slots,
     boolean postmasterAlive,
-    String probeError) {
+    String probeError,
+    Set<String> syncStandbys) {
 
   public LocalPgState {
+    syncStandbys = syncStandbys == null ? Set.of() : Set.copyOf(syncStandbys);
     controlState = controlState == null ? ControlState.UNKNOWN : controlState;
     history = history == null ? List.of() : List.copyOf(history);
     slots = slots == null ? Set.of() : Set.copyOf(slots);
+  }
+
+  /** Without synchronous standby information (stopped servers, replicas). */
+  public LocalPgState(DataDirState dataDir, boolean running, boolean inRecovery, ControlState controlState,
+      String systemId, Long timeline, Lsn lsn, Lsn replayedLsn, boolean streaming, String upstream,
+      List<TimelineSwitch> history, Set<String> slots, boolean postmasterAlive, String probeError) {
+    this(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn, streaming, upstream,
+        history, slots, postmasterAlive, probeError, Set.of());
   }
 
   public static LocalPgState unknown(String why, boolean postmasterAlive) {

@@ -1,6 +1,7 @@
 package io.pgwarden.common.model;
 
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * Everything one decision is based on. Time enters only as durations measured by the agent's own
@@ -10,6 +11,8 @@ import java.time.Duration;
  * @param leaderAbsentSince the etcd revision of the first read that showed no leader
  * @param lastPrimaryPosition the last position this agent saw the primary publish; null if unknown
  * @param rewindFailed pg_rewind failed for the current data directory: take a base backup instead
+ * @param request an operator's pending request to this agent (restart, reload, reinit); null: none
+ * @param now wall-clock time of the observation, only for scheduled switchovers; never for leases
  */
 public record Observation(
     String me,
@@ -21,13 +24,24 @@ public record Observation(
     Duration leaderAbsentFor,
     long leaderAbsentSince,
     WalPosition lastPrimaryPosition,
-    boolean rewindFailed) {
+    boolean rewindFailed,
+    OperatorRequest request,
+    Instant now) {
+
+  /** Without an operator request, at the epoch. */
+  public Observation(String me, Tags tags, ClusterView cluster, LocalPgState local, LeaseState lease,
+      InFlight inFlight, Duration leaderAbsentFor, long leaderAbsentSince, WalPosition lastPrimaryPosition,
+      boolean rewindFailed) {
+    this(me, tags, cluster, local, lease, inFlight, leaderAbsentFor, leaderAbsentSince, lastPrimaryPosition,
+        rewindFailed, null, Instant.EPOCH);
+  }
 
   public Observation {
     if (me == null || cluster == null || local == null || lease == null) {
       throw new IllegalArgumentException("observation needs me, cluster, local and lease");
     }
     tags = tags == null ? Tags.NONE : tags;
+    now = now == null ? Instant.EPOCH : now;
   }
 
   public DynamicConfig config() {

@@ -1,5 +1,9 @@
 package io.pgwarden.common.testing;
 
+import io.pgwarden.common.model.OperatorRequest;
+import io.pgwarden.common.model.Switchover;
+import java.time.Instant;
+
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.ControlState;
 import io.pgwarden.common.model.DataDirState;
@@ -58,7 +62,10 @@ public final class Observations {
   private final Map<String, Member> members = new LinkedHashMap<>();
   private Topology topology;
   private final List<HistoryEntry> history = new ArrayList<>();
-  private DynamicConfig config = DynamicConfig.DEFAULTS;
+  // Rows are asynchronous unless they say otherwise: synchronous mode narrows who may be promoted,
+  // and the rows about synchronous replication ask for it explicitly.
+  private DynamicConfig config =
+      new DynamicConfig(null, null, null, null, io.pgwarden.common.model.SynchronousMode.OFF, null, null, null);
   private final List<String> errors = new ArrayList<>();
   // local
   private DataDirState dataDir = DataDirState.VALID;
@@ -69,6 +76,10 @@ public final class Observations {
   private Long timeline = 1L;
   private Lsn lsn = Lsn.parse("0/3000000");
   private Lsn replayedLsn;
+  private Switchover switchover;
+  private Set<String> pgSyncStandbys = Set.of();
+  private OperatorRequest request;
+  private Instant now = Instant.parse("2026-01-01T00:00:00Z");
   private boolean streaming;
   private String upstream;
   private final List<TimelineSwitch> timelineHistory = new ArrayList<>();
@@ -359,14 +370,38 @@ public final class Observations {
     return this;
   }
 
+  /** A pending switchover (or, with force, a failover) in {@code /switchover}. */
+  public Observations switchover(Switchover s) {
+    this.switchover = s;
+    return this;
+  }
+
+  /** The names synchronous_standby_names currently holds on this (primary) node. */
+  public Observations pgSyncStandbys(String... names) {
+    this.pgSyncStandbys = Set.of(names);
+    return this;
+  }
+
+  public Observations request(OperatorRequest r) {
+    this.request = r;
+    return this;
+  }
+
+  /** Wall-clock time of the observation (scheduled switchovers only). */
+  public Observations now(Instant now) {
+    this.now = now;
+    return this;
+  }
+
   public Observation build() {
     ClusterView cluster = reachable
-        ? new ClusterView(true, null, revision, initialize, leader, members, topology, history, config, errors)
+        ? new ClusterView(true, null, revision, initialize, leader, members, topology, history, config, errors,
+            switchover)
         : ClusterView.unreachable(unreachableReason, config);
     LocalPgState local = new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn,
-        replayedLsn, streaming, upstream, timelineHistory, slots, postmasterAlive, probeError);
+        replayedLsn, streaming, upstream, timelineHistory, slots, postmasterAlive, probeError, pgSyncStandbys);
     return new Observation(me, tags, cluster, local, lease, inFlight, leaderAbsentFor, leaderAbsentSince,
-        lastPrimaryPosition, rewindFailed);
+        lastPrimaryPosition, rewindFailed, request, now);
   }
 
   @Override
@@ -394,6 +429,7 @@ public final class Observations {
     private String systemId = SYSTEM_ID;
     private Tags tags = Tags.NONE;
     private long modRevision = REVISION;
+    private String upstream;
 
     private MemberBuilder(String name) {
       this.name = name;
@@ -444,6 +480,20 @@ public final class Observations {
       return tags(new Tags(false, false, failoverPriority, false));
     }
 
+    /** A replica streaming from {@code upstream} (host:port). */
+    public MemberBuilder upstream(String upstream) {
+      this.upstream = upstream;
+      return this;
+    }
+
+    public MemberBuilder stoppedAt(long timeline, String lsn) {
+      this.role = Role.UNKNOWN;
+      this.state = "stopped";
+      this.timeline = timeline;
+      this.lsn = Lsn.parse(lsn);
+      return this;
+    }
+
     public MemberBuilder nofailover() {
       return tags(new Tags(true, false, 1, false));
     }
@@ -455,7 +505,7 @@ public final class Observations {
     }
 
     public MemberStatus status() {
-      return new MemberStatus(name, role, state, timeline, lsn, null, role == Role.REPLICA, null,
+      return new MemberStatus(name, role, state, timeline, lsn, null, role == Role.REPLICA, upstream,
           "http://" + name + ":8008", connUrl, systemId, tags, "0.1.0", null);
     }
 

@@ -11,6 +11,7 @@ import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.DynamicConfig;
 import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Role;
+import io.pgwarden.common.model.SynchronousMode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -132,6 +133,14 @@ public final class TestCluster implements AutoCloseable {
       if (m == null || m.role() != Role.REPLICA || !m.streaming() || !l.connUrl().equals(m.upstream())) {
         return false;
       }
+    }
+    if (nodes().size() > 1 && v.config().synchronousMode() != SynchronousMode.OFF) {
+      // Until a synchronous standby is recorded and in use, a failover would have no candidate.
+      if (v.topology() == null || v.topology().syncStandbys().isEmpty()) {
+        return false;
+      }
+      return tryQuery(leader, "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")
+          .map(r -> !r.get(0).equals("0")).orElse(false);
     }
     return true;
   }
