@@ -1,0 +1,103 @@
+package io.pgwarden.harness.bench;
+
+import io.pgwarden.harness.cluster.TestCluster;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One writer inserting a row every {@code intervalMs} through the multi-host connection string,
+ * reconnecting after any error; records the monotonic time of every acknowledged insert.
+ */
+public final class Writer implements AutoCloseable {
+  public record Ack(long id, long nanos) {}
+
+  private final TestCluster cluster;
+  private final long intervalMs;
+  private final List<Ack> acks = new ArrayList<>();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final Thread thread;
+
+  public Writer(TestCluster cluster, long intervalMs) throws SQLException {
+    this.cluster = cluster;
+    this.intervalMs = intervalMs;
+    cluster.executeOnPrimary("CREATE TABLE IF NOT EXISTS bench_writes (id bigint PRIMARY KEY, at timestamptz)");
+    thread = new Thread(this::loop, "bench-writer");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void loop() {
+    long id = 0;
+    Connection c = null;
+    while (running.get()) {
+      long next = System.nanoTime() + intervalMs * 1_000_000;
+      try {
+        if (c == null) {
+          c = cluster.connectPrimary();
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO bench_writes VALUES (?, now())")) {
+          ps.setLong(1, ++id);
+          ps.executeUpdate();
+        }
+        synchronized (acks) {
+          acks.add(new Ack(id, System.nanoTime()));
+        }
+      } catch (SQLException e) {
+        try {
+          if (c != null) {
+            c.close();
+          }
+        } catch (SQLException ignored) {
+          // the connection is gone either way
+        }
+        c = null;
+      }
+      long wait = next - System.nanoTime();
+      if (wait > 0) {
+        try {
+          Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000)); // pacing the load, not synchronisation
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  public List<Ack> acks() {
+    synchronized (acks) {
+      return List.copyOf(acks);
+    }
+  }
+
+  /** The write gap around {@code faultNanos}: last ack before it to first ack after it, in ms; -1 if none after. */
+  public long gapMillis(long faultNanos) {
+    long before = Long.MIN_VALUE;
+    long after = Long.MAX_VALUE;
+    for (Ack a : acks()) {
+      if (a.nanos() <= faultNanos) {
+        before = Math.max(before, a.nanos());
+      } else {
+        after = Math.min(after, a.nanos());
+      }
+    }
+    if (after == Long.MAX_VALUE || before == Long.MIN_VALUE) {
+      return -1;
+    }
+    return (after - before) / 1_000_000;
+  }
+
+  public boolean ackedAfter(long nanos) {
+    return acks().stream().anyMatch(a -> a.nanos() > nanos);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running.set(false);
+    thread.join(10_000);
+  }
+}
