@@ -49,6 +49,7 @@ import java.util.TreeSet;
  * empty data directory; PostgreSQL down; no leader; I hold the key; I follow.
  */
 public final class Decider {
+  private static final Duration FRESHNESS_POLL = Duration.ofMillis(200);
   private final DecisionPolicy policy;
 
   public Decider(DecisionPolicy policy) {
@@ -289,7 +290,9 @@ public final class Decider {
     if (rank == 0) {
       boolean othersFresh = ranked.stream().allMatch(cand -> cand.modRevision() > obs.leaderAbsentSince());
       if (!othersFresh && absent.compareTo(policy.freshnessGrace()) < 0) {
-        return Decision.noAction("no leader; I look healthiest, waiting for the others to publish their WAL positions", wait);
+        // Their statuses do not wake us (member keys change every tick), so look again soon.
+        return Decision.noAction("no leader; I look healthiest, waiting for the others to publish their WAL positions",
+            FRESHNESS_POLL);
       }
       return Decision.act("promoting: leader key free and I am the healthiest replica at " + self.position(), wait,
           new AcquireLeaderKey("healthiest replica"), new Promote("failover: leader key expired"));

@@ -25,6 +25,7 @@ import io.pgwarden.common.decide.Action.StartPostgres;
 import io.pgwarden.common.decide.Action.WriteTopology;
 import io.pgwarden.common.model.ControlState;
 import io.pgwarden.common.model.DataDirState;
+import io.pgwarden.common.model.DynamicConfig;
 import io.pgwarden.common.model.InFlight;
 import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.Observation;
@@ -55,7 +56,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DeciderTest {
   private static final Decider DECIDER = new Decider(DecisionPolicy.DEFAULT);
   private static final Duration SHORT = DecisionPolicy.DEFAULT.shortWait();
-  private static final Duration LOOP_WAIT = ofSeconds(5);
+  private static final Duration LOOP_WAIT = ofSeconds(DynamicConfig.DEFAULT_LOOP_WAIT);
 
   /** What a row expects: the action classes, in order, and checks on the decision. */
   static final class Expect {
@@ -447,8 +448,8 @@ class DeciderTest {
                 .requeue(LOOP_WAIT)),
         row("no action: the primary with the lock, requeued before the lease runs out",
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
-                .member(member("n2").replica(1, "0/5000000")).lease(true, ofSeconds(3)),
-            noAction().requeue(ofSeconds(3)).summaryContains("the primary with the lock")),
+                .member(member("n2").replica(1, "0/5000000")).lease(true, ofMillis(1500)),
+            noAction().requeue(ofMillis(1500)).summaryContains("the primary with the lock")),
         row("no action: the primary with the lock, requeued after loop_wait",
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1),
             noAction().requeue(LOOP_WAIT)),

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Not part of the default build: {@code mvn -B -ntp verify -Pbench -pl test-harness -am}. Prints the
- * power-off failover gap at pgwarden's defaults and at the test timing, and writes
+ * power-off failover gap at pgwarden's defaults and in the fast profile, and writes
  * target/bench/failover.{json,md}. Runs: -Dbench.runs=N (default 5).
  */
 class FailoverBench {
@@ -17,9 +17,9 @@ class FailoverBench {
   void powerOffFailoverGap() throws Exception {
     int runs = Integer.getInteger("bench.runs", 5);
     List<FailoverBenchmark.Result> results = List.of(
-        FailoverBenchmark.run(runs, 3, Map.of(), "defaults (ttl 20, loop_wait 5, retry_timeout 5)"),
-        FailoverBenchmark.run(runs, 3, Map.of("ttl", 10, "loop_wait", 2, "retry_timeout", 4),
-            "fast (ttl 10, loop_wait 2, retry_timeout 4)"));
+        FailoverBenchmark.run(runs, 3, Map.of(), "defaults (ttl 10, loop_wait 2, retry_timeout 4)"),
+        FailoverBenchmark.run(runs, 3, Map.of("ttl", 5, "loop_wait", 1, "retry_timeout", 2),
+            "fast profile (ttl 5, loop_wait 1, retry_timeout 2)"));
     System.out.println(FailoverBenchmark.markdown(results));
     FailoverBenchmark.write(Path.of("target", "bench"), "failover", results);
     // Safety, not speed: synchronous mode (the default) must not lose an acknowledged row.
