@@ -142,6 +142,47 @@ class WatchdogScriptTest {
     assertThat(postmaster.isAlive()).isTrue();
   }
 
+  @Test
+  void aKilledWatchdogIsNoticedAndFeedingItNeverBlocksNorThrows() {
+    Watchdog w = watchdog();
+    w.arm(Duration.ofSeconds(30));
+    ProcessHandle.of(w.pid()).orElseThrow().destroyForcibly();
+    await().atMost(Duration.ofSeconds(5)).until(() -> !w.alive());
+    for (int i = 0; i < 10_000; i++) { // far more than a pipe holds
+      w.arm(Duration.ofSeconds(30));
+    }
+    w.disarm();
+    assertThat(w.alive()).isFalse();
+    assertThat(postmaster.isAlive()).as("its death alone never stops PostgreSQL").isTrue();
+  }
+
+  @Test
+  void aFrozenWatchdogIsNotAlive() throws Exception {
+    Watchdog w = watchdog();
+    w.arm(Duration.ofSeconds(30));
+    new ProcessBuilder("kill", "-STOP", Long.toString(w.pid())).start().waitFor();
+    try {
+      await().atMost(Duration.ofSeconds(5)).until(() -> !w.alive());
+      for (int i = 0; i < 10_000; i++) { // fills the pipe: the writer thread blocks, we must not
+        w.arm(Duration.ofSeconds(30));
+      }
+    } finally {
+      new ProcessBuilder("kill", "-CONT", Long.toString(w.pid())).start().waitFor();
+    }
+    await().atMost(Duration.ofSeconds(5)).until(w::alive);
+  }
+
+  @Test
+  void itRunsInItsOwnSessionSoAGroupSignalToTheAgentMissesIt() throws Exception {
+    Watchdog w = watchdog();
+    String stat = Files.readString(Path.of("/proc/" + w.pid() + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    String mine = Files.readString(Path.of("/proc/self/stat"));
+    String[] g = mine.substring(mine.lastIndexOf(')') + 2).split(" ");
+    assertThat(f[3]).as("session id").isEqualTo(Long.toString(w.pid())).isNotEqualTo(g[3]);
+    assertThat(f[2]).as("process group").isNotEqualTo(g[2]);
+  }
+
   /** The script alone, with a pipe we control, as the agent would hold it. */
   private Process raw() throws IOException {
     Watchdog w = watchdog(); // installs the script
