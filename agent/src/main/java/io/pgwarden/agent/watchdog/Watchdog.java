@@ -204,6 +204,19 @@ public final class Watchdog implements AutoCloseable {
     }
   }
 
+  /**
+   * Ends a watchdog that is no longer {@link #alive()} without waiting for it: a frozen one would
+   * hold the loop up. SIGKILL cannot make it fire, so this never stops PostgreSQL.
+   */
+  public void abandon() {
+    armed = false;
+    synchronized (lock) {
+      closing = true;
+      lock.notifyAll();
+    }
+    process.destroyForcibly();
+  }
+
   private void send(String command) {
     synchronized (lock) {
       if (closing) {
