@@ -71,6 +71,16 @@ public final class WatchdogFence implements AutoCloseable {
     }
   }
 
+  /**
+   * Call right after this agent won the leader key, in the same tick: the observation that tick
+   * began with did not show the key yet, and a promote may follow before the next one.
+   */
+  public void keyAcquired() {
+    if (lease.isValid() && ensureAlive(Feed.ARM)) {
+      watchdog.arm(lease::remaining);
+    }
+  }
+
   private boolean ensureAlive(Feed feed) {
     if (watchdog.alive()) {
       return true;
