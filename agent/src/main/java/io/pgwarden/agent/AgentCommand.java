@@ -14,6 +14,8 @@ import io.pgwarden.agent.port.FatalAgentException;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.postgres.PostgresNode;
 import io.pgwarden.agent.postgres.ProcessRunner;
+import io.pgwarden.agent.watchdog.Watchdog;
+import io.pgwarden.agent.watchdog.WatchdogFence;
 import io.pgwarden.common.config.AgentConfig;
 import io.pgwarden.common.config.ConfigException;
 import io.pgwarden.common.config.ConfigLoader;
@@ -76,12 +78,15 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
       PostgresNode pg = new PostgresNode(cfg.name(), cfg.postgresql(), superuser, replication, new ProcessRunner(List.of()));
       OperatorRequests requests = new OperatorRequests(wakeup);
       Observer observer = new Observer(cfg.name(), cfg.tags(), keys, store, pg, lease, async, clock, initial, requests);
+      Path dataDir = Path.of(cfg.postgresql().dataDir());
+      WatchdogFence fence = new WatchdogFence(
+          () -> Watchdog.start(Path.of(cfg.postgresql().binDir()), dataDir, dataDir.getParent()), cfg.name(), lease);
       ActionExecutor executor = new ActionExecutor(cfg.name(), keys, store, pg, pg, lease, async,
-          observer::callTimeout, cfg.bootstrap());
+          observer::callTimeout, cfg.bootstrap(), fence::keyAcquired);
       ReconcileLoop loop = new ReconcileLoop(cfg.scope(), cfg.name(), cfg.tags(), keys, observer,
           new Decider(DecisionPolicy.DEFAULT), executor, store, lease, wakeup, clock,
           new ReconcileLoop.Addresses(cfg.api().url(), cfg.postgresql().connectAddress().toString(), Main.version()),
-          requests);
+          requests, fence);
       // Events only wake the loop; it re-reads everything. Member keys change every tick and carry
       // nothing that needs an immediate reaction.
       AutoCloseable watch = store.watchPrefix(keys.prefix(), key -> {
@@ -114,6 +119,8 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
         if (terminating.get()) {
           shutdown(pg, store, keys, cfg.name(), lease, observer);
         }
+        // Only after PostgreSQL stopped and the keys are released: the watchdog also covers a hung shutdown.
+        fence.close();
       } catch (FatalAgentException e) {
         log.error("stopping the agent: {}", e.getMessage());
         return 3;

@@ -55,9 +55,11 @@ public final class ActionExecutor {
   private final AsyncActions async;
   private final Supplier<Duration> callTimeout;
   private final DynamicConfig bootstrapConfig;
+  private final Runnable onKeyAcquired;
 
   public ActionExecutor(String me, Keys keys, ClusterStore store, PostgresControl pg, PostgresProbe probe,
-      LeaseTracker lease, AsyncActions async, Supplier<Duration> callTimeout, DynamicConfig bootstrapConfig) {
+      LeaseTracker lease, AsyncActions async, Supplier<Duration> callTimeout, DynamicConfig bootstrapConfig,
+      Runnable onKeyAcquired) {
     this.me = me;
     this.keys = keys;
     this.store = store;
@@ -67,6 +69,7 @@ public final class ActionExecutor {
     this.async = async;
     this.callTimeout = callTimeout;
     this.bootstrapConfig = bootstrapConfig;
+    this.onKeyAcquired = onKeyAcquired;
   }
 
   /** Thrown when an action could not be carried out; the loop logs it and looks again. */
@@ -168,10 +171,13 @@ public final class ActionExecutor {
     Duration t = callTimeout.get();
     if (store.putIfAbsent(keys.leader(), me, lease.leaseId(), t)) {
       log.info("acquired the leader key");
+      // Armed before a promote in this same decision can make us writable.
+      onKeyAcquired.run();
       return;
     }
     if (store.putIfValue(keys.leader(), me, me, lease.leaseId(), t)) {
       log.info("rebound the leader key to my lease {}", Long.toHexString(lease.leaseId()));
+      onKeyAcquired.run();
       return;
     }
     throw new ActionFailedException("leader key is held by another member");

@@ -2,6 +2,7 @@ package io.pgwarden.agent.loop;
 
 import io.pgwarden.agent.port.ClusterStore;
 import io.pgwarden.agent.port.FatalAgentException;
+import io.pgwarden.agent.watchdog.WatchdogFence;
 import io.pgwarden.common.config.Keys;
 import io.pgwarden.common.decide.Decider;
 import io.pgwarden.common.decide.Decision;
@@ -44,6 +45,7 @@ public final class ReconcileLoop implements Runnable {
   private final MonotonicClock clock;
   private final Addresses addresses;
   private final OperatorRequests requests;
+  private final WatchdogFence fence;
   private final AtomicReference<AgentStatus> status = new AtomicReference<>();
   private volatile boolean running = true;
   private String lastSummary;
@@ -52,7 +54,7 @@ public final class ReconcileLoop implements Runnable {
 
   public ReconcileLoop(String scope, String me, Tags tags, Keys keys, Observer observer, Decider decider,
       ActionExecutor executor, ClusterStore store, LeaseTracker lease, WakeupSignal wakeup, MonotonicClock clock,
-      Addresses addresses, OperatorRequests requests) {
+      Addresses addresses, OperatorRequests requests, WatchdogFence fence) {
     this.scope = scope;
     this.me = me;
     this.tags = tags;
@@ -66,6 +68,7 @@ public final class ReconcileLoop implements Runnable {
     this.clock = clock;
     this.addresses = addresses;
     this.requests = requests;
+    this.fence = fence;
   }
 
   public AtomicReference<AgentStatus> status() {
@@ -103,6 +106,8 @@ public final class ReconcileLoop implements Runnable {
     MDC.put("tick", Long.toString(ticks));
     long start = clock.nanoTime();
     Observation obs = observer.observe();
+    // Right after the renewal: the watchdog's deadline follows the lease's before anything can act.
+    fence.onTick(obs);
     Decision d = decider.decide(obs);
     MemberStatus member = memberStatus(obs);
     publish(obs, member);

@@ -42,7 +42,7 @@ class ActionExecutorTest {
   private final FakePostgres pg = new FakePostgres();
   private final AsyncActions async = new AsyncActions(() -> {});
   private final ActionExecutor executor = new ActionExecutor("n1", KEYS, store, pg, () -> LocalPgState.unknown("fake", false),
-      lease, async, () -> Duration.ofSeconds(1), DynamicConfig.DEFAULTS);
+      lease, async, () -> Duration.ofSeconds(1), DynamicConfig.DEFAULTS, () -> {});
 
   private Observation withLeaderN2() {
     return Observations.node("n1").replicaRunning(1, "0/3000000").leaderKey("n2")
