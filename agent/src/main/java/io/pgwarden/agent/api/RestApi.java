@@ -112,7 +112,16 @@ public final class RestApi implements AutoCloseable {
       String body = Json.write(s.member());
       switch (path) {
         case "/", "/primary", "/leader", "/master", "/read-write" -> send(ex, isPrimary(s) ? 200 : 503, body);
-        case "/replica" -> send(ex, isReplica(s, query) ? 200 : 503, body);
+        case "/replica" -> {
+          boolean replica;
+          try {
+            replica = isReplica(s, query);
+          } catch (IllegalArgumentException e) {
+            send(ex, 400, error(e.getMessage()));
+            return;
+          }
+          send(ex, replica ? 200 : 503, body);
+        }
         case "/read-only" -> send(ex, isPrimary(s) || isReplica(s, Map.of()) ? 200 : 503, body);
         case "/health" -> send(ex, s.observation().local().running() ? 200 : 503, body);
         case "/liveness" -> send(ex, alive(s) ? 200 : 503, body);
@@ -123,9 +132,6 @@ public final class RestApi implements AutoCloseable {
         case "/metrics" -> sendText(ex, 200, Metrics.render(s, clock));
         default -> send(ex, 404, "{\"error\":\"no such path\"}");
       }
-    } catch (IllegalArgumentException e) {
-      // Thrown only while reading the query, before anything was sent.
-      send(ex, 400, error(e.getMessage()));
     } catch (RuntimeException e) {
       log.warn("REST request failed: {}", e.toString());
     }

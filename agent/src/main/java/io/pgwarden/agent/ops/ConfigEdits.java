@@ -196,11 +196,11 @@ public final class ConfigEdits {
       if (i < a.length && j < b.length && a[i].equals(b[j])) {
         out.add(" " + a[i++]);
         j++;
-      } else if (j < b.length && (i == a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-        out.add("+" + b[j++]);
+      } else if (i < a.length && (j == b.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
+        out.add("-" + a[i++]);
         changed = true;
       } else {
-        out.add("-" + a[i++]);
+        out.add("+" + b[j++]);
         changed = true;
       }
     }
