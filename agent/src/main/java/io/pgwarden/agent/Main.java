@@ -52,6 +52,15 @@ public final class Main implements Runnable {
     if (err != null) {
       cl.setErr(err);
     }
+    cl.setParameterExceptionHandler((e, argv) -> {
+      // picocli leaves the usage out when it has a suggestion; an operator should always get both.
+      CommandLine cmd = e.getCommandLine();
+      cmd.getErr().println(e.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr());
+      cmd.usage(cmd.getErr());
+      cmd.getErr().flush();
+      return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    });
     cl.setExecutionExceptionHandler(
         (e, cmd, parse) -> {
           // One line: the operator made a mistake or the cluster refused; a stack trace helps neither.

@@ -269,7 +269,7 @@ public final class ChangeCommands {
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       // Validate before connecting, so a typo fails fast and the same way with or without etcd.
-      ConfigEdits.apply(DynamicConfig.DEFAULTS, settings);
+      ConfigEdits.checkSyntax(settings);
       ClusterTarget.Connected c = target.connect();
       try (var store = c.store()) {
         DynamicConfig before = ConfigEdits.read(store, c.keys(), TIMEOUT).config();

@@ -52,6 +52,21 @@ public final class ConfigEdits {
     return parse(tree);
   }
 
+  /**
+   * Checks keys and value types only, without a base config: cross-field rules (loop_wait + 2 *
+   * retry_timeout <= ttl) can only be judged against the config in etcd.
+   */
+  public static void checkSyntax(List<String> settings) {
+    ObjectNode scratch = JsonNodeFactory.instance.objectNode();
+    for (String s : settings) {
+      int eq = s.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("'" + s + "' is not KEY=VALUE");
+      }
+      set(scratch, s.substring(0, eq).trim(), s.substring(eq + 1).trim());
+    }
+  }
+
   private static void set(ObjectNode tree, String key, String value) {
     boolean reset = value.isEmpty() || value.equalsIgnoreCase("null");
     if (key.startsWith("parameters.")) {
