@@ -58,11 +58,13 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
     Credentials superuser;
     Credentials replication;
     Credentials etcdAuth;
+    Credentials apiAuth;
     try {
       cfg = ConfigLoader.load(config);
       superuser = Secrets.resolve("postgresql.authentication.superuser", cfg.postgresql().authentication().superuser(), System.getenv());
       replication = Secrets.resolve("postgresql.authentication.replication", cfg.postgresql().authentication().replication(), System.getenv());
       etcdAuth = Secrets.resolve("etcd.auth", cfg.etcd().auth(), System.getenv());
+      apiAuth = Secrets.resolve("api.auth", cfg.api().auth(), System.getenv());
       checkBinaries(cfg);
     } catch (ConfigException e) {
       System.err.println("pgwarden: invalid configuration: " + e.getMessage());
@@ -94,8 +96,9 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
           wakeup.signal();
         }
       });
+      OperatorRequests requests = new OperatorRequests(wakeup);
       RestApi api = new RestApi(cfg.api().listen(), loop.status(), clock,
-          () -> observer.config().ttlDuration());
+          () -> observer.config().ttlDuration(), new RestApi.Operations(apiAuth, requests, store, keys));
       api.start();
       log.info("pgwarden {} agent {} of cluster {} starting; etcd {}", Main.version(), cfg.name(), cfg.scope(),
           cfg.etcd().endpoints());

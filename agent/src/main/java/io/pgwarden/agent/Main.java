@@ -1,7 +1,9 @@
 package io.pgwarden.agent;
 
+import io.pgwarden.agent.cli.ChangeCommands;
 import io.pgwarden.agent.cli.ClusterCommands;
 import io.pgwarden.agent.cli.LocalCommand;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,6 +20,15 @@ import picocli.CommandLine.Command;
       ClusterCommands.TopologyCommand.class,
       ClusterCommands.HistoryCommand.class,
       ClusterCommands.ShowConfigCommand.class,
+      ChangeCommands.SwitchoverCommand.class,
+      ChangeCommands.FailoverCommand.class,
+      ChangeCommands.PauseCommand.class,
+      ChangeCommands.ResumeCommand.class,
+      ChangeCommands.SetConfigCommand.class,
+      ChangeCommands.EditConfigCommand.class,
+      ChangeCommands.RestartCommand.class,
+      ChangeCommands.ReloadCommand.class,
+      ChangeCommands.ReinitCommand.class,
       ClusterCommands.VersionCommand.class
     })
 public final class Main implements Runnable {
@@ -29,13 +40,38 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns the exit code (tests call this without exiting). */
   public static int run(String... args) {
+    return run(null, null, args);
+  }
+
+  /** The same, writing to {@code out} and {@code err} instead of the console (null: the console). */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cl = new CommandLine(new Main());
+    if (out != null) {
+      cl.setOut(out);
+    }
+    if (err != null) {
+      cl.setErr(err);
+    }
+    cl.setParameterExceptionHandler((e, argv) -> {
+      // picocli leaves the usage out when it has a suggestion; an operator should always get both.
+      CommandLine cmd = e.getCommandLine();
+      cmd.getErr().println(e.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr());
+      cmd.usage(cmd.getErr());
+      cmd.getErr().flush();
+      return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    });
     cl.setExecutionExceptionHandler(
         (e, cmd, parse) -> {
+          // One line: the operator made a mistake or the cluster refused; a stack trace helps neither.
           cmd.getErr().println("pgwarden: " + e.getMessage());
+          cmd.getErr().flush();
           return e instanceof IllegalArgumentException ? 2 : 1;
         });
-    return cl.execute(args);
+    int rc = cl.execute(args);
+    cl.getOut().flush();
+    cl.getErr().flush();
+    return rc;
   }
 
   @Override

@@ -8,10 +8,10 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /** Resolves a password from the config, a file or an environment variable, once, at start-up. */
-final class Secrets {
+public final class Secrets {
   private Secrets() {}
 
-  static Credentials resolve(String field, Credentials c, Map<String, String> env) {
+  public static Credentials resolve(String field, Credentials c, Map<String, String> env) {
     if (c == null) {
       return null;
     }

@@ -2,13 +2,22 @@ package io.pgwarden.agent.api;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.pgwarden.agent.loop.AgentStatus;
+import io.pgwarden.agent.loop.OperatorRequests;
+import io.pgwarden.agent.ops.Sizes;
+import io.pgwarden.agent.ops.Switchovers;
+import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.common.config.Credentials;
+import io.pgwarden.common.config.Keys;
 import io.pgwarden.common.config.HostPort;
 import io.pgwarden.common.json.Json;
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Member;
 import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.OperatorRequest;
+import io.pgwarden.common.model.Switchover;
 import io.pgwarden.common.time.MonotonicClock;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -33,17 +42,33 @@ import org.slf4j.LoggerFactory;
  */
 public final class RestApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RestApi.class);
+  // Changing calls may wait on etcd briefly; health checks never do.
+  private static final Duration ETCD_TIMEOUT = Duration.ofSeconds(3);
+  private static final int MAX_BODY = 64 * 1024;
 
   private final HttpServer server;
   private final AtomicReference<AgentStatus> status;
   private final MonotonicClock clock;
   private final Supplier<Duration> livenessBound;
+  private final Operations ops;
+  private final BasicAuth auth;
+
+  /**
+   * What the changing calls need.
+   *
+   * @param auth who may call them; null: nobody (they answer 403)
+   * @param requests restart/reload/reinit handed to this agent's loop
+   * @param store where {@code /switchover} is written
+   */
+  public record Operations(Credentials auth, OperatorRequests requests, ClusterStore store, Keys keys) {}
 
   public RestApi(HostPort listen, AtomicReference<AgentStatus> status, MonotonicClock clock,
-      Supplier<Duration> livenessBound) throws IOException {
+      Supplier<Duration> livenessBound, Operations ops) throws IOException {
     this.status = status;
     this.clock = clock;
     this.livenessBound = livenessBound;
+    this.ops = ops;
+    this.auth = new BasicAuth(ops.auth());
     this.server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 64);
     server.setExecutor(Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "pgwarden-rest");
@@ -55,7 +80,13 @@ public final class RestApi implements AutoCloseable {
 
   public void start() {
     server.start();
-    log.info("REST API listening on {}", server.getAddress());
+    log.info("REST API listening on {}; changing calls {}", server.getAddress(),
+        auth.configured() ? "need basic auth as " + ops.auth().username() : "are refused (no api.auth configured)");
+  }
+
+  /** The bound address; the port is the real one when {@code listen} asked for port 0. */
+  public InetSocketAddress address() {
+    return server.getAddress();
   }
 
   @Override
@@ -67,7 +98,7 @@ public final class RestApi implements AutoCloseable {
     try (ex) {
       String method = ex.getRequestMethod();
       if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("OPTIONS")) {
-        send(ex, 405, "{\"error\":\"method not allowed\"}");
+        change(ex, method);
         return;
       }
       URI uri = ex.getRequestURI();
@@ -81,7 +112,16 @@ public final class RestApi implements AutoCloseable {
       String body = Json.write(s.member());
       switch (path) {
         case "/", "/primary", "/leader", "/master", "/read-write" -> send(ex, isPrimary(s) ? 200 : 503, body);
-        case "/replica" -> send(ex, isReplica(s, query) ? 200 : 503, body);
+        case "/replica" -> {
+          boolean replica;
+          try {
+            replica = isReplica(s, query);
+          } catch (IllegalArgumentException e) {
+            send(ex, 400, error(e.getMessage()));
+            return;
+          }
+          send(ex, replica ? 200 : 503, body);
+        }
         case "/read-only" -> send(ex, isPrimary(s) || isReplica(s, Map.of()) ? 200 : 503, body);
         case "/health" -> send(ex, s.observation().local().running() ? 200 : 503, body);
         case "/liveness" -> send(ex, alive(s) ? 200 : 503, body);
@@ -95,6 +135,100 @@ public final class RestApi implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("REST request failed: {}", e.toString());
     }
+  }
+
+  /** POST/PUT/PATCH/DELETE: authenticate first, whatever the path, so nothing leaks or changes without it. */
+  private void change(HttpExchange ex, String method) throws IOException {
+    String path = ex.getRequestURI().getPath();
+    switch (auth.check(ex.getRequestHeaders().getFirst("Authorization"))) {
+      case NOT_CONFIGURED -> {
+        log.warn("refused {} {} from {}: no api.auth configured", method, path, ex.getRemoteAddress());
+        send(ex, 403, error("changing calls are disabled: this agent has no api.auth configured"));
+        return;
+      }
+      case MISSING, WRONG -> {
+        log.warn("refused {} {} from {}: missing or wrong credentials", method, path, ex.getRemoteAddress());
+        ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"pgwarden\"");
+        send(ex, 401, error("authentication required"));
+        return;
+      }
+      case OK -> { }
+    }
+    String body = readBody(ex);
+    if (method.equals("POST")) {
+      switch (path) {
+        case "/restart" -> request(ex, OperatorRequest.RESTART);
+        case "/reload" -> request(ex, OperatorRequest.RELOAD);
+        case "/reinit" -> request(ex, OperatorRequest.REINIT);
+        case "/switchover" -> switchover(ex, body, false);
+        case "/failover" -> switchover(ex, body, true);
+        default -> send(ex, 404, error("no such path"));
+      }
+    } else if (method.equals("DELETE") && path.equals("/switchover")) {
+      cancelSwitchover(ex);
+    } else {
+      send(ex, 405, error("method not allowed"));
+    }
+  }
+
+  private void request(HttpExchange ex, OperatorRequest r) throws IOException {
+    if (!ops.requests().submit(r)) {
+      send(ex, 409, error(ops.requests().peek().name().toLowerCase(Locale.ROOT) + " is still pending on this member"));
+      return;
+    }
+    log.info("accepted {} request from {}", r.name().toLowerCase(Locale.ROOT), ex.getRemoteAddress());
+    send(ex, 202, "{\"accepted\":\"" + r.name().toLowerCase(Locale.ROOT) + "\"}");
+  }
+
+  /** Patroni's body: {"leader": ..., "candidate": ..., "scheduled_at": ...}. */
+  private void switchover(HttpExchange ex, String body, boolean failover) throws IOException {
+    AgentStatus s = status.get();
+    if (s == null || !s.observation().cluster().reachable()) {
+      send(ex, 503, error("no current view of the cluster"));
+      return;
+    }
+    Switchover plan;
+    try {
+      JsonNode req = body.isBlank() ? Json.LENIENT.createObjectNode() : Json.LENIENT.readTree(body);
+      plan = Switchovers.plan(s.observation().cluster(), text(req, "leader"), text(req, "candidate"),
+          text(req, "scheduled_at"), failover, req.path("allow_data_loss").asBoolean(false));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      send(ex, 400, error("the body is not JSON: " + e.getOriginalMessage()));
+      return;
+    } catch (IllegalArgumentException e) {
+      send(ex, 412, error(e.getMessage()));
+      return;
+    }
+    if (!Switchovers.submit(ops.store(), ops.keys(), plan, ETCD_TIMEOUT)) {
+      send(ex, 409, error("a switchover is already pending; cancel it with DELETE /switchover"));
+      return;
+    }
+    log.info("{} requested through the REST API: {}", failover ? "failover" : "switchover", Json.write(plan));
+    send(ex, 202, Json.write(plan));
+  }
+
+  private void cancelSwitchover(HttpExchange ex) throws IOException {
+    String pending = Switchovers.pending(ops.store(), ops.keys(), ETCD_TIMEOUT);
+    if (pending == null || !ops.store().deleteIfValue(ops.keys().switchover(), pending, ETCD_TIMEOUT)) {
+      send(ex, 404, error("no switchover is pending"));
+      return;
+    }
+    log.info("pending switchover cancelled through the REST API: {}", pending);
+    send(ex, 200, pending);
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v == null || v.isNull() || v.asText().isEmpty() ? null : v.asText();
+  }
+
+  private static String error(String message) {
+    return Json.write(Map.of("error", message));
+  }
+
+  private static String readBody(HttpExchange ex) throws IOException {
+    byte[] b = ex.getRequestBody().readNBytes(MAX_BODY);
+    return new String(b, StandardCharsets.UTF_8);
   }
 
   /** Running as primary and holding a valid lease: the only node HAProxy may send writes to. */
@@ -147,23 +281,8 @@ public final class RestApi implements AutoCloseable {
     return out;
   }
 
-  /** Accepts plain bytes or units as Patroni does: 16MB, 1 GB, 512kB. */
   static long parseBytes(String text) {
-    String t = text.trim().toUpperCase(Locale.ROOT).replace(" ", "");
-    long mult = 1;
-    String[][] units = {{"TB", "1099511627776"}, {"GB", "1073741824"}, {"MB", "1048576"}, {"KB", "1024"}, {"B", "1"}};
-    for (String[] u : units) {
-      if (t.endsWith(u[0])) {
-        mult = Long.parseLong(u[1]);
-        t = t.substring(0, t.length() - u[0].length());
-        break;
-      }
-    }
-    try {
-      return Long.parseLong(t) * mult;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("lag must be bytes or a size like 16MB, got '" + text + "'", e);
-    }
+    return Sizes.parseBytes(text);
   }
 
   private static Map<String, String> query(String raw) {

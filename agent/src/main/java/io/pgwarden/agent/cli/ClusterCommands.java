@@ -42,30 +42,53 @@ public final class ClusterCommands {
     @Option(names = "--json", description = "Print JSON (the same as GET /cluster).")
     boolean json;
 
+    @Option(names = {"-W", "--watch"}, paramLabel = "SECONDS",
+        description = "Print again every SECONDS seconds until interrupted.")
+    Integer watch;
+
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
+      if (watch != null && watch < 1) {
+        throw new IllegalArgumentException("--watch must be at least 1 second, got " + watch);
+      }
       PrintWriter out = spec.commandLine().getOut();
       ClusterTarget.Connected c = target.connect();
       try (var store = c.store()) {
-        ClusterView v = read(c);
-        if (json) {
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("scope", c.scope());
-          m.put("leader", v.hasLeader() ? v.leader().holder() : null);
-          m.put("topology", v.topology());
-          m.put("paused", v.config().paused());
-          List<MemberStatus> members = new ArrayList<>();
-          for (Member mm : v.members().values()) {
-            members.add(mm.status());
+        while (true) {
+          if (watch != null && System.console() != null) {
+            out.print("\033[H\033[2J");
           }
-          m.put("members", members);
-          out.println(Json.writePretty(m));
-        } else {
-          out.print(table(c.scope(), v));
+          print(c, out);
+          if (watch == null) {
+            return 0;
+          }
+          if (System.console() == null) {
+            out.println();
+          }
+          out.flush();
+          Thread.sleep(watch * 1000L);
         }
-        out.flush();
       }
-      return 0;
+    }
+
+    private void print(ClusterTarget.Connected c, PrintWriter out) {
+      ClusterView v = read(c);
+      if (json) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("scope", c.scope());
+        m.put("leader", v.hasLeader() ? v.leader().holder() : null);
+        m.put("topology", v.topology());
+        m.put("paused", v.config().paused());
+        List<MemberStatus> members = new ArrayList<>();
+        for (Member mm : v.members().values()) {
+          members.add(mm.status());
+        }
+        m.put("members", members);
+        out.println(Json.writePretty(m));
+      } else {
+        out.print(table(c.scope(), v));
+      }
+      out.flush();
     }
   }
 

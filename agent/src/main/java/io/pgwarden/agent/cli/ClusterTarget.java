@@ -3,7 +3,9 @@ package io.pgwarden.agent.cli;
 import io.pgwarden.agent.etcd.JetcdClusterStore;
 import io.pgwarden.agent.local.LocalCluster;
 import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.agent.Secrets;
 import io.pgwarden.common.config.AgentConfig;
+import io.pgwarden.common.config.Credentials;
 import io.pgwarden.common.config.ConfigLoader;
 import io.pgwarden.common.config.EtcdConfig;
 import io.pgwarden.common.config.Keys;
@@ -37,7 +39,9 @@ public final class ClusterTarget {
   public Connected connect() {
     if (config != null) {
       AgentConfig c = ConfigLoader.load(config);
-      return new Connected(JetcdClusterStore.connect(c.etcd(), null), c.keys(), c.scope());
+      Credentials etcdAuth = Secrets.resolve("etcd.auth", c.etcd().auth(), System.getenv());
+      return new Connected(JetcdClusterStore.connect(c.etcd(), etcdAuth == null ? null : etcdAuth.password()),
+          c.keys(), c.scope());
     }
     if (etcd != null) {
       if (scope == null) {
@@ -54,5 +58,22 @@ public final class ClusterTarget {
     }
     throw new IllegalArgumentException("which cluster? give --config FILE, --etcd URL --scope NAME, or --dir of a "
         + "local cluster (" + dir + " has none)");
+  }
+
+  /**
+   * Credentials for the agents' REST API when none were given on the command line: the node
+   * config's {@code api.auth}, else the local cluster's generated ones; null when neither has any.
+   */
+  Credentials apiCredentials() {
+    if (config != null) {
+      AgentConfig c = ConfigLoader.load(config);
+      return Secrets.resolve("api.auth", c.api().auth(), System.getenv());
+    }
+    if (etcd == null && Files.exists(dir.resolve(LocalCluster.STATE_FILE))) {
+      LocalCluster local = LocalCluster.load(dir);
+      String password = local.apiPassword();
+      return password == null ? null : new Credentials(local.state().apiUser(), password, null, null);
+    }
+    return null;
   }
 }

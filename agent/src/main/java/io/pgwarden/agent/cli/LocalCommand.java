@@ -225,6 +225,10 @@ public final class LocalCommand implements Runnable {
       out.println();
       out.println("connect:  psql \"" + c.connectionString() + "\"   (password in " + s.superuserPasswordFile() + ")");
       out.println("leader:   " + c.etcdctlLeaderCommand());
+      if (s.apiPasswordFile() != null) {
+        out.println("rest api: changing calls need user " + s.apiUser() + ", password in " + s.apiPasswordFile()
+            + " (pgwarden restart|reload|reinit NAME find it)");
+      }
       out.println("failover: pgwarden local kill <node>   then   pgwarden local start <node>");
       out.flush();
     }

@@ -66,7 +66,10 @@ public final class LocalCluster {
   /** What {@code state.json} holds: enough for a later CLI call to find and stop everything. */
   public record State(String scope, String namespace, List<String> etcdEndpoints, List<Long> etcdPids,
       String etcdDir, String jar, boolean runAsPostgres, String superuser, String superuserPasswordFile,
-      List<NodeState> nodes, List<String> jvmArgs) {}
+      List<NodeState> nodes, List<String> jvmArgs, String apiUser, String apiPasswordFile) {}
+
+  /** The REST API user of every local node; its password is generated into secrets/api. */
+  public static final String API_USER = "pgwarden";
 
   private final Path dir;
   private State state;
@@ -106,8 +109,10 @@ public final class LocalCluster {
       Files.createDirectories(secrets);
       Path su = secrets.resolve("superuser");
       Path repl = secrets.resolve("replication");
+      Path api = secrets.resolve("api");
       writeSecret(su, randomPassword());
       writeSecret(repl, randomPassword());
+      writeSecret(api, randomPassword());
       Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
 
       List<Integer> ports = FreePorts.take(2 * o.nodes());
@@ -125,7 +130,7 @@ public final class LocalCluster {
       }
       EtcdServer etcd = EtcdServer.start(etcdDir, o.etcdMembers());
       State s = new State(o.scope(), "/pgwarden", etcd.endpoints(), etcd.pids(), etcdDir.toString(), jar.toString(),
-          root, "postgres", su.toString(), nodes, o.jvmArgs());
+          root, "postgres", su.toString(), nodes, o.jvmArgs(), API_USER, api.toString());
       for (NodeState n : nodes) {
         writeNodeConfig(s, n, o, repl);
       }
@@ -303,6 +308,18 @@ public final class LocalCluster {
     }
   }
 
+  /** The REST API password of the local nodes; null for a cluster started before they had one. */
+  public String apiPassword() {
+    if (state.apiPasswordFile() == null) {
+      return null;
+    }
+    try {
+      return Files.readString(Path.of(state.apiPasswordFile())).trim();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + state.apiPasswordFile(), e);
+    }
+  }
+
   /** libpq multi-host string that finds the writable node, as the seed's client did. */
   public String connectionString() {
     String hosts = state.nodes().stream().map(n -> "127.0.0.1").collect(Collectors.joining(","));
@@ -329,7 +346,8 @@ public final class LocalCluster {
     List<NodeState> nodes = new ArrayList<>(state.nodes());
     nodes.replaceAll(x -> x.name().equals(n.name()) ? n : x);
     state = new State(state.scope(), state.namespace(), state.etcdEndpoints(), state.etcdPids(), state.etcdDir(),
-        state.jar(), state.runAsPostgres(), state.superuser(), state.superuserPasswordFile(), nodes, state.jvmArgs());
+        state.jar(), state.runAsPostgres(), state.superuser(), state.superuserPasswordFile(), nodes, state.jvmArgs(),
+        state.apiUser(), state.apiPasswordFile());
     save();
   }
 
@@ -349,7 +367,8 @@ public final class LocalCluster {
     cfg.put("name", n.name());
     cfg.put("namespace", s.namespace());
     cfg.put("etcd", Map.of("endpoints", s.etcdEndpoints()));
-    cfg.put("api", Map.of("listen", "127.0.0.1:" + n.apiPort()));
+    cfg.put("api", Map.of("listen", "127.0.0.1:" + n.apiPort(),
+        "auth", Map.of("username", s.apiUser(), "password_file", s.apiPasswordFile())));
     Map<String, Object> pg = new LinkedHashMap<>();
     pg.put("bin_dir", o.binDir());
     pg.put("data_dir", n.dataDir());

@@ -1,0 +1,493 @@
+package io.pgwarden.agent.cli;
+
+import io.pgwarden.agent.api.BasicAuth;
+import io.pgwarden.agent.ops.ConfigEdits;
+import io.pgwarden.agent.ops.Switchovers;
+import io.pgwarden.common.config.Credentials;
+import io.pgwarden.common.json.Json;
+import io.pgwarden.common.model.ClusterView;
+import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Switchover;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Verbs that change the cluster: through etcd ({@code /switchover}, {@code /config}) or an agent's REST API. */
+public final class ChangeCommands {
+  private ChangeCommands() {}
+
+  private static final Logger log = LoggerFactory.getLogger(ChangeCommands.class);
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+  /** Reads y/yes from stdin; anything else, or no input at all, is a no. */
+  static boolean confirm(PrintWriter out, String question) {
+    out.print(question + " [y/N] ");
+    out.flush();
+    try {
+      String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      return line != null && (line.trim().equalsIgnoreCase("y") || line.trim().equalsIgnoreCase("yes"));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Polls until the leader key names someone other than {@code from}, or the request vanished
+   * without that (an agent refused it), or {@code bound} passed. Returns the exit code.
+   */
+  static int awaitNewLeader(ClusterTarget.Connected c, String from, Duration bound, PrintWriter out)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(bound);
+    boolean requestSeenGone = false;
+    while (Instant.now().isBefore(deadline)) {
+      ClusterView v = ClusterCommands.read(c);
+      String leader = v.hasLeader() ? v.leader().holder() : null;
+      if (leader != null && !leader.equals(from)) {
+        out.println("done: " + leader + " is the leader now");
+        out.flush();
+        return 0;
+      }
+      boolean pending = Switchovers.pending(c.store(), c.keys(), TIMEOUT) != null;
+      if (!pending && leader != null && leader.equals(from)) {
+        // Seen twice so that the moment between the new leader clearing the key and taking the
+        // leader key is not read as a refusal.
+        if (requestSeenGone) {
+          out.println("not carried out: the request was withdrawn and " + from
+              + " is still the leader (see the agents' logs)");
+          out.flush();
+          return 1;
+        }
+        requestSeenGone = true;
+      }
+      out.flush();
+      Thread.sleep(500);
+    }
+    out.println("no change of leader within " + bound.toSeconds() + " s; the request may still be pending "
+        + "(see `pgwarden list`, cancel with `pgwarden switchover --cancel`)");
+    out.flush();
+    return 1;
+  }
+
+  /** {@code pgwarden switchover}: a planned change of primary, carried out by the agents. */
+  @Command(name = "switchover", mixinStandardHelpOptions = true,
+      description = "Hand the primary role over to a replica (planned, no data loss), now or at a given time.")
+  public static final class SwitchoverCommand implements Callable<Integer> {
+    @Mixin ClusterTarget target;
+    @Spec CommandSpec spec;
+
+    @Option(names = {"--leader", "--from"}, paramLabel = "NAME", description = "The current leader (checked).")
+    String from;
+
+    @Option(names = {"--to", "--candidate"}, paramLabel = "NAME",
+        description = "The replica to hand over to (default: the healthiest).")
+    String to;
+
+    @Option(names = "--at", paramLabel = "TIME", description = "\"now\" (default) or an ISO-8601 time.")
+    String at;
+
+    @Option(names = "--force", description = "Do not ask for confirmation.")
+    boolean force;
+
+    @Option(names = "--cancel", description = "Cancel the pending switchover.")
+    boolean cancel;
+
+    @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "60",
+        description = "How long to wait for the new leader (default ${DEFAULT-VALUE}; 0: don't wait).")
+    int waitSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      if (cancel && (from != null || to != null || at != null)) {
+        throw new IllegalArgumentException("--cancel takes no --from, --to or --at");
+      }
+      ClusterTarget.Connected c = target.connect();
+      try (var store = c.store()) {
+        if (cancel) {
+          String pending = Switchovers.pending(store, c.keys(), TIMEOUT);
+          if (pending == null || !store.deleteIfValue(c.keys().switchover(), pending, TIMEOUT)) {
+            out.println("no switchover is pending");
+            out.flush();
+            return 1;
+          }
+          log.info("cancelled the pending switchover {}", pending);
+          out.println("cancelled: " + pending);
+          out.flush();
+          return 0;
+        }
+        ClusterView v = ClusterCommands.read(c);
+        Switchover s = Switchovers.plan(v, from, to, at, false, false);
+        String what = "switch over from " + s.from() + " to " + (s.to() == null ? "the healthiest replica" : s.to())
+            + (s.scheduledAt() == null ? " now" : " at " + s.scheduledAt());
+        if (!force && !confirm(out, "Are you sure you want to " + what + "?")) {
+          out.println("aborted; nothing changed");
+          out.flush();
+          return 1;
+        }
+        return submitAndWait(c, s, what, waitSeconds, out);
+      }
+    }
+  }
+
+  static int submitAndWait(ClusterTarget.Connected c, Switchover s, String what, int waitSeconds, PrintWriter out)
+      throws InterruptedException {
+    if (!Switchovers.submit(c.store(), c.keys(), s, TIMEOUT)) {
+      String pending = Switchovers.pending(c.store(), c.keys(), TIMEOUT);
+      throw new IllegalStateException("a switchover is already pending: " + pending
+          + "; cancel it first with `pgwarden switchover --cancel`");
+    }
+    log.info("requested: {} ({})", what, Json.write(s));
+    out.println("requested: " + what);
+    out.flush();
+    boolean later = s.scheduledAt() != null && Instant.parse(s.scheduledAt()).isAfter(Instant.now());
+    if (later || waitSeconds <= 0) {
+      return 0;
+    }
+    return awaitNewLeader(c, s.from(), Duration.ofSeconds(waitSeconds), out);
+  }
+
+  /** {@code pgwarden failover --to NAME}: promote a named member even without a healthy primary. */
+  @Command(name = "failover", mixinStandardHelpOptions = true,
+      description = "Promote the named member now, even if the primary is gone (forced).")
+  public static final class FailoverCommand implements Callable<Integer> {
+    @Mixin ClusterTarget target;
+    @Spec CommandSpec spec;
+
+    @Option(names = {"--to", "--candidate"}, required = true, paramLabel = "NAME", description = "The member to promote.")
+    String to;
+
+    @Option(names = "--force", description = "Do not ask for confirmation.")
+    boolean force;
+
+    @Option(names = "--allow-data-loss",
+        description = "Promote it even if it may lack acknowledged writes (recorded in history).")
+    boolean allowDataLoss;
+
+    @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "60",
+        description = "How long to wait for the new leader (default ${DEFAULT-VALUE}; 0: don't wait).")
+    int waitSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      ClusterTarget.Connected c = target.connect();
+      try (var store = c.store()) {
+        ClusterView v = ClusterCommands.read(c);
+        Switchover s = Switchovers.plan(v, null, to, null, true, allowDataLoss);
+        String what = "fail over to " + to + (s.from() == null ? "" : " (from " + s.from() + ")")
+            + (allowDataLoss ? ", accepting the loss of acknowledged writes" : "");
+        if (!force && !confirm(out, "Are you sure you want to " + what + "?")) {
+          out.println("aborted; nothing changed");
+          out.flush();
+          return 1;
+        }
+        return submitAndWait(c, s, what, waitSeconds, out);
+      }
+    }
+  }
+
+  /** {@code pgwarden pause} / {@code resume}: maintenance mode through {@code pause} in /config. */
+  abstract static class PauseBase implements Callable<Integer> {
+    @Mixin ClusterTarget target;
+    @Spec CommandSpec spec;
+
+    abstract boolean pause();
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      ClusterTarget.Connected c = target.connect();
+      try (var store = c.store()) {
+        ConfigEdits.Current cur = ConfigEdits.read(store, c.keys(), TIMEOUT);
+        if (cur.config().paused() == pause()) {
+          out.println(pause() ? "the cluster is already paused" : "the cluster is not paused");
+          out.flush();
+          return 0;
+        }
+        ConfigEdits.update(store, c.keys(), cfg -> ConfigEdits.withPause(cfg, pause()), TIMEOUT);
+        log.info("cluster {} {}", c.scope(), pause() ? "paused" : "resumed");
+        out.println(pause()
+            ? "paused: the agents keep PostgreSQL as it is and take no automatic action until `pgwarden resume`"
+            : "resumed: automatic failover is back on");
+        out.flush();
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "pause", mixinStandardHelpOptions = true,
+      description = "Maintenance mode: agents keep PostgreSQL as it is and do not fail over.")
+  public static final class PauseCommand extends PauseBase {
+    @Override
+    boolean pause() {
+      return true;
+    }
+  }
+
+  @Command(name = "resume", mixinStandardHelpOptions = true, description = "Leave maintenance mode.")
+  public static final class ResumeCommand extends PauseBase {
+    @Override
+    boolean pause() {
+      return false;
+    }
+  }
+
+  /** {@code pgwarden set-config KEY=VALUE ...}. */
+  @Command(name = "set-config", mixinStandardHelpOptions = true,
+      description = "Change dynamic settings: ttl, loop_wait, retry_timeout, maximum_lag_on_failover, "
+          + "synchronous_mode, synchronous_node_count, pause, parameters.NAME (VALUE null resets).")
+  public static final class SetConfigCommand implements Callable<Integer> {
+    @Mixin ClusterTarget target;
+    @Spec CommandSpec spec;
+
+    @Parameters(arity = "1..*", paramLabel = "KEY=VALUE")
+    List<String> settings = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      // Validate before connecting, so a typo fails fast and the same way with or without etcd.
+      ConfigEdits.checkSyntax(settings);
+      ClusterTarget.Connected c = target.connect();
+      try (var store = c.store()) {
+        DynamicConfig before = ConfigEdits.read(store, c.keys(), TIMEOUT).config();
+        DynamicConfig after = ConfigEdits.update(store, c.keys(), cfg -> ConfigEdits.apply(cfg, settings), TIMEOUT);
+        String diff = ConfigEdits.diff(ConfigEdits.yaml(before), ConfigEdits.yaml(after));
+        log.info("set-config {}", settings.stream().map(s -> s.substring(0, s.indexOf('='))).toList());
+        out.print(diff.isEmpty() ? "no change\n" : diff);
+        out.flush();
+        return 0;
+      }
+    }
+  }
+
+  /** {@code pgwarden edit-config}: $EDITOR on the YAML, validated, diffed, compare-and-swapped. */
+  @Command(name = "edit-config", mixinStandardHelpOptions = true,
+      description = "Edit the dynamic configuration in $EDITOR; applied only if nobody changed it meanwhile.")
+  public static final class EditConfigCommand implements Callable<Integer> {
+    @Mixin ClusterTarget target;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--editor", paramLabel = "COMMAND",
+        description = "Editor command, given the file as last argument (default: $VISUAL, $EDITOR, vi).")
+    String editor;
+
+    @Option(names = "--force", description = "Apply without asking.")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      ClusterTarget.Connected c = target.connect();
+      try (var store = c.store()) {
+        ConfigEdits.Current cur = ConfigEdits.read(store, c.keys(), TIMEOUT);
+        String before = ConfigEdits.yaml(cur.config());
+        Path file = Files.createTempFile("pgwarden-config-", ".yaml");
+        try {
+          Files.writeString(file, before);
+          runEditor(file);
+          DynamicConfig edited = ConfigEdits.parseEdited(Files.readString(file));
+          String diff = ConfigEdits.diff(before, ConfigEdits.yaml(edited));
+          if (diff.isEmpty()) {
+            out.println("no change");
+            out.flush();
+            return 0;
+          }
+          out.print(diff);
+          if (!force && !confirm(out, "Apply these changes?")) {
+            out.println("aborted; nothing changed");
+            out.flush();
+            return 1;
+          }
+          if (!ConfigEdits.write(store, c.keys(), edited, cur.modRevision(), TIMEOUT)) {
+            out.println("not applied: " + c.keys().config() + " changed while you were editing; "
+                + "run edit-config again to see the new version");
+            out.flush();
+            return 1;
+          }
+          log.info("edit-config applied to {}", c.keys().config());
+          out.println("applied");
+          out.flush();
+          return 0;
+        } finally {
+          Files.deleteIfExists(file);
+        }
+      }
+    }
+
+    private void runEditor(Path file) throws IOException, InterruptedException {
+      String cmd = editor;
+      if (cmd == null) {
+        cmd = System.getenv("VISUAL");
+      }
+      if (cmd == null) {
+        cmd = System.getenv("EDITOR");
+      }
+      if (cmd == null) {
+        cmd = "vi";
+      }
+      // An argument list, not a shell string: "code --wait" works, no shell quoting surprises.
+      List<String> argv = new ArrayList<>(List.of(cmd.trim().split("\\s+")));
+      argv.add(file.toString());
+      int rc = new ProcessBuilder(argv).inheritIO().start().waitFor();
+      if (rc != 0) {
+        throw new IllegalStateException("the editor (" + argv.get(0) + ") exited with " + rc + "; nothing changed");
+      }
+    }
+  }
+
+  /** restart / reload / reinit: POSTed to the member's own agent, which carries it out in its loop. */
+  abstract static class MemberRequest implements Callable<Integer> {
+    @Mixin ClusterTarget target;
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The member.")
+    String name;
+
+    @Option(names = "--api-user", description = "REST API user (default: from --config's api.auth or the local cluster).")
+    String apiUser;
+
+    @Option(names = "--api-password", description = "REST API password (prefer --config or PGWARDEN_API_PASSWORD).")
+    String apiPassword;
+
+    abstract String path();
+
+    boolean needsConfirmation() {
+      return false;
+    }
+
+    boolean force() {
+      return false;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      ClusterTarget.Connected c = target.connect();
+      MemberStatus m;
+      try (var store = c.store()) {
+        m = ClusterCommands.read(c).member(name);
+      }
+      if (m == null) {
+        throw new IllegalArgumentException(name + " is not a member of cluster " + c.scope());
+      }
+      if (m.apiUrl() == null) {
+        throw new IllegalStateException(name + " publishes no api_url");
+      }
+      if (needsConfirmation() && !force() && !confirm(out, "Are you sure you want to " + path() + " " + name + "?")) {
+        out.println("aborted; nothing changed");
+        out.flush();
+        return 1;
+      }
+      Credentials cred = credentials();
+      HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(m.apiUrl() + "/" + path()))
+          .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody());
+      if (cred != null) {
+        req.header("Authorization", BasicAuth.header(cred.username(), cred.password()));
+      }
+      HttpResponse<String> resp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+          .send(req.build(), HttpResponse.BodyHandlers.ofString());
+      int code = resp.statusCode();
+      if (code == 202 || code == 200) {
+        log.info("{} of {} accepted", path(), name);
+        out.println(path() + " of " + name + " accepted; its agent carries it out in its next loop");
+        out.flush();
+        return 0;
+      }
+      String why = switch (code) {
+        case 401 -> "wrong or missing REST API credentials (give --api-user/--api-password or --config)";
+        case 403 -> "the agent has no api.auth configured, so it accepts no changing calls";
+        case 409 -> "another request is still pending on " + name;
+        default -> "HTTP " + code;
+      };
+      out.println(path() + " of " + name + " refused: " + why);
+      out.flush();
+      return 1;
+    }
+
+    private Credentials credentials() {
+      String password = apiPassword != null ? apiPassword : System.getenv("PGWARDEN_API_PASSWORD");
+      if (password != null) {
+        return new Credentials(apiUser == null ? "pgwarden" : apiUser, password, null, null);
+      }
+      Credentials fromTarget = target.apiCredentials();
+      if (fromTarget != null && apiUser != null) {
+        return new Credentials(apiUser, fromTarget.password(), null, null);
+      }
+      return fromTarget;
+    }
+  }
+
+  @Command(name = "restart", mixinStandardHelpOptions = true, description = "Restart PostgreSQL on a member.")
+  public static final class RestartCommand extends MemberRequest {
+    @Option(names = "--force", description = "Do not ask for confirmation.")
+    boolean force;
+
+    @Override
+    String path() {
+      return "restart";
+    }
+
+    @Override
+    boolean needsConfirmation() {
+      return true;
+    }
+
+    @Override
+    boolean force() {
+      return force;
+    }
+  }
+
+  @Command(name = "reload", mixinStandardHelpOptions = true, description = "Reload PostgreSQL's config on a member.")
+  public static final class ReloadCommand extends MemberRequest {
+    @Override
+    String path() {
+      return "reload";
+    }
+  }
+
+  @Command(name = "reinit", mixinStandardHelpOptions = true,
+      description = "Throw a replica's data away and take a fresh base backup.")
+  public static final class ReinitCommand extends MemberRequest {
+    @Option(names = "--force", description = "Do not ask for confirmation.")
+    boolean force;
+
+    @Override
+    String path() {
+      return "reinit";
+    }
+
+    @Override
+    boolean needsConfirmation() {
+      return true;
+    }
+
+    @Override
+    boolean force() {
+      return force;
+    }
+  }
+}

@@ -1,0 +1,320 @@
+package io.pgwarden.agent.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgwarden.agent.local.FreePorts;
+import io.pgwarden.agent.loop.AgentStatus;
+import io.pgwarden.agent.loop.OperatorRequests;
+import io.pgwarden.agent.loop.WakeupSignal;
+import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.agent.port.RawKv;
+import io.pgwarden.common.config.Credentials;
+import io.pgwarden.common.config.HostPort;
+import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.decide.Decision;
+import io.pgwarden.common.json.Json;
+import io.pgwarden.common.model.ClusterView;
+import io.pgwarden.common.model.ControlState;
+import io.pgwarden.common.model.DataDirState;
+import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.LeaderRecord;
+import io.pgwarden.common.model.LeaseState;
+import io.pgwarden.common.model.LocalPgState;
+import io.pgwarden.common.model.Lsn;
+import io.pgwarden.common.model.Member;
+import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Observation;
+import io.pgwarden.common.model.OperatorRequest;
+import io.pgwarden.common.model.Role;
+import io.pgwarden.common.model.Switchover;
+import io.pgwarden.common.model.Tags;
+import java.lang.reflect.Proxy;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RestApiTest {
+  private static final Keys KEYS = new Keys("/pgwarden", "t");
+  private static final Lsn PRIMARY_LSN = new Lsn(100L * 1024 * 1024);
+  private static final Credentials AUTH = new Credentials("admin", "s3cret", null, null);
+
+  private final AtomicReference<AgentStatus> status = new AtomicReference<>();
+  private final AtomicLong now = new AtomicLong(1_000_000_000L);
+  private final OperatorRequests requests = new OperatorRequests(new WakeupSignal());
+  private final Map<String, String> etcd = new ConcurrentHashMap<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private RestApi api;
+
+  @BeforeEach
+  void start() throws Exception {
+    startWith(AUTH);
+  }
+
+  private void startWith(Credentials auth) throws Exception {
+    if (api != null) {
+      api.close();
+    }
+    api = new RestApi(new HostPort("127.0.0.1", FreePorts.take(1).get(0)), status, now::get, () -> Duration.ofSeconds(20),
+        new RestApi.Operations(auth, requests, fakeStore(), KEYS));
+    api.start();
+  }
+
+  @AfterEach
+  void stop() {
+    if (api != null) {
+      api.close();
+    }
+  }
+
+  // ---- health endpoints ----
+
+  @ParameterizedTest(name = "primary: {0} {1} -> {2}")
+  @CsvSource({
+      "GET, /primary, 200", "GET, /leader, 200", "GET, /master, 200", "GET, /replica, 503", "GET, /read-only, 200",
+      "GET, /health, 200", "GET, /liveness, 200", "GET, /readiness, 200", "GET, /cluster, 200", "GET, /metrics, 200",
+      "HEAD, /primary, 200", "HEAD, /replica, 503", "GET, /nope, 404"})
+  void primaryAnswers(String method, String path, int code) throws Exception {
+    status.set(primary());
+    HttpResponse<String> r = call(method, path, null, null);
+    assertThat(r.statusCode()).isEqualTo(code);
+    if (method.equals("HEAD")) {
+      assertThat(r.body()).isEmpty();
+    } else if (code != 404 && !path.equals("/metrics") && !path.equals("/cluster")) {
+      assertThat(Json.LENIENT.readTree(r.body()).get("name").asText()).isEqualTo("node1");
+    }
+  }
+
+  @ParameterizedTest(name = "replica lagging {0} MB, streaming {1}: {2} -> {3}")
+  @CsvSource({
+      "1, true, /primary, 503", "1, true, /replica, 200", "1, true, /read-only, 200", "1, true, /readiness, 200",
+      "1, true, /replica?lag=16MB, 200", "20, true, /replica?lag=16MB, 503", "20, true, /replica?lag=32MB, 200",
+      "20, true, /replica?lag=16777216, 503", "1, true, /replica?replication_state=streaming, 200",
+      "1, false, /replica?replication_state=streaming, 503", "1, false, /replica, 200",
+      "1, true, /replica?lag=lots, 400", "1, true, HEAD /replica?lag=16MB, 200", "20, true, HEAD /replica?lag=16MB, 503"})
+  void replicaAnswers(long lagMb, boolean streaming, String request, int code) throws Exception {
+    status.set(replica(lagMb, streaming, Tags.NONE));
+    String method = request.startsWith("HEAD ") ? "HEAD" : "GET";
+    String path = request.replace("HEAD ", "");
+    assertThat(call(method, path, null, null).statusCode()).isEqualTo(code);
+  }
+
+  @Test
+  void aReplicaTaggedNoloadbalanceIsNoReplicaForLoadBalancers() throws Exception {
+    status.set(replica(0, true, new Tags(false, true, 1, false)));
+    assertThat(call("GET", "/replica", null, null).statusCode()).isEqualTo(503);
+    assertThat(call("GET", "/read-only", null, null).statusCode()).isEqualTo(503);
+    assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void stoppedPostgresIsUnhealthyButTheAgentIsAlive() throws Exception {
+    status.set(stopped());
+    assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(503);
+    assertThat(call("GET", "/read-only", null, null).statusCode()).isEqualTo(503);
+    assertThat(call("GET", "/readiness", null, null).statusCode()).isEqualTo(503);
+    assertThat(call("GET", "/liveness", null, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void livenessFailsWhenTheLoopHasNotRunForLongerThanTheBound() throws Exception {
+    status.set(primary());
+    assertThat(call("GET", "/liveness", null, null).statusCode()).isEqualTo(200);
+    now.addAndGet(Duration.ofSeconds(21).toNanos());
+    assertThat(call("GET", "/liveness", null, null).statusCode()).isEqualTo(503);
+  }
+
+  @Test
+  void aPrimaryWhoseLeaseRanOutIsNotThePrimary() throws Exception {
+    AgentStatus p = primary();
+    status.set(new AgentStatus(p.member(), withLease(p.observation(), new LeaseState(7, false, Duration.ZERO)),
+        p.decision(), p.atNanos(), 1, 1));
+    assertThat(call("GET", "/primary", null, null).statusCode()).isEqualTo(503);
+  }
+
+  @Test
+  void beforeTheFirstLoopEverythingIs503() throws Exception {
+    assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(503);
+    assertThat(call("GET", "/primary", null, null).statusCode()).isEqualTo(503);
+  }
+
+  // ---- authentication of changing calls ----
+
+  @Test
+  void theRightPasswordIsAccepted() throws Exception {
+    status.set(primary());
+    HttpResponse<String> r = call("POST", "/restart", "admin", "s3cret");
+    assertThat(r.statusCode()).isEqualTo(202);
+    assertThat(requests.peek()).isEqualTo(OperatorRequest.RESTART);
+    // One at a time: the loop has not taken the first yet.
+    assertThat(call("POST", "/reload", "admin", "s3cret").statusCode()).isEqualTo(409);
+    assertThat(requests.peek()).isEqualTo(OperatorRequest.RESTART);
+  }
+
+  @ParameterizedTest(name = "{0}:{1} -> 401")
+  @CsvSource({"admin, wrong", "admin, s3cret2", "root, s3cret", "admin, ''"})
+  void aWrongPasswordGets401AndChangesNothing(String user, String password) throws Exception {
+    status.set(primary());
+    for (String path : new String[] {"/restart", "/reload", "/reinit", "/switchover", "/failover"}) {
+      HttpResponse<String> r = call("POST", path, user, password);
+      assertThat(r.statusCode()).as(path).isEqualTo(401);
+      assertThat(r.headers().firstValue("WWW-Authenticate")).as(path).hasValueSatisfying(h -> assertThat(h).startsWith("Basic"));
+    }
+    assertThat(requests.peek()).isNull();
+    assertThat(etcd).isEmpty();
+  }
+
+  @Test
+  void noCredentialsGet401() throws Exception {
+    status.set(primary());
+    assertThat(call("POST", "/restart", null, null).statusCode()).isEqualTo(401);
+    assertThat(call("DELETE", "/switchover", null, null).statusCode()).isEqualTo(401);
+    assertThat(call("PUT", "/config", null, null).statusCode()).isEqualTo(401);
+    assertThat(requests.peek()).isNull();
+  }
+
+  @Test
+  void withoutApiAuthConfiguredEveryChangingCallIsRefusedWith403() throws Exception {
+    startWith(null);
+    status.set(primary());
+    HttpResponse<String> r = call("POST", "/restart", "admin", "s3cret");
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(r.body()).contains("api.auth");
+    assertThat(call("POST", "/switchover", null, null).statusCode()).isEqualTo(403);
+    assertThat(requests.peek()).isNull();
+    assertThat(etcd).isEmpty();
+    // Health checks stay open.
+    assertThat(call("GET", "/primary", null, null).statusCode()).isEqualTo(200);
+  }
+
+  // ---- switchover through the REST API ----
+
+  @Test
+  void switchoverWritesTheRequestOnceAndCanBeCancelled() throws Exception {
+    status.set(primary());
+    HttpResponse<String> r = post("/switchover", "{\"leader\":\"node1\",\"candidate\":\"node2\"}");
+    assertThat(r.statusCode()).isEqualTo(202);
+    Switchover s = Json.LENIENT.readValue(etcd.get(KEYS.switchover()), Switchover.class);
+    assertThat(s).isEqualTo(new Switchover("node1", "node2", null, false, false));
+
+    assertThat(post("/switchover", "{\"leader\":\"node1\",\"candidate\":\"node2\"}").statusCode()).isEqualTo(409);
+    assertThat(call("DELETE", "/switchover", "admin", "s3cret").statusCode()).isEqualTo(200);
+    assertThat(etcd).doesNotContainKey(KEYS.switchover());
+    assertThat(call("DELETE", "/switchover", "admin", "s3cret").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void switchoverFromANonLeaderOrToAnUnknownMemberIsRefused() throws Exception {
+    status.set(primary());
+    assertThat(post("/switchover", "{\"leader\":\"node2\",\"candidate\":\"node1\"}").statusCode()).isEqualTo(412);
+    assertThat(post("/switchover", "{\"candidate\":\"node9\"}").statusCode()).isEqualTo(412);
+    assertThat(post("/switchover", "{\"leader\":").statusCode()).isEqualTo(400);
+    assertThat(post("/failover", "{}").statusCode()).isEqualTo(412);
+    assertThat(etcd).isEmpty();
+  }
+
+  @Test
+  void failoverIsAForcedSwitchover() throws Exception {
+    status.set(primary());
+    assertThat(post("/failover", "{\"candidate\":\"node2\"}").statusCode()).isEqualTo(202);
+    Switchover s = Json.LENIENT.readValue(etcd.get(KEYS.switchover()), Switchover.class);
+    assertThat(s.to()).isEqualTo("node2");
+    assertThat(s.force()).isTrue();
+    assertThat(s.allowDataLoss()).isFalse();
+  }
+
+  // ---- fixtures ----
+
+  private HttpResponse<String> post(String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(base() + path))
+            .header("Authorization", BasicAuth.header("admin", "s3cret"))
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> call(String method, String path, String user, String password) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
+        .method(method, HttpRequest.BodyPublishers.noBody());
+    if (user != null) {
+      b.header("Authorization", BasicAuth.header(user, password));
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private String base() {
+    return "http://127.0.0.1:" + api.address().getPort();
+  }
+
+  private static MemberStatus member(String name, Role role, Lsn lsn, boolean streaming, Tags tags) {
+    return new MemberStatus(name, role, "running", 1L, lsn, lsn, streaming, null, "http://127.0.0.1:1",
+        "127.0.0.1:5432", "1", tags, "dev", 1L);
+  }
+
+  private ClusterView cluster(MemberStatus... ms) {
+    Map<String, Member> members = new java.util.TreeMap<>();
+    for (MemberStatus m : ms) {
+      members.put(m.name(), new Member(m, 1));
+    }
+    return new ClusterView(true, null, 10, "1", new LeaderRecord("node1", 7, 5), members, null, null,
+        DynamicConfig.DEFAULTS, null);
+  }
+
+  private AgentStatus primary() {
+    MemberStatus me = member("node1", Role.PRIMARY, PRIMARY_LSN, false, Tags.NONE);
+    LocalPgState local = new LocalPgState(DataDirState.VALID, true, false, ControlState.IN_PRODUCTION, "1", 1L,
+        PRIMARY_LSN, null, false, null, null, null, true, null);
+    return status(me, local, cluster(me, member("node2", Role.REPLICA, PRIMARY_LSN, true, Tags.NONE)));
+  }
+
+  private AgentStatus replica(long lagMb, boolean streaming, Tags tags) {
+    Lsn lsn = new Lsn(PRIMARY_LSN.value() - lagMb * 1024 * 1024);
+    MemberStatus me = member("node2", Role.REPLICA, lsn, streaming, tags);
+    LocalPgState local = new LocalPgState(DataDirState.VALID, true, true, ControlState.IN_ARCHIVE_RECOVERY, "1", 1L,
+        lsn, lsn, streaming, "127.0.0.1:5432", null, null, true, null);
+    return status(me, local, cluster(member("node1", Role.PRIMARY, PRIMARY_LSN, false, Tags.NONE), me));
+  }
+
+  private AgentStatus stopped() {
+    MemberStatus me = new MemberStatus("node2", Role.REPLICA, "stopped", null, null, null, false, null, null, null,
+        null, null, "dev", null);
+    LocalPgState local = new LocalPgState(DataDirState.VALID, false, false, ControlState.SHUT_DOWN_IN_RECOVERY, "1",
+        1L, null, null, false, null, null, null, false, null);
+    return status(me, local, cluster(member("node1", Role.PRIMARY, PRIMARY_LSN, false, Tags.NONE), me));
+  }
+
+  private AgentStatus status(MemberStatus me, LocalPgState local, ClusterView cluster) {
+    Observation o = new Observation(me.name(), me.tags(), cluster, local,
+        new LeaseState(7, true, Duration.ofSeconds(10)), null, null, 0, null, false);
+    return new AgentStatus(me, o, Decision.noAction("test", Duration.ofSeconds(1)), now.get(), 1, 1);
+  }
+
+  private static Observation withLease(Observation o, LeaseState lease) {
+    return new Observation(o.me(), o.tags(), o.cluster(), o.local(), lease, o.inFlight(), o.leaderAbsentFor(),
+        o.leaderAbsentSince(), o.lastPrimaryPosition(), o.rewindFailed());
+  }
+
+  /** Just the calls the REST API makes, on a map; anything else fails the test loudly. */
+  private ClusterStore fakeStore() {
+    return (ClusterStore) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ClusterStore.class},
+        (proxy, m, args) -> switch (m.getName()) {
+          case "putIfAbsent" -> etcd.putIfAbsent((String) args[0], (String) args[1]) == null;
+          case "get" -> {
+            String v = etcd.get((String) args[0]);
+            yield v == null ? null : new RawKv((String) args[0], v, 1, 1, 1, 0);
+          }
+          case "deleteIfValue" -> etcd.remove((String) args[0], (String) args[1]);
+          case "close" -> null;
+          default -> throw new UnsupportedOperationException(m.getName());
+        });
+  }
+}
