@@ -96,7 +96,6 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
           wakeup.signal();
         }
       });
-      OperatorRequests requests = new OperatorRequests(wakeup);
       RestApi api = new RestApi(cfg.api().listen(), loop.status(), clock,
           () -> observer.config().ttlDuration(), new RestApi.Operations(apiAuth, requests, store, keys));
       api.start();
