@@ -32,10 +32,10 @@ class ConfigEditsTest {
 
   @Test
   void nullResetsAFieldToItsDefaultAndRemovesAParameter() {
-    DynamicConfig c = ConfigEdits.apply(BASE, List.of("ttl=null", "loop_wait=", "parameters.max_connections=null"));
+    DynamicConfig c = ConfigEdits.apply(BASE, List.of("ttl=null", "loop_wait=", "retry_timeout=null", "parameters.max_connections=null"));
     assertThat(c.ttl()).isEqualTo(DynamicConfig.DEFAULT_TTL);
     assertThat(c.loopWait()).isEqualTo(DynamicConfig.DEFAULT_LOOP_WAIT);
-    assertThat(c.retryTimeout()).isEqualTo(5);
+    assertThat(c.retryTimeout()).isEqualTo(DynamicConfig.DEFAULT_RETRY_TIMEOUT);
     assertThat(c.parameters()).doesNotContainKey("max_connections");
   }
 

@@ -1,0 +1,75 @@
+package io.pgwarden.harness;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Role;
+import io.pgwarden.harness.bench.Writer;
+import io.pgwarden.harness.cluster.TestCluster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Planned switchover under a continuous write load: nothing acknowledged is lost, no rewind, no clone. */
+class SwitchoverIT {
+  @RegisterExtension static final ClusterExtension CLUSTER = new ClusterExtension(3);
+
+  @Test
+  void switchoversUnderWriteLoadLoseNothingAndTheOldPrimaryFollowsWithoutRewind() throws Exception {
+    TestCluster c = CLUSTER.get();
+    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
+    List<Long> gaps = new ArrayList<>();
+    Writer w = new Writer(c, 20);
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> w.acks().size() >= 20);
+      for (int i = 0; i < 5; i++) {
+        await("healthy before switchover " + i).atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+            .until(c::healthy);
+        String from = c.leader().orElseThrow();
+        String to = c.view().topology().syncStandbys().get(0);
+        int rewindsBefore = count(c.agentLog(from), "rewinding from");
+        long start = System.nanoTime();
+        Cli.Run r = Cli.run(c, "switchover", "--to", to, "--force");
+        assertThat(r.rc()).as(r.out() + r.err()).isZero();
+        await(to + " leads").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+            .until(() -> c.leader().map(to::equals).orElse(false));
+        await("writes resume").atMost(Duration.ofSeconds(60)).until(() -> w.ackedAfter(start) && c.isWritable(to));
+        MemberStatus np = c.member(to).orElseThrow();
+        await(from + " follows " + to).atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+            .until(() -> c.member(from).map(m -> m.role() == Role.REPLICA && m.streaming()
+                && np.connUrl().equals(m.upstream())).orElse(false));
+        assertThat(count(c.agentLog(from), "rewinding from")).as("no pg_rewind after a clean switchover")
+            .isEqualTo(rewindsBefore);
+        assertThat(c.movedAsideDataDirs(from)).as("no base backup").isEmpty();
+        assertThat(c.view().history()).last().satisfies(h -> {
+          assertThat(h.kind()).isEqualTo("switchover");
+          assertThat(h.from()).isEqualTo(from);
+          assertThat(h.to()).isEqualTo(to);
+        });
+        assertThat(c.view().switchover()).as("the request is cleared").isNull();
+        gaps.add(w.gapMillis(start));
+      }
+    } finally {
+      w.close();
+    }
+    System.out.println("switchover write gaps (ms): " + gaps + ", median " + gaps.stream().sorted().toList().get(2));
+    assertThat(gaps).allSatisfy(g -> assertThat(g).isPositive());
+    String primary = c.leader().orElseThrow();
+    List<Writer.Ack> acks = w.acks();
+    String ids = acks.stream().map(a -> Long.toString(a.id())).collect(Collectors.joining(","));
+    List<String> present = c.queryColumn(primary, "SELECT count(*) FROM bench_writes WHERE id IN (" + ids + ")");
+    assertThat(Long.parseLong(present.get(0))).as("acknowledged writes on the primary").isEqualTo(acks.size());
+  }
+
+  private static int count(String text, String needle) {
+    int n = 0;
+    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+}
