@@ -23,8 +23,15 @@ class AgentRestartIT {
     for (String n : c.nodes()) {
       c.killAgent(n);
     }
-    // PostgreSQL runs on without its agents; the primary still takes writes while its lease lasts.
-    assertThat(c.isRunning(primary)).isTrue();
+    // The primary's watchdog saw its agent die and stopped PostgreSQL: no writes without an agent
+    // that can demote it. The replicas' PostgreSQL runs on.
+    await("the watchdog fences the primary").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+        .until(() -> !c.isWritable(primary));
+    for (String n : c.nodes()) {
+      if (!n.equals(primary)) {
+        assertThat(c.isRunning(n)).as(n + " still runs").isTrue();
+      }
+    }
     for (String n : c.nodes()) {
       c.startAgent(n);
     }
