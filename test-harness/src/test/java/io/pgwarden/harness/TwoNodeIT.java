@@ -35,6 +35,11 @@ class TwoNodeIT {
 
   /** Powers off {@code from}, expects {@code to} to take over and {@code from} to rejoin behind it. */
   private static void failOver(TestCluster c, String from, String to, int row) throws Exception {
+    // In synchronous mode (the default) only a recorded synchronous standby may take over: wait until
+    // the rejoined node is one, as an operator would before pulling the next plug.
+    await("healthy with " + to + " as synchronous standby").atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500)).until(c::healthy);
+    assertThat(c.view().topology().syncStandbys()).containsExactly(to);
     c.powerOff(from);
     await(to + " takes over").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
         .until(() -> c.leader().map(to::equals).orElse(false) && c.isWritable(to));

@@ -50,6 +50,8 @@ import java.util.TreeSet;
  */
 public final class Decider {
   private static final Duration FRESHNESS_POLL = Duration.ofMillis(200);
+  // A new primary records its timeline at once: followers wait for that record before they re-point.
+  private static final Duration AFTER_PROMOTE = Duration.ofMillis(100);
   private final DecisionPolicy policy;
 
   public Decider(DecisionPolicy policy) {
@@ -294,7 +296,7 @@ public final class Decider {
         return Decision.noAction("no leader; I look healthiest, waiting for the others to publish their WAL positions",
             FRESHNESS_POLL);
       }
-      return Decision.act("promoting: leader key free and I am the healthiest replica at " + self.position(), wait,
+      return Decision.act("promoting: leader key free and I am the healthiest replica at " + self.position(), AFTER_PROMOTE,
           new AcquireLeaderKey("healthiest replica"), new Promote("failover: leader key expired"));
     }
     Candidate best = ranked.get(0);
@@ -302,7 +304,7 @@ public final class Decider {
     if (absent.compareTo(allowed) >= 0) {
       return Decision.act(
           "promoting: " + best.name() + " is healthier but has not taken over within " + allowed.toSeconds() + " s",
-          wait, new AcquireLeaderKey("healthier candidate absent"), new Promote("failover: candidates ahead of me idle"));
+          AFTER_PROMOTE, new AcquireLeaderKey("healthier candidate absent"), new Promote("failover: candidates ahead of me idle"));
     }
     return Decision.noAction("no leader; waiting for healthier " + best.name() + " at " + best.position()
         + " (I am at " + self.position() + ")", wait);
@@ -326,7 +328,7 @@ public final class Decider {
     }
     Duration next = min(loopWait, obs.lease().remaining());
     if (local.runningAsReplica()) {
-      return Decision.act("promoting: I hold the lock", policy.shortWait(), new Promote("holding the lock"));
+      return Decision.act("promoting: I hold the lock", AFTER_PROMOTE, new Promote("holding the lock"));
     }
     if (local.timeline() == null) {
       return Decision.noAction("primary with the lock, but my timeline is unknown; not writing topology", policy.shortWait());
@@ -533,7 +535,7 @@ public final class Decider {
       if (sw.allowDataLoss()) {
         if (self.role() == Role.REPLICA && self.isRunning() && c.initialize() != null
             && c.initialize().equals(self.systemId())) {
-          return Decision.act("promoting: forced failover to me with data loss allowed (operator's choice)", wait,
+          return Decision.act("promoting: forced failover to me with data loss allowed (operator's choice)", AFTER_PROMOTE,
               new AcquireLeaderKey("forced failover, data loss allowed"), new Promote("forced failover"));
         }
         return Decision.noAction("forced failover to me refused: not a running replica of this cluster", wait);
@@ -543,7 +545,7 @@ public final class Decider {
         return Decision.noAction("forced failover to me refused: " + why.get()
             + " (only --allow-data-loss overrides this)", wait);
       }
-      return Decision.act("promoting: forced failover to me", wait,
+      return Decision.act("promoting: forced failover to me", AFTER_PROMOTE,
           new AcquireLeaderKey("forced failover"), new Promote("forced failover"));
     }
     String from = sw.from() != null ? sw.from() : c.topology() == null ? null : c.topology().primary();
@@ -556,7 +558,7 @@ public final class Decider {
       return Decision.noAction("switchover to me: waiting to receive " + from + "'s last WAL (" + old.position()
           + ", I am at " + self.position() + ")", Duration.ofMillis(100));
     }
-    return Decision.act("promoting: switchover from " + from + ", I have all its WAL (" + self.position() + ")", wait,
+    return Decision.act("promoting: switchover from " + from + ", I have all its WAL (" + self.position() + ")", AFTER_PROMOTE,
         new AcquireLeaderKey("switchover"), new Promote("switchover from " + from));
   }
 

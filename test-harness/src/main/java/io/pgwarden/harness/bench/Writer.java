@@ -91,6 +91,33 @@ public final class Writer implements AutoCloseable {
     return (after - before) / 1_000_000;
   }
 
+  /**
+   * The longest time without an acknowledged write between {@code fromNanos} and {@code toNanos}
+   * (counting from the last ack before {@code fromNanos}), in ms: the write-unavailability gap of
+   * something that happened somewhere in that window.
+   */
+  public long maxGapMillis(long fromNanos, long toNanos) {
+    long prev = Long.MIN_VALUE;
+    long max = 0;
+    for (Ack a : acks()) {
+      if (a.nanos() <= fromNanos) {
+        prev = a.nanos();
+        continue;
+      }
+      if (a.nanos() > toNanos) {
+        if (prev != Long.MIN_VALUE) {
+          max = Math.max(max, a.nanos() - prev);
+        }
+        break;
+      }
+      if (prev != Long.MIN_VALUE) {
+        max = Math.max(max, a.nanos() - prev);
+      }
+      prev = a.nanos();
+    }
+    return max / 1_000_000;
+  }
+
   public boolean ackedAfter(long nanos) {
     return acks().stream().anyMatch(a -> a.nanos() > nanos);
   }
