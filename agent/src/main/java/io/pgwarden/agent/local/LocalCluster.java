@@ -330,7 +330,9 @@ public final class LocalCluster {
   /** The same for pgjdbc. */
   public String jdbcUrl() {
     String hosts = state.nodes().stream().map(n -> "127.0.0.1:" + n.pgPort()).collect(Collectors.joining(","));
-    return "jdbc:postgresql://" + hosts + "/postgres?targetServerType=primary";
+    // pgjdbc remembers which host was primary for hostRecheckSeconds (10 by default); after a change
+    // of primary that memory alone would keep a client away from the new one.
+    return "jdbc:postgresql://" + hosts + "/postgres?targetServerType=primary&hostRecheckSeconds=1";
   }
 
   public String jdbcUrl(String node) {

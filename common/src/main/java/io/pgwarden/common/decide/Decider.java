@@ -554,7 +554,11 @@ public final class Decider {
       // The old primary is gone or still running: this is not a clean hand-over any more.
       return null;
     }
-    if (self.position().timeline() != old.position().timeline() || !self.position().lsn().isAfter(old.position().lsn())) {
+    // Positions compare only on one history: the same timeline, or — since a freshly switched replica
+    // may still report its previous timeline — streaming from the old primary itself.
+    boolean oneHistory = self.position().timeline() == old.position().timeline()
+        || (old.connUrl() != null && old.connUrl().equals(self.upstream()));
+    if (!oneHistory || !self.position().lsn().isAfter(old.position().lsn())) {
       return Decision.noAction("switchover to me: waiting to receive " + from + "'s last WAL (" + old.position()
           + ", I am at " + self.position() + ")", Duration.ofMillis(100));
     }

@@ -549,6 +549,11 @@ class DeciderTest {
             node("n2").replicaRunning(1, "0/5000100").topology(1, "n1", 1).member(member("n1").stoppedAt(1, "0/5000000"))
                 .switchover(new Switchover("n1", "n2", null, false, false)).leaderAbsentFor(ofMillis(10)),
             expect(AcquireLeaderKey.class, Promote.class)),
+        row("a switchover target that still reports its previous timeline compares positions with its upstream",
+            node("n2").replicaRunning(1, "0/5000100").upstream("n1:5432").topology(2, "n1", 2)
+                .member(member("n1").stoppedAt(2, "0/5000000"))
+                .switchover(new Switchover("n1", "n2", null, false, false)).leaderAbsentFor(ofMillis(10)),
+            expect(AcquireLeaderKey.class, Promote.class)),
         row("the switchover target waits for the old primary's last WAL",
             node("n2").replicaRunning(1, "0/4000000").topology(1, "n1", 1).member(member("n1").stoppedAt(1, "0/5000000"))
                 .switchover(new Switchover("n1", "n2", null, false, false)).leaderAbsentFor(ofMillis(10)),
