@@ -104,6 +104,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private final Path parentDir;
   /** Survives restarts of PostgreSQL (not of the agent: the lock holder sets it again). */
   private volatile String synchronousStandbyNames = "";
+  private String timelineOfStart;
+  private long highestTimeline;
   private final Path pgpassFile;
   private final Path logFile;
   private final Path socketDir;
@@ -626,7 +628,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
             + " (SELECT timeline_id FROM pg_control_checkpoint()), current_setting('primary_conninfo'),"
             // After pg_rewind the last checkpoint is on the old timeline while replay already runs on the
             // new one; the minimum recovery point says which.
-            + " (SELECT min_recovery_end_timeline FROM pg_control_recovery())")) {
+            + " (SELECT min_recovery_end_timeline FROM pg_control_recovery()), pg_postmaster_start_time()::text")) {
       rs.next();
       Lsn received = lsnOrNull(rs.getString(1));
       Lsn replayed = lsnOrNull(rs.getString(2));
@@ -635,11 +637,26 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       long checkpointTli = rs.getLong(5);
       String conninfo = rs.getString(6);
       long minRecoveryTli = rs.getLong(7);
+      long timeline = rememberTimeline(rs.getString(8), Math.max(Math.max(receivedTli, checkpointTli), minRecoveryTli));
       Lsn lsn = received == null ? replayed : replayed == null ? received : received.isAfter(replayed) ? received : replayed;
       return new LocalPgState(DataDirState.VALID, true, true, ControlState.UNKNOWN, systemId,
-          Math.max(Math.max(receivedTli, checkpointTli), minRecoveryTli), lsn, replayed, "streaming".equals(status), upstreamOf(conninfo),
+          timeline, lsn, replayed, "streaming".equals(status), upstreamOf(conninfo),
           null, null, true, null);
     }
+  }
+
+  /**
+   * A running replica's timeline never goes back, but what PostgreSQL shows of it does: the WAL
+   * receiver's row vanishes when its upstream stops, and the last checkpoint may still be on an older
+   * timeline. So the highest timeline seen since this postmaster started is kept.
+   */
+  private synchronized long rememberTimeline(String postmasterStart, long seen) {
+    if (!Objects.equals(postmasterStart, timelineOfStart)) {
+      timelineOfStart = postmasterStart;
+      highestTimeline = 0;
+    }
+    highestTimeline = Math.max(highestTimeline, seen);
+    return highestTimeline;
   }
 
   /** {@code host:port} of a primary_conninfo, null when it names no host. */
