@@ -534,6 +534,12 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         return queryRunning();
       } catch (SQLException e) {
         closeConnection();
+        if ("57P03".equals(e.getSQLState()) && dd == DataDirState.VALID) {
+          // "the database system is starting up" (or shutting down): it accepts no connection at all,
+          // so no write either; recovery after a rewind or a crash can take a while.
+          return new LocalPgState(DataDirState.VALID, false, false, ControlState.STARTING_UP, null, null, null, null,
+              false, null, null, null, true, null);
+        }
         return LocalPgState.unknown("postmaster is running but the query failed: " + e.getMessage(), true);
       }
     }

@@ -191,6 +191,9 @@ public final class Decider {
     ClusterView c = obs.cluster();
     LocalPgState local = obs.local();
     Duration wait = policy.shortWait();
+    if (local.postmasterAlive() && local.controlState() == io.pgwarden.common.model.ControlState.STARTING_UP) {
+      return Decision.noAction("PostgreSQL is starting up (recovering); it accepts no connections yet, waiting", wait);
+    }
     if (c.isLeader(obs.me()) && obs.lease().valid()) {
       if (c.leader().leaseId() != obs.lease().leaseId()) {
         // The key is still bound to the lease of my previous run, which nobody renews: it may vanish
@@ -221,6 +224,13 @@ public final class Decider {
     MemberStatus ls = c.member(leader);
     if (ls == null || !ls.isRunning() || ls.connUrl() == null) {
       return Decision.noAction("PostgreSQL stopped; waiting for leader " + leader + " to be running", wait);
+    }
+    if (local.controlState().lastRanAsPrimary() && local.timeline() != null
+        && c.latestTimeline() <= local.timeline()) {
+      // I was the primary on the latest recorded timeline: the new leader has not promoted and recorded
+      // its own yet. Rewinding from it now would copy a standby, and following could miss the fork.
+      return Decision.noAction("PostgreSQL stopped; waiting for leader " + leader + " to record its new timeline",
+          wait);
     }
     if (ls.timeline() != null && ls.timeline() > c.latestTimeline()) {
       // Whether we must rewind depends on where its timeline forked; it records that right after promoting.

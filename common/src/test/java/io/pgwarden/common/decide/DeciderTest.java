@@ -573,10 +573,17 @@ class DeciderTest {
             withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/5000000"), 2)
                 .historyEntry(2, "n1", "n2", 2, "0/5000100"),
             expect(StartPostgres.class).where(StartPostgres.class, start(StartMode.REPLICA, "n2"))),
+        row("a former primary waits until the new leader has promoted and recorded its timeline",
+            node("n1").stopped(ControlState.SHUT_DOWN, 3, "0/5000000").leaderKey("n2")
+                .member(member("n2").replica(3, "0/5000100")).topology(3, "n1", 3),
+            noAction().summaryContains("to record its new timeline")),
+        row("a postmaster still starting up is left alone",
+            withLeaderN2(node("n1").stopped(ControlState.STARTING_UP, 1, "0/3000000").postmasterAlive(), 1),
+            noAction().summaryContains("starting up")),
         row("a stopped node waits until the leader recorded its new timeline",
             node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/5000000").leaderKey("n2")
                 .member(member("n2").primary(2, "0/5000200")).topology(1, "n1", 1),
-            noAction().summaryContains("to record timeline 2")),
+            noAction().summaryContains("to record")),
 
         // ---- forced failover ----
         row("a forced failover to an ineligible replica is refused without --allow-data-loss",

@@ -158,6 +158,12 @@ public final class Observations {
   }
 
   /** The data directory is empty (or absent): nothing to lose. */
+  /** A postmaster process exists (for example one still starting up). */
+  public Observations postmasterAlive() {
+    this.postmasterAlive = true;
+    return this;
+  }
+
   public Observations noData() {
     return dataDir(DataDirState.EMPTY);
   }
