@@ -175,12 +175,19 @@ class WatchdogScriptTest {
   @Test
   void itRunsInItsOwnSessionSoAGroupSignalToTheAgentMissesIt() throws Exception {
     Watchdog w = watchdog();
+    // setsid(2) runs right after the fork: look once it had the chance to.
+    await().atMost(Duration.ofSeconds(10)).until(() -> sessionOf(w.pid()).equals(Long.toString(w.pid())));
     String stat = Files.readString(Path.of("/proc/" + w.pid() + "/stat"));
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     String mine = Files.readString(Path.of("/proc/self/stat"));
     String[] g = mine.substring(mine.lastIndexOf(')') + 2).split(" ");
     assertThat(f[3]).as("session id").isEqualTo(Long.toString(w.pid())).isNotEqualTo(g[3]);
     assertThat(f[2]).as("process group").isNotEqualTo(g[2]);
+  }
+
+  private static String sessionOf(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3];
   }
 
   /** The script alone, with a pipe we control, as the agent would hold it. */
