@@ -13,9 +13,11 @@ import java.util.Map;
  * The fields of {@code pg_controldata} pgwarden decides on: what a stopped data directory last was.
  *
  * @param minRecoveryEnd "Minimum recovery ending location"; 0/0 when the directory needs none
+ * @param minRecoveryEndTimeline "Min recovery ending loc's timeline"; 0 when none
  */
 public record PgControlData(
-    ControlState state, String systemId, Lsn checkpointLsn, long checkpointTimeline, Lsn minRecoveryEnd) {
+    ControlState state, String systemId, Lsn checkpointLsn, long checkpointTimeline, Lsn minRecoveryEnd,
+    long minRecoveryEndTimeline) {
 
   /** Runs {@code pg_controldata}; the C locale keeps its labels parseable. */
   public static PgControlData read(ProcessRunner runner, Path binDir, Path dataDir, Path workDir) {
@@ -41,7 +43,9 @@ public record PgControlData(
       Lsn checkpoint = Lsn.parse(require(fields, "Latest checkpoint location"));
       long tli = Long.parseLong(require(fields, "Latest checkpoint's TimeLineID"));
       String minRec = fields.get("Minimum recovery ending location");
-      return new PgControlData(state, systemId, checkpoint, tli, minRec == null ? Lsn.ZERO : Lsn.parse(minRec));
+      String minRecTli = fields.get("Min recovery ending loc's timeline");
+      return new PgControlData(state, systemId, checkpoint, tli, minRec == null ? Lsn.ZERO : Lsn.parse(minRec),
+          minRecTli == null || minRecTli.isEmpty() ? 0 : Long.parseLong(minRecTli));
     } catch (IllegalArgumentException e) {
       throw new PostgresCommandException("pg_controldata", "unexpected output: " + e.getMessage(), e);
     }

@@ -554,8 +554,13 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     } catch (PostgresCommandException e) {
       return LocalPgState.unknown(e.getMessage(), false);
     }
-    return new LocalPgState(DataDirState.VALID, false, false, cd.state(), cd.systemId(), cd.checkpointTimeline(),
-        cd.checkpointLsn(), null, false, null, null, null, false, null);
+    // A stopped standby replayed up to its minimum recovery point, which may lie past the last
+    // checkpoint — and past a fork: that is the position to judge divergence by.
+    boolean pastCheckpoint = cd.minRecoveryEnd().isAfter(cd.checkpointLsn())
+        && cd.minRecoveryEndTimeline() >= cd.checkpointTimeline();
+    return new LocalPgState(DataDirState.VALID, false, false, cd.state(), cd.systemId(),
+        pastCheckpoint ? cd.minRecoveryEndTimeline() : cd.checkpointTimeline(),
+        pastCheckpoint ? cd.minRecoveryEnd() : cd.checkpointLsn(), null, false, null, null, null, false, null);
   }
 
   private LocalPgState queryRunning() throws SQLException {
