@@ -77,6 +77,26 @@ public final class ScenarioContext {
     return got.get();
   }
 
+  /**
+   * Waits (bounded by 2 x ttl + slack) until every node but {@code except} streams from {@code leader}:
+   * a fair precondition for a second fault, since a replica that has not yet reached the new timeline
+   * is rightly not a candidate.
+   */
+  public void awaitStreamingFrom(String leader, String... except) {
+    await("every node but " + String.join(",", except) + " streams from " + leader)
+        .atMost(ttl.multipliedBy(2).plus(slack)).pollInterval(Duration.ofMillis(250)).until(() -> {
+          var l = cluster.member(leader);
+          if (l.isEmpty()) {
+            return false;
+          }
+          return cluster.nodes().stream()
+              .filter(n -> !n.equals(leader) && java.util.Arrays.stream(except).noneMatch(n::equals))
+              .allMatch(n -> cluster.member(n).map(m -> m.streaming() && l.get().connUrl().equals(m.upstream()))
+                  .orElse(false));
+        });
+    prober.mark("streaming from " + leader);
+  }
+
   /** Waits (bounded) until {@code more} further ids have been acknowledged, so writes land between faults. */
   public void awaitMoreAcknowledged(int more) {
     int target = Math.min(workload.acknowledgedCount() + more, workload.options().count());

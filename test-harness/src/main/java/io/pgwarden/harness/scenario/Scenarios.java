@@ -73,6 +73,7 @@ public final class Scenarios {
       String a = ctx.primary();
       ctx.fault("power off " + a, () -> ctx.cluster().powerOff(a));
       String b = ctx.awaitLeaderOtherThan(a);
+      ctx.awaitStreamingFrom(b, a);
       ctx.awaitMoreAcknowledged(load.count() / 10);
       ctx.fault("power off " + b + ", power on " + a, () -> {
         ctx.cluster().powerOff(b);
