@@ -135,7 +135,7 @@ public final class WritabilityProber implements AutoCloseable {
         .map(i -> Duration.ofNanos(i.startNanos - faultNanos));
   }
 
-  /** Whether {@code node} stopped being writable (its last run ended) before {@code nanos}. */
+  /** Whether {@code nanos} falls inside one of {@code node}'s writable intervals. */
   public boolean writableAt(String node, long nanos) {
     return intervals().stream().anyMatch(i -> i.node.equals(node) && i.startNanos - nanos <= 0 && nanos - i.endNanos <= 0);
   }
