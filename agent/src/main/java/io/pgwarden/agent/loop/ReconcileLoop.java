@@ -154,7 +154,8 @@ public final class ReconcileLoop implements Runnable {
     }
     Long term = obs.cluster().topology() == null ? null : obs.cluster().topology().term();
     return new MemberStatus(me, role, state, l.timeline(), l.lsn(), l.replayedLsn(), l.streaming(), l.upstream(),
-        addresses.apiUrl(), addresses.connUrl(), l.systemId(), tags, addresses.version(), term);
+        addresses.apiUrl(), addresses.connUrl(), l.systemId(), tags, addresses.version(), term,
+        l.running() && !l.pendingRestart().isEmpty());
   }
 
   /** Our status, bound to our lease: it vanishes with us. Skipped while etcd is unreachable. */

@@ -34,6 +34,12 @@ public interface PostgresControl {
    */
   void baseBackup(ReplicationSource source);
 
+  /**
+   * The dynamic PostgreSQL parameters (from {@code /config}) every later rendering of the config
+   * files uses, below the node config's own parameters. Called before each decision is carried out.
+   */
+  void useDynamicParameters(java.util.Map<String, String> parameters);
+
   /** Re-render pgwarden's config files for the current role and reload PostgreSQL. */
   void reload();
 

@@ -104,6 +104,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private final Path parentDir;
   /** Survives restarts of PostgreSQL (not of the agent: the lock holder sets it again). */
   private volatile String synchronousStandbyNames = "";
+  /** The dynamic parameters to render next (from the last observed /config). */
+  private volatile Map<String, String> dynamicParameters = Map.of();
+  /** The dynamic parameters the config files hold and PostgreSQL was started or reloaded with; null: unknown. */
+  private volatile Map<String, String> appliedParameters;
   private final Path pgpassFile;
   private final Path logFile;
   private final Path socketDir;
@@ -297,13 +301,14 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         return;
       }
       writeConfigOrThrow("follow", StartMode.REPLICA, upstream);
-      try {
-        execute("SELECT pg_reload_conf()");
-      } catch (SQLException e) {
-        throw new PostgresCommandException("pg_reload_conf()", e.getMessage(), e);
-      }
+      reloadConf();
       log.info("now following {} (was {})", want == null ? "nobody" : upstream.name() + " (" + want + ")", s.upstream());
     }
+  }
+
+  @Override
+  public void useDynamicParameters(Map<String, String> parameters) {
+    dynamicParameters = Map.copyOf(parameters);
   }
 
   @Override
@@ -380,6 +385,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     try {
       execute("SELECT pg_reload_conf()");
     } catch (SQLException e) {
+      appliedParameters = null;
       throw new PostgresCommandException("pg_reload_conf()", e.getMessage(), e);
     }
   }
@@ -514,7 +520,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   @Override
   public LocalPgState probe() {
     try {
-      return probeOrThrow();
+      LocalPgState s = probeOrThrow();
+      return s.running() ? s.withParameters(appliedParameters, s.pendingRestart()) : s;
     } catch (RuntimeException e) {
       return LocalPgState.unknown("probe failed: " + e, safePostmasterAlive());
     }
@@ -579,7 +586,15 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         inRecovery = rs.getBoolean(1);
         systemId = rs.getString(2);
       }
-      return inRecovery ? queryReplica(c, systemId) : queryPrimary(c, systemId);
+      LocalPgState s = inRecovery ? queryReplica(c, systemId) : queryPrimary(c, systemId);
+      Set<String> pending = new HashSet<>();
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT name FROM pg_settings WHERE pending_restart")) {
+        while (rs.next()) {
+          pending.add(rs.getString(1));
+        }
+      }
+      return s.withParameters(null, pending);
     }
   }
 
@@ -685,6 +700,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   /** The settings pgwarden.conf holds, in order; user parameters override the managed defaults. */
   Map<String, String> managedSettings(StartMode mode, ReplicationSource upstream) {
+    return managedSettings(mode, upstream, dynamicParameters);
+  }
+
+  Map<String, String> managedSettings(StartMode mode, ReplicationSource upstream, Map<String, String> dynamic) {
     Map<String, String> s = new LinkedHashMap<>();
     s.put("listen_addresses", cfg.listen().host());
     s.put("port", Integer.toString(cfg.listen().port()));
@@ -700,6 +719,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     s.put("cluster_name", member);
     // Managed by the lock holder; a replica never waits for anyone, even right after a promote.
     s.put("synchronous_standby_names", mode == StartMode.PRIMARY ? synchronousStandbyNames : "");
+    // Patroni's precedence: the cluster-wide /config parameters over pgwarden's defaults, the node's
+    // own config file over both (so one node can differ, e.g. in memory settings).
+    dynamic.forEach(s::put);
     cfg.parameters().forEach((k, v) -> s.put(k, String.valueOf(v)));
     if (mode == StartMode.REPLICA) {
       if (upstream == null) {
@@ -749,7 +771,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     if (!withInclude.equals(text)) {
       writePrivateFile(conf, withInclude, dataDir);
     }
-    writePrivateFile(dataDir.resolve(MANAGED_CONF), renderConf(managedSettings(mode, upstream)), dataDir);
+    Map<String, String> dynamic = dynamicParameters;
+    writePrivateFile(dataDir.resolve(MANAGED_CONF), renderConf(managedSettings(mode, upstream, dynamic)), dataDir);
+    // PostgreSQL reads the file on the start or reload that follows; if that fails, the caller
+    // forgets it again so the next quiet tick reloads.
+    appliedParameters = dynamic;
     writePrivateFile(dataDir.resolve("pg_hba.conf"),
         "# Written by pgwarden on every start; set pg_hba in the agent config.\n"
             + String.join("\n", hbaLines()) + "\n", dataDir);

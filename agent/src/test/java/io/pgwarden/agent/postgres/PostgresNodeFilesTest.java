@@ -56,6 +56,17 @@ class PostgresNodeFilesTest {
   }
 
   @Test
+  void dynamicParametersOverrideDefaultsAndTheNodeConfigOverridesThem() {
+    PostgresNode n = node(Map.of("work_mem", "16MB"));
+    n.useDynamicParameters(Map.of("work_mem", "8MB", "wal_keep_size", "1GB", "log_line_prefix", "%m 'x'\n"));
+    Map<String, String> s = n.managedSettings(StartMode.PRIMARY, null);
+
+    assertThat(s).containsEntry("work_mem", "16MB").containsEntry("wal_keep_size", "1GB");
+    assertThat(PostgresNode.renderConf(s)).contains("log_line_prefix = '%m ''x''\\n'\n")
+        .doesNotContain("wal_keep_size = '256MB'");
+  }
+
+  @Test
   void replicaOfNobodyHasAnEmptyConninfo() {
     assertThat(node(Map.of()).managedSettings(StartMode.REPLICA, null)).containsEntry("primary_conninfo", "");
   }

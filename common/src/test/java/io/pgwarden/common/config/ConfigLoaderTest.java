@@ -174,6 +174,13 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void dynamicParameterValuesMayHoldQuotesAndNumbers() {
+    DynamicConfig c = ConfigLoader.parseDynamic(
+        "{\"parameters\":{\"max_connections\":200,\"application_name\":\"it's \\\\ ok\"}}");
+    assertThat(c.parameters()).containsEntry("max_connections", "200").containsEntry("application_name", "it's \\ ok");
+  }
+
+  @Test
   void anEmptyDynamicConfigIsTheDefaults() {
     assertThat(ConfigLoader.parseDynamic("")).isEqualTo(DynamicConfig.DEFAULTS);
     assertThat(ConfigLoader.parseDynamic("{}")).isEqualTo(DynamicConfig.DEFAULTS);
@@ -191,6 +198,13 @@ class ConfigLoaderTest {
             "maximum_lag_on_failover"),
         Arguments.of(Named.of("a bad parameter name", "{\"parameters\":{\"Max Connections\":\"1\"}}"),
             "parameters"),
+        Arguments.of(Named.of("a parameter pgwarden manages", "{\"parameters\":{\"port\":\"5433\"}}"),
+            "parameters.port"),
+        Arguments.of(Named.of("a parameter value with a newline",
+            "{\"parameters\":{\"work_mem\":\"8MB\\nshared_preload_libraries = 'evil'\"}}"),
+            "parameters.work_mem"),
+        Arguments.of(Named.of("a parameter without a value", "{\"parameters\":{\"work_mem\":null}}"),
+            "parameters.work_mem"),
         Arguments.of(Named.of("not JSON", "ttl=30"), "ttl"));
   }
 

@@ -78,6 +78,10 @@ public final class Observations {
   private Lsn replayedLsn;
   private Switchover switchover;
   private Set<String> pgSyncStandbys = Set.of();
+  // Unless a row says otherwise, the config files hold exactly the dynamic parameters of /config.
+  private boolean appliedInSync = true;
+  private Map<String, String> appliedParameters;
+  private Set<String> pendingRestart = Set.of();
   private OperatorRequest request;
   private Instant now = Instant.parse("2026-01-01T00:00:00Z");
   private boolean streaming;
@@ -382,6 +386,26 @@ public final class Observations {
     return this;
   }
 
+  /** The dynamic PostgreSQL parameters in /config. */
+  public Observations parameters(Map<String, String> parameters) {
+    DynamicConfig c = config;
+    return config(new DynamicConfig(c.ttl(), c.loopWait(), c.retryTimeout(), c.maximumLagOnFailover(),
+        c.synchronousMode(), c.synchronousNodeCount(), c.pause(), parameters));
+  }
+
+  /** The dynamic parameters the local config files last rendered; null: unknown (agent restarted). */
+  public Observations appliedParameters(Map<String, String> applied) {
+    this.appliedInSync = false;
+    this.appliedParameters = applied;
+    return this;
+  }
+
+  /** Settings PostgreSQL reports as pending_restart. */
+  public Observations pendingRestart(String... names) {
+    this.pendingRestart = Set.of(names);
+    return this;
+  }
+
   public Observations request(OperatorRequest r) {
     this.request = r;
     return this;
@@ -399,7 +423,8 @@ public final class Observations {
             switchover)
         : ClusterView.unreachable(unreachableReason, config);
     LocalPgState local = new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn,
-        replayedLsn, streaming, upstream, timelineHistory, slots, postmasterAlive, probeError, pgSyncStandbys);
+        replayedLsn, streaming, upstream, timelineHistory, slots, postmasterAlive, probeError, pgSyncStandbys,
+        appliedInSync ? config.parameters() : appliedParameters, pendingRestart);
     return new Observation(me, tags, cluster, local, lease, inFlight, leaderAbsentFor, leaderAbsentSince,
         lastPrimaryPosition, rewindFailed, request, now);
   }
