@@ -1,5 +1,6 @@
 package io.pgwarden.agent;
 
+import io.pgwarden.agent.api.PemTls;
 import io.pgwarden.agent.api.RestApi;
 import io.pgwarden.agent.etcd.JetcdClusterStore;
 import io.pgwarden.agent.local.LocalCluster;
@@ -97,7 +98,9 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
         }
       });
       RestApi api = new RestApi(cfg.api().listen(), loop.status(), clock,
-          () -> observer.config().ttlDuration(), new RestApi.Operations(apiAuth, requests, store, keys));
+          () -> observer.config().ttlDuration(), new RestApi.Operations(apiAuth, requests, store, keys),
+          cfg.api().tls() == null ? null
+              : PemTls.serverContext(Path.of(cfg.api().tls().cert()), Path.of(cfg.api().tls().key())));
       api.start();
       log.info("pgwarden {} agent {} of cluster {} starting; etcd {}", Main.version(), cfg.name(), cfg.scope(),
           cfg.etcd().endpoints());

@@ -2,6 +2,8 @@ package io.pgwarden.agent.api;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgwarden.agent.loop.AgentStatus;
 import io.pgwarden.agent.loop.OperatorRequests;
@@ -33,6 +35,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,12 +67,25 @@ public final class RestApi implements AutoCloseable {
 
   public RestApi(HostPort listen, AtomicReference<AgentStatus> status, MonotonicClock clock,
       Supplier<Duration> livenessBound, Operations ops) throws IOException {
+    this(listen, status, clock, livenessBound, ops, null);
+  }
+
+  /** @param tls null: plain HTTP; else HTTPS only, with this server context */
+  public RestApi(HostPort listen, AtomicReference<AgentStatus> status, MonotonicClock clock,
+      Supplier<Duration> livenessBound, Operations ops, SSLContext tls) throws IOException {
     this.status = status;
     this.clock = clock;
     this.livenessBound = livenessBound;
     this.ops = ops;
     this.auth = new BasicAuth(ops.auth());
-    this.server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 64);
+    InetSocketAddress addr = new InetSocketAddress(listen.host(), listen.port());
+    if (tls == null) {
+      this.server = HttpServer.create(addr, 64);
+    } else {
+      HttpsServer https = HttpsServer.create(addr, 64);
+      https.setHttpsConfigurator(new HttpsConfigurator(tls));
+      this.server = https;
+    }
     server.setExecutor(Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "pgwarden-rest");
       t.setDaemon(true);
@@ -80,7 +96,8 @@ public final class RestApi implements AutoCloseable {
 
   public void start() {
     server.start();
-    log.info("REST API listening on {}; changing calls {}", server.getAddress(),
+    log.info("REST API listening on {} ({}); changing calls {}", server.getAddress(),
+        server instanceof HttpsServer ? "https" : "http",
         auth.configured() ? "need basic auth as " + ops.auth().username() : "are refused (no api.auth configured)");
   }
 
