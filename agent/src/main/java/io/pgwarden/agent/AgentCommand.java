@@ -5,6 +5,7 @@ import io.pgwarden.agent.api.RestApi;
 import io.pgwarden.agent.etcd.JetcdClusterStore;
 import io.pgwarden.agent.local.LocalCluster;
 import io.pgwarden.agent.loop.ActionExecutor;
+import io.pgwarden.agent.loop.Callbacks;
 import io.pgwarden.agent.loop.AsyncActions;
 import io.pgwarden.agent.loop.Observer;
 import io.pgwarden.agent.loop.OperatorRequests;
@@ -89,7 +90,7 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
       ReconcileLoop loop = new ReconcileLoop(cfg.scope(), cfg.name(), cfg.tags(), keys, observer,
           new Decider(DecisionPolicy.DEFAULT), executor, store, lease, wakeup, clock,
           new ReconcileLoop.Addresses(cfg.api().url(), cfg.postgresql().connectAddress().toString(), Main.version()),
-          requests, fence);
+          requests, fence, new Callbacks(cfg.callbacks(), cfg.scope(), new ProcessRunner(List.of())));
       // Events only wake the loop; it re-reads everything. Member keys change every tick and carry
       // nothing that needs an immediate reaction.
       AutoCloseable watch = store.watchPrefix(keys.prefix(), key -> {
