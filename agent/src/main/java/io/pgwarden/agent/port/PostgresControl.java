@@ -40,6 +40,12 @@ public interface PostgresControl {
    */
   void useDynamicParameters(java.util.Map<String, String> parameters);
 
+  /**
+   * The hosts pg_hba.conf allows the replication role from (unless the node config gives its own
+   * pg_hba); like {@link #useDynamicParameters}, set from each observation before acting.
+   */
+  void useReplicationHosts(java.util.Set<String> hosts);
+
   /** Re-render pgwarden's config files for the current role and reload PostgreSQL. */
   void reload();
 

@@ -108,6 +108,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private volatile Map<String, String> dynamicParameters = Map.of();
   /** The dynamic parameters the config files hold and PostgreSQL was started or reloaded with; null: unknown. */
   private volatile Map<String, String> appliedParameters;
+  /** Where replication may connect from (the members' hosts, from the last observation). */
+  private volatile Set<String> replicationHosts = io.pgwarden.common.decide.ReplicationHosts.LOOPBACK;
+  /** The replication hosts pg_hba.conf holds and PostgreSQL was started or reloaded with; null: unknown. */
+  private volatile Set<String> appliedReplicationHosts;
   private final Path pgpassFile;
   private final Path logFile;
   private final Path socketDir;
@@ -312,6 +316,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   }
 
   @Override
+  public void useReplicationHosts(Set<String> hosts) {
+    replicationHosts = Set.copyOf(hosts);
+  }
+
+  @Override
   public void reload() {
     synchronized (actionLock) {
       LocalPgState s = probe();
@@ -386,6 +395,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       execute("SELECT pg_reload_conf()");
     } catch (SQLException e) {
       appliedParameters = null;
+      appliedReplicationHosts = null;
       throw new PostgresCommandException("pg_reload_conf()", e.getMessage(), e);
     }
   }
@@ -521,7 +531,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   public LocalPgState probe() {
     try {
       LocalPgState s = probeOrThrow();
-      return s.running() ? s.withParameters(appliedParameters, s.pendingRestart()) : s;
+      return s.running()
+          ? s.withParameters(appliedParameters, s.pendingRestart()).withReplicationHosts(appliedReplicationHosts)
+          : s;
     } catch (RuntimeException e) {
       return LocalPgState.unknown("probe failed: " + e, safePostmasterAlive());
     }
@@ -751,17 +763,35 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   }
 
   List<String> hbaLines() {
+    return hbaLines(replicationHosts);
+  }
+
+  /**
+   * Clients may connect from anywhere with a password; replication only as the replication role and
+   * only from {@code hosts} (the members' addresses and loopback). An operator's own pg_hba wins.
+   */
+  List<String> hbaLines(Set<String> hosts) {
     if (!cfg.pgHba().isEmpty()) {
       return cfg.pgHba();
     }
     String repl = PgText.hbaUser(replication.username());
     List<String> l = new ArrayList<>();
     l.add("local all all scram-sha-256");
+    for (String h : new java.util.TreeSet<>(hosts)) {
+      l.add("host replication " + repl + " " + hbaAddress(h) + " scram-sha-256");
+    }
     for (String net : List.of("127.0.0.1/32", "::1/128", "0.0.0.0/0", "::/0")) {
       l.add("host all all " + net + " scram-sha-256");
-      l.add("host replication " + repl + " " + net + " scram-sha-256");
     }
     return l;
+  }
+
+  /** An IP address as a single-host CIDR; a host name as it is (PostgreSQL resolves it). */
+  static String hbaAddress(String host) {
+    if (host.contains(":")) {
+      return host + "/128";
+    }
+    return host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}") ? host + "/32" : host;
   }
 
   private void writeConfig(StartMode mode, ReplicationSource upstream) throws IOException {
@@ -776,9 +806,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     // PostgreSQL reads the file on the start or reload that follows; if that fails, the caller
     // forgets it again so the next quiet tick reloads.
     appliedParameters = dynamic;
+    Set<String> hosts = replicationHosts;
     writePrivateFile(dataDir.resolve("pg_hba.conf"),
-        "# Written by pgwarden on every start; set pg_hba in the agent config.\n"
-            + String.join("\n", hbaLines()) + "\n", dataDir);
+        "# Written by pgwarden on every start and membership change; set pg_hba in the agent config.\n"
+            + String.join("\n", hbaLines(hosts)) + "\n", dataDir);
+    appliedReplicationHosts = hosts;
     // recovery.signal would start a targeted archive recovery, which pgwarden never asks for.
     Files.deleteIfExists(dataDir.resolve("recovery.signal"));
     Path signal = dataDir.resolve("standby.signal");

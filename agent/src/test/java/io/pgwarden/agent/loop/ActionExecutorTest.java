@@ -166,6 +166,7 @@ class ActionExecutorTest {
         .parameters(Map.of("work_mem", "8MB")).appliedParameters(Map.of()).build();
     executor.apply(List.of(new Action.Reload("dynamic parameters changed")), obs);
     assertThat(pg.calls).containsExactly("reload {work_mem=8MB}");
+    assertThat(pg.hosts).containsExactlyInAnyOrder("127.0.0.1", "::1");
   }
 
   // ---- fakes ----
@@ -186,6 +187,8 @@ class ActionExecutorTest {
     @Override public void reload() { calls.add("reload " + dynamic); }
     volatile Map<String, String> dynamic = Map.of();
     @Override public void useDynamicParameters(Map<String, String> parameters) { dynamic = parameters; }
+    volatile Set<String> hosts = Set.of();
+    @Override public void useReplicationHosts(Set<String> h) { hosts = h; }
     @Override public void setSynchronousStandbys(List<String> names, int count) { calls.add("sync " + names); }
     @Override public void ensureReplicationRole() { calls.add("role"); }
     @Override public void ensureSlots(Set<String> slots) { calls.add("slots " + slots); }

@@ -25,6 +25,8 @@ import java.util.TreeMap;
  *     right after the agent restarted)
  * @param pendingRestart settings PostgreSQL reports as {@code pending_restart}: changed in the files,
  *     applied only by a restart (running servers only)
+ * @param appliedReplicationHosts the hosts pg_hba.conf last allowed replication from (and PostgreSQL
+ *     was started or reloaded with); null when unknown
  */
 public record LocalPgState(
     DataDirState dataDir,
@@ -43,13 +45,15 @@ public record LocalPgState(
     String probeError,
     Set<String> syncStandbys,
     Map<String, String> appliedParameters,
-    Set<String> pendingRestart) {
+    Set<String> pendingRestart,
+    Set<String> appliedReplicationHosts) {
 
   public LocalPgState {
     syncStandbys = syncStandbys == null ? Set.of() : Set.copyOf(syncStandbys);
     appliedParameters = appliedParameters == null ? null
         : java.util.Collections.unmodifiableMap(new TreeMap<>(appliedParameters));
     pendingRestart = pendingRestart == null ? Set.of() : Set.copyOf(pendingRestart);
+    appliedReplicationHosts = appliedReplicationHosts == null ? null : Set.copyOf(appliedReplicationHosts);
     controlState = controlState == null ? ControlState.UNKNOWN : controlState;
     history = history == null ? List.of() : List.copyOf(history);
     slots = slots == null ? Set.of() : Set.copyOf(slots);
@@ -61,7 +65,7 @@ public record LocalPgState(
       List<TimelineSwitch> history, Set<String> slots, boolean postmasterAlive, String probeError,
       Set<String> syncStandbys) {
     this(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn, streaming, upstream,
-        history, slots, postmasterAlive, probeError, syncStandbys, null, Set.of());
+        history, slots, postmasterAlive, probeError, syncStandbys, null, Set.of(), null);
   }
 
   /** Without synchronous standby information (stopped servers, replicas). */
@@ -80,7 +84,15 @@ public record LocalPgState(
   /** The same state, with what the config files hold and what PostgreSQL waits to restart for. */
   public LocalPgState withParameters(Map<String, String> applied, Set<String> pending) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
-        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, applied, pending);
+        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, applied, pending,
+        appliedReplicationHosts);
+  }
+
+  /** The same state, with the replication hosts pg_hba.conf holds. */
+  public LocalPgState withReplicationHosts(Set<String> hosts) {
+    return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
+        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
+        pendingRestart, hosts);
   }
 
   public boolean isUnknown() {

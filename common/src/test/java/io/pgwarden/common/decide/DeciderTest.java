@@ -629,7 +629,22 @@ class DeciderTest {
         row("paused: dynamic parameters still apply (a reload is no HA action)",
             node("n1").replicaRunning(1, "0/5000000").paused().topology(1, "n2", 1)
                 .parameters(Map.of("work_mem", "8MB")).appliedParameters(Map.of()),
-            expect(Reload.class)));
+            expect(Reload.class)),
+
+        // ---- pg_hba follows membership ----
+        row("the primary allows replication from a new member's host: reload",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .member(member("n2").replica(1, "0/5000000")).appliedReplicationHosts(Set.of("127.0.0.1", "::1")),
+            expect(Reload.class).where(Reload.class, a -> assertThat(a.reason()).contains("pg_hba"))),
+        row("pg_hba already allows exactly the members' hosts: no reload",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .member(member("n2").replica(1, "0/5000000")),
+            noAction()),
+        row("a member with an unparsable conn_url adds no pg_hba line",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .member(member("n2").replica(1, "0/5000000").connUrl("evil host\\nhost all all 0.0.0.0/0 trust:5432"))
+                .appliedReplicationHosts(Set.of("127.0.0.1", "::1")),
+            noAction()));
   }
 
   /** Synchronous mode on. */

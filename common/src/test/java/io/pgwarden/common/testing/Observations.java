@@ -82,6 +82,8 @@ public final class Observations {
   private boolean appliedInSync = true;
   private Map<String, String> appliedParameters;
   private Set<String> pendingRestart = Set.of();
+  private boolean hostsInSync = true;
+  private Set<String> appliedReplicationHosts;
   private OperatorRequest request;
   private Instant now = Instant.parse("2026-01-01T00:00:00Z");
   private boolean streaming;
@@ -400,6 +402,13 @@ public final class Observations {
     return this;
   }
 
+  /** The hosts pg_hba.conf last allowed replication from; null: unknown. */
+  public Observations appliedReplicationHosts(Set<String> hosts) {
+    this.hostsInSync = false;
+    this.appliedReplicationHosts = hosts;
+    return this;
+  }
+
   /** Settings PostgreSQL reports as pending_restart. */
   public Observations pendingRestart(String... names) {
     this.pendingRestart = Set.of(names);
@@ -424,7 +433,8 @@ public final class Observations {
         : ClusterView.unreachable(unreachableReason, config);
     LocalPgState local = new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn,
         replayedLsn, streaming, upstream, timelineHistory, slots, postmasterAlive, probeError, pgSyncStandbys,
-        appliedInSync ? config.parameters() : appliedParameters, pendingRestart);
+        appliedInSync ? config.parameters() : appliedParameters, pendingRestart,
+        hostsInSync ? io.pgwarden.common.decide.ReplicationHosts.wanted(cluster) : appliedReplicationHosts);
     return new Observation(me, tags, cluster, local, lease, inFlight, leaderAbsentFor, leaderAbsentSince,
         lastPrimaryPosition, rewindFailed, request, now);
   }
@@ -483,6 +493,11 @@ public final class Observations {
     /** Published without a timeline (the agent could not read it). */
     public MemberBuilder noTimeline() {
       this.timeline = null;
+      return this;
+    }
+
+    public MemberBuilder connUrl(String connUrl) {
+      this.connUrl = connUrl;
       return this;
     }
 
