@@ -468,7 +468,7 @@ public final class Observations {
 
     private MemberBuilder(String name) {
       this.name = name;
-      this.connUrl = connUrl(name);
+      this.connUrl = Observations.connUrl(name);
     }
 
     public MemberBuilder primary(long timeline, String lsn) {
