@@ -1,9 +1,11 @@
 package io.pgwarden.agent;
 
+import io.pgwarden.agent.api.PemTls;
 import io.pgwarden.agent.api.RestApi;
 import io.pgwarden.agent.etcd.JetcdClusterStore;
 import io.pgwarden.agent.local.LocalCluster;
 import io.pgwarden.agent.loop.ActionExecutor;
+import io.pgwarden.agent.loop.Callbacks;
 import io.pgwarden.agent.loop.AsyncActions;
 import io.pgwarden.agent.loop.Observer;
 import io.pgwarden.agent.loop.OperatorRequests;
@@ -88,7 +90,7 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
       ReconcileLoop loop = new ReconcileLoop(cfg.scope(), cfg.name(), cfg.tags(), keys, observer,
           new Decider(DecisionPolicy.DEFAULT), executor, store, lease, wakeup, clock,
           new ReconcileLoop.Addresses(cfg.api().url(), cfg.postgresql().connectAddress().toString(), Main.version()),
-          requests, fence);
+          requests, fence, new Callbacks(cfg.callbacks(), cfg.scope(), new ProcessRunner(List.of())));
       // Events only wake the loop; it re-reads everything. Member keys change every tick and carry
       // nothing that needs an immediate reaction.
       AutoCloseable watch = store.watchPrefix(keys.prefix(), key -> {
@@ -97,7 +99,9 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
         }
       });
       RestApi api = new RestApi(cfg.api().listen(), loop.status(), clock,
-          () -> observer.config().ttlDuration(), new RestApi.Operations(apiAuth, requests, store, keys));
+          () -> observer.config().ttlDuration(), new RestApi.Operations(apiAuth, requests, store, keys),
+          cfg.api().tls() == null ? null
+              : PemTls.serverContext(Path.of(cfg.api().tls().cert()), Path.of(cfg.api().tls().key())));
       api.start();
       log.info("pgwarden {} agent {} of cluster {} starting; etcd {}", Main.version(), cfg.name(), cfg.scope(),
           cfg.etcd().endpoints());

@@ -2,6 +2,8 @@ package io.pgwarden.agent.api;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgwarden.agent.loop.AgentStatus;
 import io.pgwarden.agent.loop.OperatorRequests;
@@ -33,6 +35,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,12 +67,25 @@ public final class RestApi implements AutoCloseable {
 
   public RestApi(HostPort listen, AtomicReference<AgentStatus> status, MonotonicClock clock,
       Supplier<Duration> livenessBound, Operations ops) throws IOException {
+    this(listen, status, clock, livenessBound, ops, null);
+  }
+
+  /** @param tls null: plain HTTP; else HTTPS only, with this server context */
+  public RestApi(HostPort listen, AtomicReference<AgentStatus> status, MonotonicClock clock,
+      Supplier<Duration> livenessBound, Operations ops, SSLContext tls) throws IOException {
     this.status = status;
     this.clock = clock;
     this.livenessBound = livenessBound;
     this.ops = ops;
     this.auth = new BasicAuth(ops.auth());
-    this.server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 64);
+    InetSocketAddress addr = new InetSocketAddress(listen.host(), listen.port());
+    if (tls == null) {
+      this.server = HttpServer.create(addr, 64);
+    } else {
+      HttpsServer https = HttpsServer.create(addr, 64);
+      https.setHttpsConfigurator(new HttpsConfigurator(tls));
+      this.server = https;
+    }
     server.setExecutor(Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "pgwarden-rest");
       t.setDaemon(true);
@@ -80,7 +96,8 @@ public final class RestApi implements AutoCloseable {
 
   public void start() {
     server.start();
-    log.info("REST API listening on {}; changing calls {}", server.getAddress(),
+    log.info("REST API listening on {} ({}); changing calls {}", server.getAddress(),
+        server instanceof HttpsServer ? "https" : "http",
         auth.configured() ? "need basic auth as " + ops.auth().username() : "are refused (no api.auth configured)");
   }
 
@@ -122,6 +139,16 @@ public final class RestApi implements AutoCloseable {
           }
           send(ex, replica ? 200 : 503, body);
         }
+        case "/sync", "/synchronous", "/async", "/asynchronous" -> {
+          boolean ok;
+          try {
+            ok = isStandby(s, query, path.startsWith("/sync"));
+          } catch (IllegalArgumentException e) {
+            send(ex, 400, error(e.getMessage()));
+            return;
+          }
+          send(ex, ok ? 200 : 503, body);
+        }
         case "/read-only" -> send(ex, isPrimary(s) || isReplica(s, Map.of()) ? 200 : 503, body);
         case "/health" -> send(ex, s.observation().local().running() ? 200 : 503, body);
         case "/liveness" -> send(ex, alive(s) ? 200 : 503, body);
@@ -129,7 +156,7 @@ public final class RestApi implements AutoCloseable {
         case "/cluster" -> send(ex, 200, Json.write(cluster(s)));
         case "/history" -> send(ex, 200, Json.write(s.observation().cluster().history()));
         case "/config" -> send(ex, 200, Json.write(s.observation().config()));
-        case "/metrics" -> sendText(ex, 200, Metrics.render(s, clock));
+        case "/metrics" -> sendText(ex, 200, Metrics.render(s, ops.keys().scope()));
         default -> send(ex, 404, "{\"error\":\"no such path\"}");
       }
     } catch (RuntimeException e) {
@@ -249,17 +276,38 @@ public final class RestApi implements AutoCloseable {
     if (wantState != null && !(wantState.equals("streaming") && l.streaming())) {
       return false;
     }
+    return withinLag(s, query);
+  }
+
+  /** {@code ?lag=} bounds how far behind the primary's published position this replica may be. */
+  private static boolean withinLag(AgentStatus s, Map<String, String> query) {
     String lag = query.get("lag");
-    if (lag != null) {
-      long maxLag = parseBytes(lag);
-      ClusterView c = s.observation().cluster();
-      MemberStatus primary = c.hasLeader() ? c.member(c.leader().holder()) : null;
-      if (primary == null || primary.lsn() == null || l.lsn() == null) {
-        return false;
-      }
-      return primary.lsn().minus(l.lsn()) <= maxLag;
+    if (lag == null) {
+      return true;
     }
-    return true;
+    long maxLag = parseBytes(lag);
+    LocalPgState l = s.observation().local();
+    ClusterView c = s.observation().cluster();
+    MemberStatus primary = c.hasLeader() ? c.member(c.leader().holder()) : null;
+    if (primary == null || primary.lsn() == null || l.lsn() == null) {
+      return false;
+    }
+    return primary.lsn().minus(l.lsn()) <= maxLag;
+  }
+
+  /**
+   * {@code /sync}: a running, streaming replica the topology records as a synchronous standby (the
+   * primary may wait for it); {@code /async}: a running, streaming replica it does not record.
+   * Tags do not matter here, as in Patroni; {@code ?lag=} applies.
+   */
+  static boolean isStandby(AgentStatus s, Map<String, String> query, boolean synchronous) {
+    LocalPgState l = s.observation().local();
+    if (!l.runningAsReplica() || !l.streaming() || !s.observation().cluster().reachable()) {
+      return false;
+    }
+    var t = s.observation().cluster().topology();
+    boolean recorded = t != null && t.syncStandbys().contains(s.member().name());
+    return recorded == synchronous && withinLag(s, query);
   }
 
   private boolean alive(AgentStatus s) {

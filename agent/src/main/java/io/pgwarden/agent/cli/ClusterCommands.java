@@ -94,7 +94,11 @@ public final class ClusterCommands {
 
   static String table(String scope, ClusterView v) {
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"Member", "Host", "Role", "State", "TL", "Lag in MB", "Tags"});
+    // Like patronictl: the column appears only when some member waits for a restart.
+    boolean anyPending = v.members().values().stream().anyMatch(m -> m.status().restartPending());
+    rows.add(anyPending
+        ? new String[] {"Member", "Host", "Role", "State", "TL", "Lag in MB", "Pending restart", "Tags"}
+        : new String[] {"Member", "Host", "Role", "State", "TL", "Lag in MB", "Tags"});
     MemberStatus leader = v.hasLeader() ? v.member(v.leader().holder()) : null;
     for (Member m : v.members().values()) {
       MemberStatus s = m.status();
@@ -107,8 +111,11 @@ public final class ClusterCommands {
       String tags = s.tags().nofailover() || s.tags().noloadbalance()
           ? (s.tags().nofailover() ? "nofailover " : "") + (s.tags().noloadbalance() ? "noloadbalance" : "")
           : "";
-      rows.add(new String[] {s.name(), s.connUrl() == null ? "" : s.connUrl(), role, state,
-          s.timeline() == null ? "" : s.timeline().toString(), lag, tags.strip()});
+      String tl = s.timeline() == null ? "" : s.timeline().toString();
+      String host = s.connUrl() == null ? "" : s.connUrl();
+      rows.add(anyPending
+          ? new String[] {s.name(), host, role, state, tl, lag, s.restartPending() ? "*" : "", tags.strip()}
+          : new String[] {s.name(), host, role, state, tl, lag, tags.strip()});
     }
     int[] w = new int[rows.get(0).length];
     for (String[] r : rows) {

@@ -82,6 +82,11 @@ public final class ActionExecutor {
   }
 
   public void apply(List<Action> actions, Observation obs) {
+    // Whatever renders the config files in this tick (start, follow, reload) uses the observed /config.
+    pg.useDynamicParameters(obs.config().parameters());
+    if (obs.cluster().reachable()) {
+      pg.useReplicationHosts(io.pgwarden.common.decide.ReplicationHosts.wanted(obs.cluster()));
+    }
     for (Action a : actions) {
       log.info("action: {}", a);
       apply(a, obs);

@@ -46,6 +46,7 @@ public final class ReconcileLoop implements Runnable {
   private final Addresses addresses;
   private final OperatorRequests requests;
   private final WatchdogFence fence;
+  private final Callbacks callbacks;
   private final AtomicReference<AgentStatus> status = new AtomicReference<>();
   private volatile boolean running = true;
   private String lastSummary;
@@ -55,6 +56,14 @@ public final class ReconcileLoop implements Runnable {
   public ReconcileLoop(String scope, String me, Tags tags, Keys keys, Observer observer, Decider decider,
       ActionExecutor executor, ClusterStore store, LeaseTracker lease, WakeupSignal wakeup, MonotonicClock clock,
       Addresses addresses, OperatorRequests requests, WatchdogFence fence) {
+    this(scope, me, tags, keys, observer, decider, executor, store, lease, wakeup, clock, addresses, requests, fence,
+        Callbacks.none());
+  }
+
+  public ReconcileLoop(String scope, String me, Tags tags, Keys keys, Observer observer, Decider decider,
+      ActionExecutor executor, ClusterStore store, LeaseTracker lease, WakeupSignal wakeup, MonotonicClock clock,
+      Addresses addresses, OperatorRequests requests, WatchdogFence fence, Callbacks callbacks) {
+    this.callbacks = callbacks;
     this.scope = scope;
     this.me = me;
     this.tags = tags;
@@ -108,6 +117,7 @@ public final class ReconcileLoop implements Runnable {
     Observation obs = observer.observe();
     // Right after the renewal: the watchdog's deadline follows the lease's before anything can act.
     fence.onTick(obs);
+    callbacks.observed(obs.local());
     Decision d = decider.decide(obs);
     MemberStatus member = memberStatus(obs);
     publish(obs, member);
@@ -154,7 +164,8 @@ public final class ReconcileLoop implements Runnable {
     }
     Long term = obs.cluster().topology() == null ? null : obs.cluster().topology().term();
     return new MemberStatus(me, role, state, l.timeline(), l.lsn(), l.replayedLsn(), l.streaming(), l.upstream(),
-        addresses.apiUrl(), addresses.connUrl(), l.systemId(), tags, addresses.version(), term);
+        addresses.apiUrl(), addresses.connUrl(), l.systemId(), tags, addresses.version(), term,
+        l.running() && !l.pendingRestart().isEmpty());
   }
 
   /** Our status, bound to our lease: it vanishes with us. Skipped while etcd is unreachable. */

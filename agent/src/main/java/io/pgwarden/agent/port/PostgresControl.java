@@ -34,6 +34,18 @@ public interface PostgresControl {
    */
   void baseBackup(ReplicationSource source);
 
+  /**
+   * The dynamic PostgreSQL parameters (from {@code /config}) every later rendering of the config
+   * files uses, below the node config's own parameters. Called before each decision is carried out.
+   */
+  void useDynamicParameters(java.util.Map<String, String> parameters);
+
+  /**
+   * The hosts pg_hba.conf allows the replication role from (unless the node config gives its own
+   * pg_hba); like {@link #useDynamicParameters}, set from each observation before acting.
+   */
+  void useReplicationHosts(java.util.Set<String> hosts);
+
   /** Re-render pgwarden's config files for the current role and reload PostgreSQL. */
   void reload();
 

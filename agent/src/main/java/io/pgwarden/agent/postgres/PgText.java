@@ -74,7 +74,25 @@ final class PgText {
    * escape, so it is doubled, and a quote is doubled.
    */
   static String gucString(String v) {
-    return "'" + v.replace("\\", "\\\\").replace("'", "''") + "'";
+    StringBuilder b = new StringBuilder("'");
+    for (char c : v.toCharArray()) {
+      switch (c) {
+        case '\\' -> b.append("\\\\");
+        case '\'' -> b.append("''");
+        // A raw line break would end the value and let the rest of it become a setting of its own.
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> {
+          if (c < 0x20 || c == 0x7f) {
+            b.append(String.format("\\%03o", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    return b.append('\'').toString();
   }
 
   /** One field of a .pgpass line: backslash and colon are escaped with a backslash. */

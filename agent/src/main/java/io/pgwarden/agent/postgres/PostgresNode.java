@@ -106,6 +106,14 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private volatile String synchronousStandbyNames = "";
   private String timelineOfStart;
   private long highestTimeline;
+  /** The dynamic parameters to render next (from the last observed /config). */
+  private volatile Map<String, String> dynamicParameters = Map.of();
+  /** The dynamic parameters the config files hold and PostgreSQL was started or reloaded with; null: unknown. */
+  private volatile Map<String, String> appliedParameters;
+  /** Where replication may connect from (the members' hosts, from the last observation). */
+  private volatile Set<String> replicationHosts = io.pgwarden.common.decide.ReplicationHosts.LOOPBACK;
+  /** The replication hosts pg_hba.conf holds and PostgreSQL was started or reloaded with; null: unknown. */
+  private volatile Set<String> appliedReplicationHosts;
   private final Path pgpassFile;
   private final Path logFile;
   private final Path socketDir;
@@ -299,13 +307,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         return;
       }
       writeConfigOrThrow("follow", StartMode.REPLICA, upstream);
-      try {
-        execute("SELECT pg_reload_conf()");
-      } catch (SQLException e) {
-        throw new PostgresCommandException("pg_reload_conf()", e.getMessage(), e);
-      }
+      reloadConf();
       log.info("now following {} (was {})", want == null ? "nobody" : upstream.name() + " (" + want + ")", s.upstream());
     }
+  }
+
+  @Override
+  public void useDynamicParameters(Map<String, String> parameters) {
+    dynamicParameters = Map.copyOf(parameters);
+  }
+
+  @Override
+  public void useReplicationHosts(Set<String> hosts) {
+    replicationHosts = Set.copyOf(hosts);
   }
 
   @Override
@@ -382,6 +396,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     try {
       execute("SELECT pg_reload_conf()");
     } catch (SQLException e) {
+      appliedParameters = null;
+      appliedReplicationHosts = null;
       throw new PostgresCommandException("pg_reload_conf()", e.getMessage(), e);
     }
   }
@@ -516,7 +532,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   @Override
   public LocalPgState probe() {
     try {
-      return probeOrThrow();
+      LocalPgState s = probeOrThrow();
+      return s.running()
+          ? s.withParameters(appliedParameters, s.pendingRestart()).withReplicationHosts(appliedReplicationHosts)
+          : s;
     } catch (RuntimeException e) {
       return LocalPgState.unknown("probe failed: " + e, safePostmasterAlive());
     }
@@ -592,7 +611,15 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         inRecovery = rs.getBoolean(1);
         systemId = rs.getString(2);
       }
-      return inRecovery ? queryReplica(c, systemId) : queryPrimary(c, systemId);
+      LocalPgState s = inRecovery ? queryReplica(c, systemId) : queryPrimary(c, systemId);
+      Set<String> pending = new HashSet<>();
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT name FROM pg_settings WHERE pending_restart")) {
+        while (rs.next()) {
+          pending.add(rs.getString(1));
+        }
+      }
+      return s.withParameters(null, pending);
     }
   }
 
@@ -713,6 +740,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   /** The settings pgwarden.conf holds, in order; user parameters override the managed defaults. */
   Map<String, String> managedSettings(StartMode mode, ReplicationSource upstream) {
+    return managedSettings(mode, upstream, dynamicParameters);
+  }
+
+  Map<String, String> managedSettings(StartMode mode, ReplicationSource upstream, Map<String, String> dynamic) {
     Map<String, String> s = new LinkedHashMap<>();
     s.put("listen_addresses", cfg.listen().host());
     s.put("port", Integer.toString(cfg.listen().port()));
@@ -728,6 +759,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     s.put("cluster_name", member);
     // Managed by the lock holder; a replica never waits for anyone, even right after a promote.
     s.put("synchronous_standby_names", mode == StartMode.PRIMARY ? synchronousStandbyNames : "");
+    // Patroni's precedence: the cluster-wide /config parameters over pgwarden's defaults, the node's
+    // own config file over both (so one node can differ, e.g. in memory settings).
+    dynamic.forEach(s::put);
     cfg.parameters().forEach((k, v) -> s.put(k, String.valueOf(v)));
     if (mode == StartMode.REPLICA) {
       if (upstream == null) {
@@ -757,17 +791,47 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   }
 
   List<String> hbaLines() {
+    return hbaLines(replicationHosts);
+  }
+
+  /**
+   * Clients may connect from anywhere with a password; replication only as the replication role and
+   * only from {@code hosts} (the members' addresses and loopback). An operator's own pg_hba wins.
+   */
+  List<String> hbaLines(Set<String> hosts) {
     if (!cfg.pgHba().isEmpty()) {
       return cfg.pgHba();
     }
     String repl = PgText.hbaUser(replication.username());
     List<String> l = new ArrayList<>();
     l.add("local all all scram-sha-256");
+    boolean byName = false;
+    for (String h : new java.util.TreeSet<>(hosts)) {
+      if (hbaAddress(h).equals(h)) {
+        byName = true;
+        continue;
+      }
+      l.add("host replication " + repl + " " + hbaAddress(h) + " scram-sha-256");
+    }
+    if (byName) {
+      // PostgreSQL matches a host name in pg_hba.conf by reverse DNS of the client, which container
+      // networks answer with other names: members known only by name may replicate from any address,
+      // still only as the replication role and with its password.
+      l.add("host replication " + repl + " 0.0.0.0/0 scram-sha-256");
+      l.add("host replication " + repl + " ::/0 scram-sha-256");
+    }
     for (String net : List.of("127.0.0.1/32", "::1/128", "0.0.0.0/0", "::/0")) {
       l.add("host all all " + net + " scram-sha-256");
-      l.add("host replication " + repl + " " + net + " scram-sha-256");
     }
     return l;
+  }
+
+  /** An IP address as a single-host CIDR; a host name as it is (PostgreSQL resolves it). */
+  static String hbaAddress(String host) {
+    if (host.contains(":")) {
+      return host + "/128";
+    }
+    return host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}") ? host + "/32" : host;
   }
 
   private void writeConfig(StartMode mode, ReplicationSource upstream) throws IOException {
@@ -777,10 +841,16 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     if (!withInclude.equals(text)) {
       writePrivateFile(conf, withInclude, dataDir);
     }
-    writePrivateFile(dataDir.resolve(MANAGED_CONF), renderConf(managedSettings(mode, upstream)), dataDir);
+    Map<String, String> dynamic = dynamicParameters;
+    writePrivateFile(dataDir.resolve(MANAGED_CONF), renderConf(managedSettings(mode, upstream, dynamic)), dataDir);
+    // PostgreSQL reads the file on the start or reload that follows; if that fails, the caller
+    // forgets it again so the next quiet tick reloads.
+    appliedParameters = dynamic;
+    Set<String> hosts = replicationHosts;
     writePrivateFile(dataDir.resolve("pg_hba.conf"),
-        "# Written by pgwarden on every start; set pg_hba in the agent config.\n"
-            + String.join("\n", hbaLines()) + "\n", dataDir);
+        "# Written by pgwarden on every start and membership change; set pg_hba in the agent config.\n"
+            + String.join("\n", hbaLines(hosts)) + "\n", dataDir);
+    appliedReplicationHosts = hosts;
     // recovery.signal would start a targeted archive recovery, which pgwarden never asks for.
     Files.deleteIfExists(dataDir.resolve("recovery.signal"));
     Path signal = dataDir.resolve("standby.signal");

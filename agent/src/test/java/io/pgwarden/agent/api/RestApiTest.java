@@ -148,6 +148,70 @@ class RestApiTest {
     assertThat(call("GET", "/primary", null, null).statusCode()).isEqualTo(503);
   }
 
+  // ---- synchronous standbys ----
+
+  @ParameterizedTest(name = "recorded {0}, streaming {1}: {2} -> {3}")
+  @CsvSource({
+      "true, true, /sync, 200", "true, true, /synchronous, 200", "true, true, /async, 503",
+      "true, true, /asynchronous, 503", "false, true, /sync, 503", "false, true, /async, 200",
+      "true, false, /sync, 503", "false, false, /async, 503", "true, true, /sync?lag=16MB, 200",
+      "true, true, /sync?lag=1kB, 503", "true, true, HEAD /sync, 200", "true, true, /sync?lag=lots, 400"})
+  void syncAndAsyncFollowTheRecordedTopology(boolean recorded, boolean streaming, String request, int code)
+      throws Exception {
+    status.set(withTopology(replica(1, streaming, Tags.NONE), recorded ? java.util.List.of("node2") : java.util.List.of()));
+    String method = request.startsWith("HEAD ") ? "HEAD" : "GET";
+    assertThat(call(method, request.replace("HEAD ", ""), null, null).statusCode()).isEqualTo(code);
+  }
+
+  @Test
+  void thePrimaryIsNeitherSyncNorAsync() throws Exception {
+    status.set(withTopology(primary(), java.util.List.of("node2")));
+    assertThat(call("GET", "/sync", null, null).statusCode()).isEqualTo(503);
+    assertThat(call("GET", "/async", null, null).statusCode()).isEqualTo(503);
+  }
+
+  // ---- metrics ----
+
+  @Test
+  void metricsCarryTheScopeLagPerReplicaFailoversPauseAndLease() throws Exception {
+    AgentStatus p = primary();
+    ClusterView c = p.observation().cluster();
+    Map<String, Member> members = new java.util.TreeMap<>(c.members());
+    members.put("node3", new Member(member("node3", Role.REPLICA, new Lsn(PRIMARY_LSN.value() - 5000), true,
+        Tags.NONE), 1));
+    var history = java.util.List.of(
+        new io.pgwarden.common.model.HistoryEntry(1, "bootstrap", null, "node2", 1, null, null, "b"),
+        new io.pgwarden.common.model.HistoryEntry(2, "failover", "node2", "node1", 2, null, null, "f"),
+        new io.pgwarden.common.model.HistoryEntry(3, "switchover", "node1", "node2", 3, null, null, "s"),
+        new io.pgwarden.common.model.HistoryEntry(4, "failover", "node2", "node1", 4, null, null, "f"));
+    DynamicConfig paused = new DynamicConfig(null, null, null, null, null, null, true, null);
+    ClusterView withAll = new ClusterView(true, null, 10, "1", c.leader(), members, null, history, paused, null);
+    status.set(status(p.member(), p.observation().local(), withAll));
+
+    String m = call("GET", "/metrics", null, null).body();
+
+    assertThat(m).contains("pgwarden_primary{scope=\"t\",name=\"node1\"} 1")
+        .contains("pgwarden_replication_lag_bytes{scope=\"t\",name=\"node1\",member=\"node2\"} 0")
+        .contains("pgwarden_replication_lag_bytes{scope=\"t\",name=\"node1\",member=\"node3\"} 5000")
+        .doesNotContain("member=\"node1\"")
+        .contains("pgwarden_failovers_total{scope=\"t\",name=\"node1\"} 2")
+        .contains("pgwarden_switchovers_total{scope=\"t\",name=\"node1\"} 1")
+        .contains("# TYPE pgwarden_failovers_total counter")
+        .contains("pgwarden_paused{scope=\"t\",name=\"node1\"} 1")
+        .contains("pgwarden_lease_seconds_left{scope=\"t\",name=\"node1\"} 10");
+    // Every sample line is `name{labels} number`.
+    for (String line : m.split("\n")) {
+      if (!line.startsWith("#")) {
+        assertThat(line).matches("[a-z_]+\\{[^}]*\\} -?[0-9.E]+");
+      }
+    }
+  }
+
+  @Test
+  void labelValuesAreEscaped() {
+    assertThat(Metrics.label("a\"b\\c\nd")).isEqualTo("a\\\"b\\\\c\\nd");
+  }
+
   // ---- authentication of changing calls ----
 
   @Test
@@ -296,6 +360,13 @@ class RestApiTest {
     Observation o = new Observation(me.name(), me.tags(), cluster, local,
         new LeaseState(7, true, Duration.ofSeconds(10)), null, null, 0, null, false);
     return new AgentStatus(me, o, Decision.noAction("test", Duration.ofSeconds(1)), now.get(), 1, 1);
+  }
+
+  private AgentStatus withTopology(AgentStatus s, java.util.List<String> sync) {
+    ClusterView c = s.observation().cluster();
+    ClusterView t = new ClusterView(true, null, c.revision(), c.initialize(), c.leader(), c.members(),
+        new io.pgwarden.common.model.Topology(1, "node1", 1, sync), c.history(), c.config(), c.errors());
+    return status(s.member(), s.observation().local(), t);
   }
 
   private static Observation withLease(Observation o, LeaseState lease) {

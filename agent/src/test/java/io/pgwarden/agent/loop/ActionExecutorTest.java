@@ -160,6 +160,15 @@ class ActionExecutorTest {
     assertThat(pg.calls).containsSubsequence("baseBackup n2", "start REPLICA n2");
   }
 
+  @Test
+  void theObservedDynamicParametersReachPostgresBeforeAnyAction() {
+    Observation obs = Observations.node("n1").replicaRunning(1, "0/3000000")
+        .parameters(Map.of("work_mem", "8MB")).appliedParameters(Map.of()).build();
+    executor.apply(List.of(new Action.Reload("dynamic parameters changed")), obs);
+    assertThat(pg.calls).containsExactly("reload {work_mem=8MB}");
+    assertThat(pg.hosts).containsExactlyInAnyOrder("127.0.0.1", "::1");
+  }
+
   // ---- fakes ----
 
   static final class FakePostgres implements PostgresControl {
@@ -175,7 +184,11 @@ class ActionExecutorTest {
     @Override public void follow(ReplicationSource upstream) { calls.add("follow " + upstream.name()); }
     @Override public void rewind(ReplicationSource source) { calls.add("rewind " + source.name()); }
     @Override public void baseBackup(ReplicationSource source) { calls.add("baseBackup " + source.name()); }
-    @Override public void reload() { calls.add("reload"); }
+    @Override public void reload() { calls.add("reload " + dynamic); }
+    volatile Map<String, String> dynamic = Map.of();
+    @Override public void useDynamicParameters(Map<String, String> parameters) { dynamic = parameters; }
+    volatile Set<String> hosts = Set.of();
+    @Override public void useReplicationHosts(Set<String> h) { hosts = h; }
     @Override public void setSynchronousStandbys(List<String> names, int count) { calls.add("sync " + names); }
     @Override public void ensureReplicationRole() { calls.add("role"); }
     @Override public void ensureSlots(Set<String> slots) { calls.add("slots " + slots); }

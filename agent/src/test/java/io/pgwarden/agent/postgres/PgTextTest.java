@@ -29,6 +29,14 @@ class PgTextTest {
   }
 
   @Test
+  void gucStringsNeverBreakALine() {
+    assertThat(PgText.gucString("8MB\nshared_preload_libraries = 'evil'"))
+        .isEqualTo("'8MB\\nshared_preload_libraries = ''evil'''")
+        .doesNotContain("\n");
+    assertThat(PgText.gucString("a\rb\tc\u0001")).isEqualTo("'a\\rb\\tc\\001'");
+  }
+
+  @Test
   void gucStringsDoubleQuotesAndBackslashes() {
     assertThat(PgText.gucString("user='a\\b'")).isEqualTo("'user=''a\\\\b'''");
   }

@@ -56,6 +56,17 @@ class PostgresNodeFilesTest {
   }
 
   @Test
+  void dynamicParametersOverrideDefaultsAndTheNodeConfigOverridesThem() {
+    PostgresNode n = node(Map.of("work_mem", "16MB"));
+    n.useDynamicParameters(Map.of("work_mem", "8MB", "wal_keep_size", "1GB", "log_line_prefix", "%m 'x'\n"));
+    Map<String, String> s = n.managedSettings(StartMode.PRIMARY, null);
+
+    assertThat(s).containsEntry("work_mem", "16MB").containsEntry("wal_keep_size", "1GB");
+    assertThat(PostgresNode.renderConf(s)).contains("log_line_prefix = '%m ''x''\\n'\n")
+        .doesNotContain("wal_keep_size = '256MB'");
+  }
+
+  @Test
   void replicaOfNobodyHasAnEmptyConninfo() {
     assertThat(node(Map.of()).managedSettings(StartMode.REPLICA, null)).containsEntry("primary_conninfo", "");
   }
@@ -74,9 +85,21 @@ class PostgresNodeFilesTest {
     assertThat(node(Map.of()).hbaLines())
         .contains("local all all scram-sha-256", "host all all 127.0.0.1/32 scram-sha-256",
             "host replication \"replicator\" 127.0.0.1/32 scram-sha-256",
-            "host replication \"replicator\" ::1/128 scram-sha-256",
-            "host replication \"replicator\" 0.0.0.0/0 scram-sha-256")
-        .noneMatch(l -> l.contains("trust"));
+            "host replication \"replicator\" ::1/128 scram-sha-256")
+        .noneMatch(l -> l.contains("trust"))
+        .noneMatch(l -> l.startsWith("host replication") && l.contains("0.0.0.0/0"));
+  }
+
+  @Test
+  void replicationIsAllowedFromTheMembersHostsOnly() {
+    PostgresNode n = node(Map.of());
+    n.useReplicationHosts(java.util.Set.of("127.0.0.1", "::1", "10.0.0.2", "fd00::3", "db-4.example"));
+    assertThat(n.hbaLines()).filteredOn(l -> l.contains("replication")).containsExactly(
+        "host replication \"replicator\" 10.0.0.2/32 scram-sha-256",
+        "host replication \"replicator\" 127.0.0.1/32 scram-sha-256",
+        "host replication \"replicator\" ::1/128 scram-sha-256",
+        "host replication \"replicator\" db-4.example scram-sha-256",
+        "host replication \"replicator\" fd00::3/128 scram-sha-256");
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.pgwarden.common.model.Tags;
  *
  * @param bootstrap the dynamic config written to {@code /config} when this node initialises the
  *     cluster; later changes go through the CLI
+ * @param callbacks programs run on start, stop and role change; none by default
  */
 public record AgentConfig(
     String scope,
@@ -17,7 +18,8 @@ public record AgentConfig(
     ApiConfig api,
     PostgresConfig postgresql,
     Tags tags,
-    DynamicConfig bootstrap) {
+    DynamicConfig bootstrap,
+    CallbacksConfig callbacks) {
 
   public static final String DEFAULT_NAMESPACE = "/pgwarden";
 
@@ -43,6 +45,7 @@ public record AgentConfig(
     }
     tags = tags == null ? Tags.NONE : tags;
     bootstrap = bootstrap == null ? DynamicConfig.DEFAULTS : bootstrap;
+    callbacks = callbacks == null ? CallbacksConfig.NONE : callbacks;
   }
 
   public Keys keys() {

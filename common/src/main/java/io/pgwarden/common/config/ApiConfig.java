@@ -1,7 +1,12 @@
 package io.pgwarden.common.config;
 
-/** The agent's REST API. Changing calls need {@code auth}; health GETs stay open. */
-public record ApiConfig(HostPort listen, HostPort connectAddress, Credentials auth) {
+/**
+ * The agent's REST API. Changing calls need {@code auth}; health GETs stay open.
+ *
+ * @param tls when set, the API speaks HTTPS only, presenting {@code cert} with {@code key} (PEM;
+ *     the key unencrypted PKCS#8)
+ */
+public record ApiConfig(HostPort listen, HostPort connectAddress, Credentials auth, TlsConfig tls) {
   public ApiConfig {
     if (listen == null) {
       throw new IllegalArgumentException("listen is missing (host:port)");
@@ -9,7 +14,24 @@ public record ApiConfig(HostPort listen, HostPort connectAddress, Credentials au
     connectAddress = connectAddress == null ? listen : connectAddress;
   }
 
+  /** Without TLS. */
+  public ApiConfig(HostPort listen, HostPort connectAddress, Credentials auth) {
+    this(listen, connectAddress, auth, null);
+  }
+
   public String url() {
-    return "http://" + connectAddress;
+    return (tls == null ? "http://" : "https://") + connectAddress;
+  }
+
+  /** The server's certificate (chain) and key, PEM files. */
+  public record TlsConfig(String cert, String key) {
+    public TlsConfig {
+      if (cert == null || cert.isBlank()) {
+        throw new IllegalArgumentException("cert is missing");
+      }
+      if (key == null || key.isBlank()) {
+        throw new IllegalArgumentException("key is missing");
+      }
+    }
   }
 }

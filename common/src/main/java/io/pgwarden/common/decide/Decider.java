@@ -59,6 +59,50 @@ public final class Decider {
   }
 
   public Decision decide(Observation obs) {
+    return withParameterReload(obs, decideRole(obs));
+  }
+
+  /**
+   * After the role steps: when they have nothing to do, bring the dynamic PostgreSQL parameters from
+   * {@code /config} into effect. Level-triggered: the observation says which parameters the config
+   * files last rendered; while they differ from the wanted ones (or are unknown, after an agent
+   * restart) the files are rendered again and PostgreSQL reloaded. Settings that need a restart show
+   * up afterwards as {@code pending_restart}; only an operator's restart applies them. The same for
+   * pg_hba.conf: replication is allowed from the members' hosts only, so it follows membership.
+   */
+  private Decision withParameterReload(Observation obs, Decision d) {
+    LocalPgState local = obs.local();
+    if (!d.isNoAction() || !obs.cluster().reachable() || obs.inFlight() != null || obs.request() != null
+        || !local.running() || local.isUnknown()) {
+      return d;
+    }
+    if (!obs.config().parameters().equals(local.appliedParameters())) {
+      String what = local.appliedParameters() == null ? "not yet rendered by this agent"
+          : "changed: " + changedParameters(obs.config().parameters(), local.appliedParameters());
+      return Decision.act(d.summary() + "; reloading: dynamic parameters " + what, d.requeueAfter(),
+          new Reload("dynamic parameters " + what));
+    }
+    Set<String> hosts = ReplicationHosts.wanted(obs.cluster());
+    if (!hosts.equals(local.appliedReplicationHosts())) {
+      String what = "replication allowed from " + hosts;
+      return Decision.act(d.summary() + "; reloading: pg_hba " + what, d.requeueAfter(),
+          new Reload("pg_hba: " + what));
+    }
+    return d;
+  }
+
+  private static Set<String> changedParameters(java.util.Map<String, String> want, java.util.Map<String, String> have) {
+    Set<String> out = new TreeSet<>();
+    want.forEach((k, v) -> {
+      if (!v.equals(have.get(k))) {
+        out.add(k);
+      }
+    });
+    have.keySet().stream().filter(k -> !want.containsKey(k)).forEach(out::add);
+    return out;
+  }
+
+  private Decision decideRole(Observation obs) {
     ClusterView c = obs.cluster();
     LocalPgState local = obs.local();
     Duration loopWait = obs.config().loopWaitDuration();

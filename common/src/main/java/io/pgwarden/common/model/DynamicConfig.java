@@ -27,6 +27,14 @@ public record DynamicConfig(
   public static final int DEFAULT_RETRY_TIMEOUT = 4;
   public static final long DEFAULT_MAXIMUM_LAG_ON_FAILOVER = 1024L * 1024 * 1024;
 
+  /**
+   * Settings pgwarden itself writes for each node (addresses, replication source, synchronous
+   * standbys): the cluster-wide config may not override them, as Patroni ignores them there too.
+   */
+  public static final java.util.Set<String> MANAGED_PARAMETERS = java.util.Set.of(
+      "listen_addresses", "port", "unix_socket_directories", "cluster_name", "hot_standby",
+      "synchronous_standby_names", "primary_conninfo", "primary_slot_name", "recovery_target_timeline");
+
   public static final DynamicConfig DEFAULTS = new DynamicConfig(null, null, null, null, null, null, null, null);
 
   public DynamicConfig {
@@ -60,9 +68,19 @@ public record DynamicConfig(
     if (synchronousNodeCount < 1) {
       throw new IllegalArgumentException("synchronous_node_count must be >= 1, got " + synchronousNodeCount);
     }
-    for (String p : parameters.keySet()) {
+    for (Map.Entry<String, String> e : parameters.entrySet()) {
+      String p = e.getKey();
       if (!p.matches("[a-z_][a-z0-9_.]*")) {
         throw new IllegalArgumentException("parameters: '" + p + "' is not a PostgreSQL parameter name");
+      }
+      if (MANAGED_PARAMETERS.contains(p)) {
+        throw new IllegalArgumentException("parameters." + p + ": managed by pgwarden, cannot be set in /config");
+      }
+      if (e.getValue() == null) {
+        throw new IllegalArgumentException("parameters." + p + ": value is missing");
+      }
+      if (e.getValue().chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+        throw new IllegalArgumentException("parameters." + p + ": value contains a control character (newline?)");
       }
     }
   }

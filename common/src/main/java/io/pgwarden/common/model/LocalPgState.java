@@ -1,7 +1,9 @@
 package io.pgwarden.common.model;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * What the agent saw of its own PostgreSQL in one observation.
@@ -18,6 +20,13 @@ import java.util.Set;
  * @param postmasterAlive a postmaster process exists even if it does not answer
  * @param probeError why the state could not be read; null when it could
  * @param syncStandbys the members synchronous_standby_names names right now (primary only)
+ * @param appliedParameters the dynamic PostgreSQL parameters (from {@code /config}) that the config
+ *     files last rendered and PostgreSQL was started or reloaded with; null when unknown (for example
+ *     right after the agent restarted)
+ * @param pendingRestart settings PostgreSQL reports as {@code pending_restart}: changed in the files,
+ *     applied only by a restart (running servers only)
+ * @param appliedReplicationHosts the hosts pg_hba.conf last allowed replication from (and PostgreSQL
+ *     was started or reloaded with); null when unknown
  */
 public record LocalPgState(
     DataDirState dataDir,
@@ -34,13 +43,29 @@ public record LocalPgState(
     Set<String> slots,
     boolean postmasterAlive,
     String probeError,
-    Set<String> syncStandbys) {
+    Set<String> syncStandbys,
+    Map<String, String> appliedParameters,
+    Set<String> pendingRestart,
+    Set<String> appliedReplicationHosts) {
 
   public LocalPgState {
     syncStandbys = syncStandbys == null ? Set.of() : Set.copyOf(syncStandbys);
+    appliedParameters = appliedParameters == null ? null
+        : java.util.Collections.unmodifiableMap(new TreeMap<>(appliedParameters));
+    pendingRestart = pendingRestart == null ? Set.of() : Set.copyOf(pendingRestart);
+    appliedReplicationHosts = appliedReplicationHosts == null ? null : Set.copyOf(appliedReplicationHosts);
     controlState = controlState == null ? ControlState.UNKNOWN : controlState;
     history = history == null ? List.of() : List.copyOf(history);
     slots = slots == null ? Set.of() : Set.copyOf(slots);
+  }
+
+  /** Without parameter information. */
+  public LocalPgState(DataDirState dataDir, boolean running, boolean inRecovery, ControlState controlState,
+      String systemId, Long timeline, Lsn lsn, Lsn replayedLsn, boolean streaming, String upstream,
+      List<TimelineSwitch> history, Set<String> slots, boolean postmasterAlive, String probeError,
+      Set<String> syncStandbys) {
+    this(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn, streaming, upstream,
+        history, slots, postmasterAlive, probeError, syncStandbys, null, Set.of(), null);
   }
 
   /** Without synchronous standby information (stopped servers, replicas). */
@@ -54,6 +79,20 @@ public record LocalPgState(
   public static LocalPgState unknown(String why, boolean postmasterAlive) {
     return new LocalPgState(DataDirState.UNKNOWN, false, false, ControlState.UNKNOWN, null, null, null, null,
         false, null, null, null, postmasterAlive, why);
+  }
+
+  /** The same state, with what the config files hold and what PostgreSQL waits to restart for. */
+  public LocalPgState withParameters(Map<String, String> applied, Set<String> pending) {
+    return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
+        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, applied, pending,
+        appliedReplicationHosts);
+  }
+
+  /** The same state, with the replication hosts pg_hba.conf holds. */
+  public LocalPgState withReplicationHosts(Set<String> hosts) {
+    return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
+        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
+        pendingRestart, hosts);
   }
 
   public boolean isUnknown() {

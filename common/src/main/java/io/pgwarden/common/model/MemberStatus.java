@@ -12,6 +12,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param replayedLsn a replica's replay position
  * @param timeline the timeline {@code lsn} is on
  * @param streaming a replica whose WAL receiver streams from {@code upstream}
+ * @param pendingRestart true when PostgreSQL has settings that only a restart applies; absent (null)
+ *     otherwise, so statuses without it read and compare as before
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MemberStatus(
@@ -28,7 +30,16 @@ public record MemberStatus(
     String systemId,
     Tags tags,
     String version,
-    Long term) {
+    Long term,
+    Boolean pendingRestart) {
+
+  /** Without a pending restart. */
+  public MemberStatus(String name, Role role, String state, Long timeline, Lsn lsn, Lsn replayedLsn,
+      Boolean streaming, String upstream, String apiUrl, String connUrl, String systemId, Tags tags,
+      String version, Long term) {
+    this(name, role, state, timeline, lsn, replayedLsn, streaming, upstream, apiUrl, connUrl, systemId, tags,
+        version, term, null);
+  }
 
   public MemberStatus {
     if (name == null || name.isBlank()) {
@@ -38,6 +49,13 @@ public record MemberStatus(
     state = state == null ? "unknown" : state;
     tags = tags == null ? Tags.NONE : tags;
     streaming = streaming != null && streaming;
+    pendingRestart = Boolean.TRUE.equals(pendingRestart) ? Boolean.TRUE : null;
+  }
+
+  /** PostgreSQL waits for a restart to apply some setting (named so Jackson sees no second property). */
+  @JsonIgnore
+  public boolean restartPending() {
+    return Boolean.TRUE.equals(pendingRestart);
   }
 
   @JsonIgnore

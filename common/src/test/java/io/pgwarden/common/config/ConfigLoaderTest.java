@@ -64,6 +64,27 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void apiTlsAndCallbacksLoad() {
+    AgentConfig c = ConfigLoader.parse(VALID.replace(
+        "api: { listen: 127.0.0.1:8008, connect_address: 10.0.0.1:8008 }",
+        "api: { listen: 127.0.0.1:8008, connect_address: 10.0.0.1:8008,"
+            + " tls: { cert: /etc/pgwarden/api.pem, key: /etc/pgwarden/api.key } }\n"
+            + "callbacks: { on_role_change: [/usr/local/bin/vip, --dev, eth0], on_stop: [/bin/logger], timeout: 5 }"));
+    assertThat(c.api().url()).isEqualTo("https://10.0.0.1:8008");
+    assertThat(c.api().tls().key()).isEqualTo("/etc/pgwarden/api.key");
+    assertThat(c.callbacks().onRoleChange()).containsExactly("/usr/local/bin/vip", "--dev", "eth0");
+    assertThat(c.callbacks().onStart()).isEmpty();
+    assertThat(c.callbacks().timeout()).isEqualTo(5);
+    assertThat(ConfigLoader.parse(VALID).callbacks()).isEqualTo(CallbacksConfig.NONE);
+  }
+
+  @Test
+  void aShellStringCallbackIsRejectedNamingTheField() {
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID + "callbacks: { on_start: \"/bin/x start\" }\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("on_start");
+  }
+
+  @Test
   void defaultsApplyToAMinimalConfig() {
     AgentConfig c = ConfigLoader.parse(String.join("\n",
         "scope: main",
@@ -174,6 +195,13 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void dynamicParameterValuesMayHoldQuotesAndNumbers() {
+    DynamicConfig c = ConfigLoader.parseDynamic(
+        "{\"parameters\":{\"max_connections\":200,\"application_name\":\"it's \\\\ ok\"}}");
+    assertThat(c.parameters()).containsEntry("max_connections", "200").containsEntry("application_name", "it's \\ ok");
+  }
+
+  @Test
   void anEmptyDynamicConfigIsTheDefaults() {
     assertThat(ConfigLoader.parseDynamic("")).isEqualTo(DynamicConfig.DEFAULTS);
     assertThat(ConfigLoader.parseDynamic("{}")).isEqualTo(DynamicConfig.DEFAULTS);
@@ -191,6 +219,13 @@ class ConfigLoaderTest {
             "maximum_lag_on_failover"),
         Arguments.of(Named.of("a bad parameter name", "{\"parameters\":{\"Max Connections\":\"1\"}}"),
             "parameters"),
+        Arguments.of(Named.of("a parameter pgwarden manages", "{\"parameters\":{\"port\":\"5433\"}}"),
+            "parameters.port"),
+        Arguments.of(Named.of("a parameter value with a newline",
+            "{\"parameters\":{\"work_mem\":\"8MB\\nshared_preload_libraries = 'evil'\"}}"),
+            "parameters.work_mem"),
+        Arguments.of(Named.of("a parameter without a value", "{\"parameters\":{\"work_mem\":null}}"),
+            "parameters.work_mem"),
         Arguments.of(Named.of("not JSON", "ttl=30"), "ttl"));
   }
 

@@ -38,6 +38,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -600,7 +601,62 @@ class DeciderTest {
             expect(WriteTopology.class, ClearSwitchover.class).where(WriteTopology.class, a -> {
               assertThat(a.history().kind()).isEqualTo("failover");
               assertThat(a.history().reason()).contains("allow_data_loss").contains("0/5000000").contains("0/4000000");
-            })));
+            })),
+
+        // ---- dynamic PostgreSQL parameters from /config ----
+        row("a replica whose files lack a new dynamic parameter reloads",
+            withLeaderN2(node("n1").replicaRunning(1, "0/5000000").streamingFrom("n2:5432"), 1)
+                .parameters(Map.of("work_mem", "8MB")).appliedParameters(Map.of()),
+            expect(Reload.class).where(Reload.class, a -> assertThat(a.reason()).contains("work_mem"))
+                .requeue(LOOP_WAIT)),
+        row("the primary reloads when a dynamic parameter is removed from /config",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
+                .appliedParameters(Map.of("work_mem", "8MB")),
+            expect(Reload.class).where(Reload.class, a -> assertThat(a.reason()).contains("work_mem"))),
+        row("after an agent restart the rendered parameters are unknown: render and reload once",
+            withLeaderN2(node("n1").replicaRunning(1, "0/5000000").streamingFrom("n2:5432"), 1)
+                .parameters(Map.of("work_mem", "8MB")).appliedParameters(null),
+            expect(Reload.class).summaryContains("not yet rendered")),
+        row("parameters in effect: no reload, even with a restart pending (only the operator restarts)",
+            withLeaderN2(node("n1").replicaRunning(1, "0/5000000").streamingFrom("n2:5432"), 1)
+                .parameters(Map.of("shared_buffers", "32MB")).pendingRestart("shared_buffers"),
+            noAction()),
+        row("a changed parameter waits while a role action is due: demote first",
+            node("n1").primaryRunning(1, "0/5000000").leaderKey("n2").member(member("n2").primary(1, "0/5000000"))
+                .parameters(Map.of("work_mem", "8MB")).appliedParameters(Map.of()),
+            expect(Demote.class)),
+        row("a changed parameter with PostgreSQL stopped: the start renders it, no reload",
+            withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/5000000"), 1)
+                .parameters(Map.of("work_mem", "8MB")).appliedParameters(Map.of()),
+            expect(StartPostgres.class)),
+        row("a changed parameter while etcd is unreachable: nothing (the config may be stale)",
+            node("n1").replicaRunning(1, "0/5000000").etcdUnreachable("timeout")
+                .parameters(Map.of("work_mem", "8MB")).appliedParameters(Map.of()),
+            noAction()),
+        row("a changed parameter while a base backup runs: wait for it",
+            node("n1").noData().inFlight(InFlight.Kind.BASE_BACKUP, "n2").leaderKey("n2")
+                .member(member("n2").primary(1, "0/5000000")).parameters(Map.of("work_mem", "8MB"))
+                .appliedParameters(Map.of()),
+            noAction()),
+        row("paused: dynamic parameters still apply (a reload is no HA action)",
+            node("n1").replicaRunning(1, "0/5000000").paused().topology(1, "n2", 1)
+                .parameters(Map.of("work_mem", "8MB")).appliedParameters(Map.of()),
+            expect(Reload.class)),
+
+        // ---- pg_hba follows membership ----
+        row("the primary allows replication from a new member's host: reload",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .member(member("n2").replica(1, "0/5000000")).appliedReplicationHosts(Set.of("127.0.0.1", "::1")),
+            expect(Reload.class).where(Reload.class, a -> assertThat(a.reason()).contains("pg_hba"))),
+        row("pg_hba already allows exactly the members' hosts: no reload",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .member(member("n2").replica(1, "0/5000000")),
+            noAction()),
+        row("a member with an unparsable conn_url adds no pg_hba line",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .member(member("n2").replica(1, "0/5000000").connUrl("evil host\\nhost all all 0.0.0.0/0 trust:5432"))
+                .appliedReplicationHosts(Set.of("127.0.0.1", "::1")),
+            noAction()));
   }
 
   /** Synchronous mode on. */

@@ -78,6 +78,12 @@ public final class Observations {
   private Lsn replayedLsn;
   private Switchover switchover;
   private Set<String> pgSyncStandbys = Set.of();
+  // Unless a row says otherwise, the config files hold exactly the dynamic parameters of /config.
+  private boolean appliedInSync = true;
+  private Map<String, String> appliedParameters;
+  private Set<String> pendingRestart = Set.of();
+  private boolean hostsInSync = true;
+  private Set<String> appliedReplicationHosts;
   private OperatorRequest request;
   private Instant now = Instant.parse("2026-01-01T00:00:00Z");
   private boolean streaming;
@@ -388,6 +394,33 @@ public final class Observations {
     return this;
   }
 
+  /** The dynamic PostgreSQL parameters in /config. */
+  public Observations parameters(Map<String, String> parameters) {
+    DynamicConfig c = config;
+    return config(new DynamicConfig(c.ttl(), c.loopWait(), c.retryTimeout(), c.maximumLagOnFailover(),
+        c.synchronousMode(), c.synchronousNodeCount(), c.pause(), parameters));
+  }
+
+  /** The dynamic parameters the local config files last rendered; null: unknown (agent restarted). */
+  public Observations appliedParameters(Map<String, String> applied) {
+    this.appliedInSync = false;
+    this.appliedParameters = applied;
+    return this;
+  }
+
+  /** The hosts pg_hba.conf last allowed replication from; null: unknown. */
+  public Observations appliedReplicationHosts(Set<String> hosts) {
+    this.hostsInSync = false;
+    this.appliedReplicationHosts = hosts;
+    return this;
+  }
+
+  /** Settings PostgreSQL reports as pending_restart. */
+  public Observations pendingRestart(String... names) {
+    this.pendingRestart = Set.of(names);
+    return this;
+  }
+
   public Observations request(OperatorRequest r) {
     this.request = r;
     return this;
@@ -405,7 +438,9 @@ public final class Observations {
             switchover)
         : ClusterView.unreachable(unreachableReason, config);
     LocalPgState local = new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn,
-        replayedLsn, streaming, upstream, timelineHistory, slots, postmasterAlive, probeError, pgSyncStandbys);
+        replayedLsn, streaming, upstream, timelineHistory, slots, postmasterAlive, probeError, pgSyncStandbys,
+        appliedInSync ? config.parameters() : appliedParameters, pendingRestart,
+        hostsInSync ? io.pgwarden.common.decide.ReplicationHosts.wanted(cluster) : appliedReplicationHosts);
     return new Observation(me, tags, cluster, local, lease, inFlight, leaderAbsentFor, leaderAbsentSince,
         lastPrimaryPosition, rewindFailed, request, now);
   }
@@ -439,7 +474,7 @@ public final class Observations {
 
     private MemberBuilder(String name) {
       this.name = name;
-      this.connUrl = connUrl(name);
+      this.connUrl = Observations.connUrl(name);
     }
 
     public MemberBuilder primary(long timeline, String lsn) {
@@ -464,6 +499,11 @@ public final class Observations {
     /** Published without a timeline (the agent could not read it). */
     public MemberBuilder noTimeline() {
       this.timeline = null;
+      return this;
+    }
+
+    public MemberBuilder connUrl(String connUrl) {
+      this.connUrl = connUrl;
       return this;
     }
 

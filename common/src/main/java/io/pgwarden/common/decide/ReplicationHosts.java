@@ -1,0 +1,46 @@
+package io.pgwarden.common.decide;
+
+import io.pgwarden.common.model.ClusterView;
+import io.pgwarden.common.model.Member;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Where replication connections may come from: the hosts of every member's published {@code
+ * conn_url}, plus loopback. pg_hba.conf allows the replication role from these only, so the set
+ * follows cluster membership. Pure: the same cluster view always gives the same set.
+ */
+public final class ReplicationHosts {
+  public static final Set<String> LOOPBACK = Set.of("127.0.0.1", "::1");
+  // A host name or address, nothing a pg_hba.conf line could be made to say more with.
+  private static final String SAFE_HOST = "[A-Za-z0-9][A-Za-z0-9.:-]*";
+
+  private ReplicationHosts() {}
+
+  public static Set<String> wanted(ClusterView c) {
+    Set<String> out = new TreeSet<>(LOOPBACK);
+    for (Member m : c.members().values()) {
+      String host = hostOf(m.status().connUrl());
+      if (host != null) {
+        out.add(host);
+      }
+    }
+    return out;
+  }
+
+  /** The host of {@code host:port} ({@code [v6]:port} too); null when absent or not a plain host. */
+  static String hostOf(String connUrl) {
+    if (connUrl == null) {
+      return null;
+    }
+    int colon = connUrl.lastIndexOf(':');
+    if (colon <= 0) {
+      return null;
+    }
+    String host = connUrl.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    return host.matches(SAFE_HOST) ? host : null;
+  }
+}
