@@ -93,13 +93,24 @@ class PostgresNodeFilesTest {
   @Test
   void replicationIsAllowedFromTheMembersHostsOnly() {
     PostgresNode n = node(Map.of());
-    n.useReplicationHosts(java.util.Set.of("127.0.0.1", "::1", "10.0.0.2", "fd00::3", "db-4.example"));
+    n.useReplicationHosts(java.util.Set.of("127.0.0.1", "::1", "10.0.0.2", "fd00::3"));
     assertThat(n.hbaLines()).filteredOn(l -> l.contains("replication")).containsExactly(
         "host replication \"replicator\" 10.0.0.2/32 scram-sha-256",
         "host replication \"replicator\" 127.0.0.1/32 scram-sha-256",
         "host replication \"replicator\" ::1/128 scram-sha-256",
-        "host replication \"replicator\" db-4.example scram-sha-256",
         "host replication \"replicator\" fd00::3/128 scram-sha-256");
+  }
+
+  @Test
+  void membersKnownByNameMayReplicateFromAnyAddressWithThePassword() {
+    PostgresNode n = node(Map.of());
+    n.useReplicationHosts(java.util.Set.of("127.0.0.1", "::1", "10.0.0.2", "db-4.example"));
+    assertThat(n.hbaLines()).filteredOn(l -> l.contains("replication"))
+        .contains("host replication \"replicator\" 10.0.0.2/32 scram-sha-256",
+            "host replication \"replicator\" 0.0.0.0/0 scram-sha-256",
+            "host replication \"replicator\" ::/0 scram-sha-256")
+        .noneMatch(l -> l.contains("db-4.example"))
+        .allMatch(l -> l.contains("\"replicator\"") && l.endsWith("scram-sha-256"));
   }
 
   @Test
