@@ -60,7 +60,7 @@ class CallbacksTest {
   void aHangingScriptIsKilledAfterTheTimeoutAndLaterCallbacksStillRun() throws Exception {
     Path out = dir.resolve("after.txt");
     Path hang = dir.resolve("hang.sh");
-    Files.writeString(hang, "#!/bin/sh\nif [ \"$1\" = on_role_change ]; then sleep 60; fi\necho \"$1\" >> '" + out + "'\n");
+    Files.writeString(hang, "#!/bin/sh\nif [ \"$1\" = on_role_change ]; then exec sleep 60; fi\necho \"$1\" >> '" + out + "'\n");
     Files.setPosixFilePermissions(hang, PosixFilePermissions.fromString("rwx------"));
     List<String> argv = List.of(hang.toString());
     try (Callbacks cb = new Callbacks(new CallbacksConfig(argv, argv, argv, 1), "main", new ProcessRunner(List.of()))) {
