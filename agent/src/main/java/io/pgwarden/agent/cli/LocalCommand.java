@@ -192,8 +192,15 @@ public final class LocalCommand implements Runnable {
       MemberStatus l = v.member(v.leader().holder());
       boolean primary = l != null && l.role() == Role.PRIMARY;
       int want = c.state().nodes().size() - 1;
-      return (primary && streaming == want ? "healthy: " : "starting: ") + "leader " + v.leader().holder()
-          + ", " + streaming + "/" + want + " replicas streaming";
+      // In synchronous mode only a recorded synchronous standby may take over: until there is one, a
+      // failover would (rightly) not happen, so the cluster is not ready yet.
+      boolean syncReady = want == 0 || v.config().synchronousMode() == io.pgwarden.common.model.SynchronousMode.OFF
+          || (v.topology() != null && !v.topology().syncStandbys().isEmpty());
+      return (primary && streaming == want && syncReady ? "healthy: " : "starting: ") + "leader " + v.leader().holder()
+          + ", " + streaming + "/" + want + " replicas streaming"
+          + (syncReady || want == 0 ? "" : ", no synchronous standby yet")
+          + (v.topology() == null || v.topology().syncStandbys().isEmpty() ? ""
+              : ", synchronous standby " + String.join(",", v.topology().syncStandbys()));
     }
 
     static ClusterView view(LocalCluster c) {
