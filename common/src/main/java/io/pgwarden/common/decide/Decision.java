@@ -3,11 +3,7 @@ package io.pgwarden.common.decide;
 import java.time.Duration;
 import java.util.List;
 
-/**
- * The outcome of one decision: what to do, when to look again, and one line for the log.
- *
- * @param state the member state to publish (running, stopped, ...), or null to derive it
- */
+/** The outcome of one decision: what to do, when to look again, and one line for the log. */
 public record Decision(List<Action> actions, Duration requeueAfter, String summary) {
   public Decision {
     actions = List.copyOf(actions);
