@@ -67,6 +67,27 @@ class SwitchoverIT {
     assertThat(Long.parseLong(present.get(0))).as("acknowledged writes on the primary").isEqualTo(acks.size());
   }
 
+  @Test
+  void aForcedFailoverToTheSynchronousStandbyPromotesItAndIsRecorded() throws Exception {
+    TestCluster c = CLUSTER.get();
+    await("healthy").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(c::healthy);
+    String from = c.leader().orElseThrow();
+    String to = c.view().topology().syncStandbys().get(0);
+    Cli.Run r = Cli.run(c, "failover", "--to", to, "--force");
+    assertThat(r.rc()).as(r.out() + r.err()).isZero();
+    await(to + " leads").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+        .until(() -> c.leader().map(to::equals).orElse(false) && c.isWritable(to));
+    await("history records it").atMost(Duration.ofSeconds(30))
+        .until(() -> c.view().history().get(c.view().history().size() - 1).to().equals(to));
+    assertThat(c.view().history()).last().satisfies(h -> {
+      assertThat(h.kind()).isEqualTo("failover");
+      assertThat(h.from()).isEqualTo(from);
+      assertThat(h.reason()).contains("forced by operator");
+    });
+    await(from + " follows").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(c::healthy);
+    assertThat(c.view().switchover()).isNull();
+  }
+
   private static int count(String text, String needle) {
     int n = 0;
     for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
