@@ -24,6 +24,10 @@ public final class PgwardenCluster implements BenchCluster {
     return new PgwardenCluster(TestCluster.start(3, dynamic));
   }
 
+  public static PgwardenCluster start(Map<String, Object> dynamic, List<String> jvmArgs) {
+    return new PgwardenCluster(TestCluster.start(3, dynamic, jvmArgs));
+  }
+
   public TestCluster cluster() {
     return c;
   }
@@ -85,6 +89,21 @@ public final class PgwardenCluster implements BenchCluster {
         "switchover", "--dir", c.local().dir().toString(), "--to", to, "--force");
     if (rc != 0) {
       throw new IllegalStateException("pgwarden switchover exited " + rc + ": " + out + err);
+    }
+  }
+
+  /** {@code pgwarden set-config KEY=VALUE ...} (dynamic config in etcd; agents pick it up on their next loop). */
+  public void setConfig(String... settings) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    String[] argv = new String[settings.length + 3];
+    argv[0] = "set-config";
+    argv[1] = "--dir";
+    argv[2] = c.local().dir().toString();
+    System.arraycopy(settings, 0, argv, 3, settings.length);
+    int rc = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), argv);
+    if (rc != 0) {
+      throw new IllegalStateException("pgwarden set-config exited " + rc + ": " + out + err);
     }
   }
 

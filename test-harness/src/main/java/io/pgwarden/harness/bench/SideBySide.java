@@ -141,6 +141,25 @@ public final class SideBySide {
 
   /** The tool's own switchover command with the writer running; the gap is the writer's longest pause. */
   public static Switchover switchover(BenchCluster c, String settings, int runs) {
+    return switchover(c, settings, runs, false);
+  }
+
+  /** Every standby has received WAL on the leader's current timeline (its walreceiver restarted on it). */
+  static boolean settled(BenchCluster c) {
+    var l = c.leader();
+    if (l.isEmpty()) {
+      return false;
+    }
+    var tli = c.query(l.get(), "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int");
+    return tli.isPresent() && c.nodes().stream().filter(n -> !n.equals(l.get())).allMatch(n ->
+        c.query(n, "SELECT received_tli FROM pg_stat_wal_receiver WHERE status = 'streaming'").equals(tli));
+  }
+
+  /**
+   * @param settle before each switchover also wait until every standby streams on the leader's timeline: a
+   *     switchover right after the previous one otherwise measures how fast the target notices the new timeline
+   */
+  public static Switchover switchover(BenchCluster c, String settings, int runs, boolean settle) {
     List<Long> gaps = new ArrayList<>();
     String error = null;
     long lost = -1;
@@ -152,6 +171,10 @@ public final class SideBySide {
         await().atMost(Duration.ofSeconds(30)).until(() -> w.acks().size() >= 50);
         for (int i = 1; i <= runs; i++) {
           awaitReady(c, c.tool() + " ready before switchover " + i);
+          if (settle) {
+            await("standbys on the leader's timeline").atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(250)).until(() -> settled(c));
+          }
           String from = c.leader().orElseThrow();
           String to = c.switchoverTarget(from);
           long start = System.nanoTime();
