@@ -15,16 +15,28 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Writer implements AutoCloseable {
   public record Ack(long id, long nanos) {}
 
-  private final TestCluster cluster;
+  /** Opens a connection to whichever node takes writes now (a multi-host URL). */
+  @FunctionalInterface
+  public interface PrimaryConnections {
+    Connection connectPrimary() throws SQLException;
+  }
+
+  private final PrimaryConnections cluster;
   private final long intervalMs;
   private final List<Ack> acks = new ArrayList<>();
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Thread thread;
 
   public Writer(TestCluster cluster, long intervalMs) throws SQLException {
+    this(cluster::connectPrimary, intervalMs);
+  }
+
+  public Writer(PrimaryConnections cluster, long intervalMs) throws SQLException {
     this.cluster = cluster;
     this.intervalMs = intervalMs;
-    cluster.executeOnPrimary("CREATE TABLE IF NOT EXISTS bench_writes (id bigint PRIMARY KEY, at timestamptz)");
+    try (Connection c = cluster.connectPrimary(); java.sql.Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE IF NOT EXISTS bench_writes (id bigint PRIMARY KEY, at timestamptz)");
+    }
     thread = new Thread(this::loop, "bench-writer");
     thread.setDaemon(true);
     thread.start();

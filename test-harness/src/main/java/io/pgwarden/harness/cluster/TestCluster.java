@@ -58,7 +58,15 @@ public final class TestCluster implements AutoCloseable {
     return start(nodes, TEST_TIMING);
   }
 
+  /** The agents' JVM options: those of bin/pgwarden. */
+  public static final List<String> AGENT_JVM = List.of("-Xms16m", "-Xmx128m", "-XX:+UseSerialGC",
+      "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError");
+
   public static TestCluster start(int nodes, Map<String, Object> dynamic) {
+    return start(nodes, dynamic, AGENT_JVM);
+  }
+
+  public static TestCluster start(int nodes, Map<String, Object> dynamic, List<String> jvmArgs) {
     String jar = System.getProperty("pgwarden.jar");
     if (jar == null || !Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException("system property pgwarden.jar must name the built agent jar (got " + jar
@@ -69,8 +77,7 @@ public final class TestCluster implements AutoCloseable {
       // The agents may run as the unprivileged postgres user: they must be able to walk in.
       Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
       LocalCluster lc = LocalCluster.up(new LocalCluster.Options(base.resolve("cluster"), nodes, "it", Path.of(jar),
-          dynamic, List.of("-Xms16m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-              "-XX:+ExitOnOutOfMemoryError"), 1, LocalCluster.DEFAULT_BIN_DIR));
+          dynamic, jvmArgs, 1, LocalCluster.DEFAULT_BIN_DIR));
       return new TestCluster(lc);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

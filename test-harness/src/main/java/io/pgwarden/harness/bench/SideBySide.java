@@ -1,0 +1,333 @@
+package io.pgwarden.harness.bench;
+
+import static org.awaitility.Awaitility.await;
+
+import io.pgwarden.common.json.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * The side-by-side scenarios of issue 6, run the same way against any {@link BenchCluster}: power-off failover
+ * gap with rejoin, planned switchover gap, idle footprint with etcd load, bootstrap. Observed from outside only.
+ */
+public final class SideBySide {
+  public record FailoverRun(int run, long gapMs, long lostRows, long acked, String from, String to, long rejoinMs,
+      String rejoinedBy) {}
+
+  public record Failover(String tool, String settings, List<FailoverRun> runs, long minMs, long medianMs, long maxMs,
+      long lost, long rejoinMedianMs, long rejoinMaxMs, String rejoinedBy, String error) {}
+
+  public record Switchover(String tool, String settings, List<Long> gapsMs, long minMs, long medianMs, long maxMs,
+      long lost, long acked, String error) {}
+
+  public record Idle(String tool, String settings, int seconds, List<Double> rssMiB, List<Double> cpuPct,
+      double rssMiBMax, double cpuPctMean, double etcdRpcsPerMemberMin, double etcdMsgsPerMemberMin,
+      double etcdBytesPerMemberMin) {}
+
+  public record Bootstrap(String tool, String settings, long ms) {}
+
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).proxy(HttpClient.Builder.NO_PROXY).build();
+
+  private SideBySide() {}
+
+  /** Starts a cluster and times nothing-to-3-streaming-members (etcd start included). */
+  public static <C extends BenchCluster> C bootstrap(Supplier<C> start, String settings, List<Bootstrap> out) {
+    long t0 = System.nanoTime();
+    C c = start.get();
+    try {
+      await("3 streaming members").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(200))
+          .until(() -> c.streamingCluster(false));
+    } catch (RuntimeException e) {
+      c.saveLogs(Path.of("target", "bench", "logs", c.tool() + "-bootstrap"));
+      c.close();
+      throw e;
+    }
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    System.out.println(c.tool() + " bootstrap (" + settings + "): " + ms + " ms");
+    out.add(new Bootstrap(c.tool(), settings, ms));
+    return c;
+  }
+
+  static void awaitReady(BenchCluster c, String what) {
+    await(what).atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(250)).until(c::ready);
+  }
+
+  private static void resetTable(BenchCluster c) throws SQLException {
+    try (Connection con = c.connectPrimary(); Statement st = con.createStatement()) {
+      st.execute("DROP TABLE IF EXISTS bench_writes");
+    }
+  }
+
+  private static long missing(BenchCluster c, String node, List<Writer.Ack> acks) {
+    if (acks.isEmpty()) {
+      return 0;
+    }
+    String ids = acks.stream().map(a -> Long.toString(a.id())).collect(Collectors.joining(","));
+    return c.query(node, "SELECT count(*) FROM bench_writes WHERE id IN (" + ids + ")")
+        .map(p -> acks.size() - Long.parseLong(p)).orElse(-1L);
+  }
+
+  /** Power off the leader with the writer running; then restart it and time its rejoin. */
+  public static Failover failover(BenchCluster c, String settings, int runs) {
+    List<FailoverRun> out = new ArrayList<>();
+    String error = null;
+    try {
+      for (int i = 1; i <= runs; i++) {
+        awaitReady(c, c.tool() + " ready before failover " + i);
+        resetTable(c);
+        String from = c.leader().orElseThrow();
+        long gap;
+        long lost;
+        List<Writer.Ack> acks;
+        String to;
+        try (Writer w = new Writer(c, 20)) {
+          await().atMost(Duration.ofSeconds(30)).until(() -> w.acks().size() >= 50);
+          c.powerOff(from);
+          // Taken once both processes are gone: kill(1) is spawned per signal, and an insert acknowledged by the
+          // old primary while the signals were on their way must count as before the fault, not after it.
+          long kill = System.nanoTime();
+          await(c.tool() + " writes again after power-off of " + from).atMost(Duration.ofMinutes(3))
+              .pollInterval(Duration.ofMillis(100)).until(() -> w.ackedAfter(kill));
+          w.close();
+          gap = w.gapMillis(kill);
+          acks = w.acks();
+          await("a new leader").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
+              .until(() -> c.leader().filter(l -> !l.equals(from)).isPresent());
+          to = c.leader().orElseThrow();
+          lost = missing(c, to, acks);
+        }
+        String before = c.agentLog(from);
+        long t0 = System.nanoTime();
+        c.restart(from);
+        String leader = to;
+        await(from + " streams from " + leader).atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(200))
+            .until(() -> c.streamingFrom(leader, from));
+        long rejoin = (System.nanoTime() - t0) / 1_000_000;
+        String since = c.agentLog(from).substring(Math.min(before.length(), c.agentLog(from).length()));
+        String by = c.logShowsBaseBackup(since) ? "base backup" : c.logShowsRewind(since) ? "pg_rewind" : "restart only";
+        FailoverRun r = new FailoverRun(i, gap, lost, acks.size(), from, to, rejoin, by);
+        System.out.println(c.tool() + " failover (" + settings + ") " + r);
+        out.add(r);
+      }
+    } catch (Exception | AssertionError e) {
+      error = e.toString();
+      System.out.println(c.tool() + " failover (" + settings + ") FAILED: " + e);
+      c.saveLogs(Path.of("target", "bench", "logs", c.tool() + "-failover-" + settings.replaceAll("\\W+", "_")));
+    }
+    List<Long> gaps = out.stream().map(FailoverRun::gapMs).toList();
+    List<Long> rejoins = out.stream().map(FailoverRun::rejoinMs).toList();
+    String by = out.stream().collect(Collectors.groupingBy(FailoverRun::rejoinedBy, LinkedHashMap::new,
+        Collectors.counting())).entrySet().stream().map(e -> e.getKey() + " x" + e.getValue())
+        .collect(Collectors.joining(", "));
+    return new Failover(c.tool(), settings, out, min(gaps), median(gaps), max(gaps),
+        out.stream().mapToLong(FailoverRun::lostRows).sum(), median(rejoins), max(rejoins), by, error);
+  }
+
+  /** The tool's own switchover command with the writer running; the gap is the writer's longest pause. */
+  public static Switchover switchover(BenchCluster c, String settings, int runs) {
+    return switchover(c, settings, runs, false);
+  }
+
+  /** Every standby has received WAL on the leader's current timeline (its walreceiver restarted on it). */
+  static boolean settled(BenchCluster c) {
+    var l = c.leader();
+    if (l.isEmpty()) {
+      return false;
+    }
+    var tli = c.query(l.get(), "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int");
+    return tli.isPresent() && c.nodes().stream().filter(n -> !n.equals(l.get())).allMatch(n ->
+        c.query(n, "SELECT received_tli FROM pg_stat_wal_receiver WHERE status = 'streaming'").equals(tli));
+  }
+
+  /**
+   * @param settle before each switchover also wait until every standby streams on the leader's timeline: a
+   *     switchover right after the previous one otherwise measures how fast the target notices the new timeline
+   */
+  public static Switchover switchover(BenchCluster c, String settings, int runs, boolean settle) {
+    List<Long> gaps = new ArrayList<>();
+    String error = null;
+    long lost = -1;
+    long acked = 0;
+    try {
+      awaitReady(c, c.tool() + " ready before switchovers");
+      resetTable(c);
+      try (Writer w = new Writer(c, 20)) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> w.acks().size() >= 50);
+        for (int i = 1; i <= runs; i++) {
+          awaitReady(c, c.tool() + " ready before switchover " + i);
+          if (settle) {
+            await("standbys on the leader's timeline").atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(250)).until(() -> settled(c));
+          }
+          String from = c.leader().orElseThrow();
+          String to = c.switchoverTarget(from);
+          long start = System.nanoTime();
+          c.switchover(from, to);
+          await(to + " leads").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+              .until(() -> c.leader().map(to::equals).orElse(false));
+          long led = System.nanoTime();
+          await("writes resume").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
+              .until(() -> w.ackedAfter(led));
+          long gap = w.maxGapMillis(start, System.nanoTime());
+          System.out.println(c.tool() + " switchover (" + settings + ") " + i + " " + from + " -> " + to + ": " + gap
+              + " ms");
+          gaps.add(gap);
+        }
+        w.close();
+        List<Writer.Ack> acks = w.acks();
+        acked = acks.size();
+        lost = missing(c, c.leader().orElseThrow(), acks);
+      }
+    } catch (Exception | AssertionError e) {
+      error = e.toString();
+      System.out.println(c.tool() + " switchover (" + settings + ") FAILED: " + e);
+      c.saveLogs(Path.of("target", "bench", "logs", c.tool() + "-switchover"));
+    }
+    return new Switchover(c.tool(), settings, gaps, min(gaps), median(gaps), max(gaps), lost, acked, error);
+  }
+
+  /** RSS and CPU of every agent process and etcd requests over {@code seconds} of an idle, ready cluster. */
+  public static Idle idle(BenchCluster c, String settings, int seconds) throws Exception {
+    awaitReady(c, c.tool() + " ready before idle");
+    List<Long> pids = c.nodes().stream().map(c::agentPid).toList();
+    Map<String, Double> m0 = etcdMetrics(c);
+    List<Long> cpu0 = pids.stream().map(ProcStat::cpuTicks).toList();
+    long t0 = System.nanoTime();
+    double[] rssMax = new double[pids.size()];
+    for (int s = 0; s < seconds; s += 5) {
+      for (int i = 0; i < pids.size(); i++) {
+        rssMax[i] = Math.max(rssMax[i], ProcStat.rssMiB(pids.get(i)));
+      }
+      Thread.sleep(5_000); // the sampling interval, not synchronisation
+    }
+    double minutes = (System.nanoTime() - t0) / 60e9;
+    List<Long> cpu1 = pids.stream().map(ProcStat::cpuTicks).toList();
+    Map<String, Double> m1 = etcdMetrics(c);
+    List<Double> rss = new ArrayList<>();
+    List<Double> cpu = new ArrayList<>();
+    for (int i = 0; i < pids.size(); i++) {
+      rss.add(round(Math.max(rssMax[i], ProcStat.rssMiB(pids.get(i)))));
+      cpu.add(round(100.0 * (cpu1.get(i) - cpu0.get(i)) / ProcStat.CLK_TCK / (minutes * 60)));
+    }
+    int n = pids.size();
+    Idle r = new Idle(c.tool(), settings, seconds, rss, cpu, rss.stream().mapToDouble(d -> d).max().orElse(0),
+        round(cpu.stream().mapToDouble(d -> d).average().orElse(0)),
+        round((m1.get("rpcs") - m0.get("rpcs")) / n / minutes),
+        round((m1.get("msgs") - m0.get("msgs")) / n / minutes),
+        round((m1.get("bytes") - m0.get("bytes")) / n / minutes));
+    System.out.println(c.tool() + " idle (" + settings + "): " + r);
+    return r;
+  }
+
+  /** Sums over etcd's /metrics: completed gRPC calls, gRPC messages received (also on streams), bytes received. */
+  static Map<String, Double> etcdMetrics(BenchCluster c) throws IOException, InterruptedException {
+    double rpcs = 0;
+    double msgs = 0;
+    double bytes = 0;
+    for (String ep : c.etcdEndpoints()) {
+      String body = HTTP.send(HttpRequest.newBuilder(URI.create(ep + "/metrics")).timeout(Duration.ofSeconds(5))
+          .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+      for (String line : body.split("\n")) {
+        if (line.startsWith("#")) {
+          continue;
+        }
+        double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        if (line.startsWith("grpc_server_handled_total{")) {
+          rpcs += v;
+        } else if (line.startsWith("grpc_server_msg_received_total{")) {
+          msgs += v;
+        } else if (line.startsWith("etcd_network_client_grpc_received_bytes_total")) {
+          bytes += v;
+        }
+      }
+    }
+    return Map.of("rpcs", rpcs, "msgs", msgs, "bytes", bytes);
+  }
+
+  static long median(List<Long> xs) {
+    if (xs.isEmpty()) {
+      return -1;
+    }
+    List<Long> s = xs.stream().sorted().toList();
+    return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
+  }
+
+  static long min(List<Long> xs) {
+    return xs.stream().mapToLong(x -> x).min().orElse(-1);
+  }
+
+  static long max(List<Long> xs) {
+    return xs.stream().mapToLong(x -> x).max().orElse(-1);
+  }
+
+  static double round(double d) {
+    return Math.round(d * 100) / 100.0;
+  }
+
+  // ---- report ----
+
+  public record Report(Map<String, String> environment, String command, List<Bootstrap> bootstrap, List<Idle> idle,
+      List<Switchover> switchover, List<Failover> failover) {}
+
+  public static String markdown(Report r) {
+    StringBuilder b = new StringBuilder();
+    b.append("Environment: ").append(r.environment().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+        .collect(Collectors.joining("; "))).append("\n\nCommand: `").append(r.command()).append("`\n\n");
+    b.append("#### Power-off failover (writer every 20 ms; gap = last ack before the kill to first ack after)\n\n");
+    b.append("| tool | settings | runs | gap min ms | gap median ms | gap max ms | acked rows lost | rejoin median ms "
+        + "| rejoin max ms | rejoined by | error |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (Failover f : r.failover()) {
+      b.append("| ").append(f.tool()).append(" | ").append(f.settings()).append(" | ").append(f.runs().size())
+          .append(" | ").append(f.minMs()).append(" | ").append(f.medianMs()).append(" | ").append(f.maxMs())
+          .append(" | ").append(f.lost()).append(" | ").append(f.rejoinMedianMs()).append(" | ")
+          .append(f.rejoinMaxMs()).append(" | ").append(f.rejoinedBy()).append(" | ")
+          .append(f.error() == null ? "" : f.error().replace("|", "/")).append(" |\n");
+    }
+    b.append("\n#### Planned switchover (same writer; gap = its longest pause)\n\n");
+    b.append("| tool | settings | runs | gap min ms | gap median ms | gap max ms | acked rows lost (of) | error |\n"
+        + "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (Switchover s : r.switchover()) {
+      b.append("| ").append(s.tool()).append(" | ").append(s.settings()).append(" | ").append(s.gapsMs().size())
+          .append(" | ").append(s.minMs()).append(" | ").append(s.medianMs()).append(" | ").append(s.maxMs())
+          .append(" | ").append(s.lost()).append(" (").append(s.acked()).append(") | ")
+          .append(s.error() == null ? "" : s.error().replace("|", "/")).append(" |\n");
+    }
+    b.append("\n#### Idle footprint and etcd load (per agent / per member, idle ready cluster)\n\n");
+    b.append("| tool | settings | seconds | agent RSS MiB (each) | agent CPU % (each) | etcd gRPC calls /member/min "
+        + "| etcd gRPC msgs /member/min | etcd bytes in /member/min |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (Idle i : r.idle()) {
+      b.append("| ").append(i.tool()).append(" | ").append(i.settings()).append(" | ").append(i.seconds())
+          .append(" | ").append(i.rssMiB()).append(" | ").append(i.cpuPct()).append(" | ")
+          .append(i.etcdRpcsPerMemberMin()).append(" | ").append(i.etcdMsgsPerMemberMin()).append(" | ")
+          .append(i.etcdBytesPerMemberMin()).append(" |\n");
+    }
+    b.append("\n#### Bootstrap (nothing, etcd included, to 3 streaming members)\n\n| tool | settings | ms |\n"
+        + "| --- | --- | --- |\n");
+    for (Bootstrap s : r.bootstrap()) {
+      b.append("| ").append(s.tool()).append(" | ").append(s.settings()).append(" | ").append(s.ms()).append(" |\n");
+    }
+    return b.toString();
+  }
+
+  public static void write(Path dir, String name, Report r) throws IOException {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve(name + ".json"), Json.writePretty(r));
+    Files.writeString(dir.resolve(name + ".md"), markdown(r));
+  }
+}
