@@ -5,6 +5,7 @@ import io.pgwarden.agent.port.FatalAgentException;
 import io.pgwarden.agent.port.PghaException;
 import io.pgwarden.agent.port.PostgresControl;
 import io.pgwarden.agent.port.PostgresProbe;
+import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.port.ReplicationSource;
 import io.pgwarden.common.config.Keys;
 import io.pgwarden.common.decide.Action;
@@ -149,25 +150,42 @@ public final class ActionExecutor {
       log.info("another node claimed /initialize first; not bootstrapping");
       return;
     }
-    try {
-      pg.initdb();
-      pg.start(StartMode.PRIMARY, null);
-      pg.ensureReplicationRole();
-      String sysid = probe.probe().systemId();
-      if (sysid == null) {
-        throw new ActionFailedException("bootstrap: PostgreSQL started but its system identifier is unreadable");
-      }
-      store.putIfAbsent(keys.config(), Json.write(bootstrapConfig), 0, callTimeout.get());
-      // Permanent from here on: the cluster now has an identity.
-      store.put(keys.initialize(), sysid, 0, callTimeout.get());
-      log.info("bootstrapped cluster with system identifier {}", sysid);
-    } catch (RuntimeException e) {
+    // initdb can outlast a short ttl: run it off the loop thread so the loop keeps renewing the lease
+    // that holds our claim (and publishes "bootstrapping" meanwhile).
+    long claimLease = lease.leaseId();
+    async.submit(new InFlight(InFlight.Kind.BOOTSTRAP, me), () -> {
       try {
-        store.deleteIfValue(keys.initialize(), "", callTimeout.get());
-      } catch (RuntimeException cleanup) {
-        e.addSuppressed(cleanup);
+        pg.initdb();
+        requireClaim(claimLease);
+        pg.start(StartMode.PRIMARY, null);
+        pg.ensureReplicationRole();
+        String sysid = probe.probe().systemId();
+        if (sysid == null) {
+          throw new ActionFailedException("bootstrap: PostgreSQL started but its system identifier is unreadable");
+        }
+        store.putIfAbsent(keys.config(), Json.write(bootstrapConfig), 0, callTimeout.get());
+        // Permanent from here on: the cluster now has an identity.
+        if (!store.putIfValue(keys.initialize(), "", sysid, 0, callTimeout.get())) {
+          pg.stop(io.pgwarden.common.decide.DemoteMode.IMMEDIATE);
+          throw new ActionFailedException("bootstrap: lost the /initialize claim before recording the system identifier");
+        }
+        log.info("bootstrapped cluster with system identifier {}", sysid);
+      } catch (RuntimeException e) {
+        try {
+          store.deleteIfValue(keys.initialize(), "", callTimeout.get());
+        } catch (RuntimeException cleanup) {
+          e.addSuppressed(cleanup);
+        }
+        throw e;
       }
-      throw e;
+    });
+  }
+
+  /** Our /initialize claim still exists under our lease: nobody else may be bootstrapping. */
+  private void requireClaim(long claimLease) {
+    RawKv kv = store.get(keys.initialize(), callTimeout.get());
+    if (kv == null || !kv.value().isEmpty() || kv.lease() != claimLease) {
+      throw new ActionFailedException("bootstrap: the /initialize claim is gone (lease lost); not starting as primary");
     }
   }
 
