@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -158,10 +157,6 @@ final class WriteProbe implements AutoCloseable {
     }
     List<Long> lost = acks.stream().map(Ack::id).filter(id -> !present.contains(id)).toList();
     assertThat(lost).as("acknowledged writes missing on %s (of %d acknowledged)", node, acks.size()).isEmpty();
-  }
-
-  Duration sinceNanos(long nanos) {
-    return Duration.ofNanos(System.nanoTime() - nanos);
   }
 
   @Override
