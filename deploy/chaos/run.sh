@@ -72,6 +72,7 @@ has_sync() { [ "$(psql5000 -c "SELECT count(*) FROM pg_stat_replication WHERE st
 wait_for 180 "two streaming replicas, one synchronous" bash -c "$(declare -f psql5000 two_streaming has_sync); two_streaming && has_sync"
 log "cluster healthy: leader $(leader), two streaming replicas"
 
+: >"$out/load.log"   # exists before tail follows it
 java -cp "$jar" "$deploy/chaos/ChaosLoad.java" load 127.0.0.1 5000 "$total" "$workers" "$out" 900 >"$out/load.log" 2>&1 &
 load_pid=$!
 tail -n +1 -f "$out/load.log" --pid "$load_pid" | sed -u 's/^/  /' &
