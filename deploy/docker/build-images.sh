@@ -12,7 +12,12 @@ jar="$(ls agent/target/pgwarden-agent-*-all.jar 2>/dev/null | head -1 || true)"
 
 deploy/docker/base-image.sh
 t0=$SECONDS
+old="$(docker image inspect -f '{{.Id}}' pgwarden:dev 2>/dev/null || true)"
 docker build -q -f deploy/docker/Dockerfile --build-arg JAR="$jar" -t pgwarden:dev . >/dev/null
+# Each new jar leaves the previous node image untagged (~460 MB); drop it unless a container uses it.
+if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' pgwarden:dev)" ]; then
+  docker rmi "$old" >/dev/null 2>&1 || true
+fi
 docker build -q -f deploy/docker/etcd.Dockerfile -t pgwarden-etcd:dev deploy/docker >/dev/null
 docker build -q -f deploy/docker/haproxy.Dockerfile -t pgwarden-haproxy:dev deploy/docker >/dev/null
 echo "build-images: built in $((SECONDS - t0)) s:" >&2
