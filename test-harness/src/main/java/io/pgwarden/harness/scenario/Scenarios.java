@@ -197,6 +197,41 @@ public final class Scenarios {
         });
   }
 
+  /**
+   * As {@link #twoNodeStaleReturn}, then the operator forces the stale A with
+   * {@code failover --to A --force --allow-data-loss} before B returns: A leads, the history entry
+   * records the lost range (reason mentions allow_data_loss), and B rejoins behind A. The ids B
+   * acknowledged alone are lost by the operator's choice; the run counts them.
+   */
+  public static Scenario twoNodeForcedStale(SynchronousMode mode, Workload.Options load) {
+    return new Scenario("two nodes: stale A forced with --allow-data-loss", 2, mode, load, 0.15, ctx -> {
+      String a = ctx.primary();
+      ctx.fault("power off " + a, () -> ctx.cluster().powerOff(a));
+      String b = ctx.awaitLeaderOtherThan(a);
+      ctx.awaitMoreAcknowledged(load.count() / 10);
+      ctx.fault("power off " + b + ", power on " + a, () -> {
+        ctx.cluster().powerOff(b);
+        ctx.cluster().startAgent(a);
+      });
+      try {
+        await("stale " + a + " is not promoted").during(ctx.ttl()).atMost(ctx.ttl().plusSeconds(10))
+            .pollInterval(Duration.ofMillis(250))
+            .until(() -> !ctx.cluster().leader().map(a::equals).orElse(false) && !ctx.cluster().isWritable(a));
+        ctx.fault("operator: failover --to " + a + " --force --allow-data-loss",
+            () -> ctx.cliOk("failover", "--to", a, "--force", "--allow-data-loss"));
+        await(a + " leads").atMost(ctx.ttl().multipliedBy(2).plus(ctx.slack())).pollInterval(Duration.ofMillis(250))
+            .until(() -> ctx.cluster().leader().map(a::equals).orElse(false));
+        var last = ctx.cluster().view().history().get(ctx.cluster().view().history().size() - 1);
+        ctx.mark("history: " + last);
+        if (!a.equals(last.to()) || last.reason() == null || !last.reason().contains("allow_data_loss")) {
+          throw new AssertionError("history does not record the forced, lossy failover: " + last);
+        }
+      } finally {
+        ctx.heal("power on " + b, () -> ctx.cluster().startAgent(b));
+      }
+    });
+  }
+
   private static int count(String text, String needle) {
     int n = 0;
     for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
