@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The seed's two nodes: the operator forces the stale A with --allow-data-loss. Losses are the
  * operator's choice here, so they are counted, not forbidden; everything else holds. Behind
- * -Pchaos-full: run once only so far (not yet twice in a row).
+ * -Pchaos-full: it exposes an agent bug (timeline id reused by the forced promotion, so B never rejoins;
+ * see docs/chaos.md).
  */
 @Tag("chaos")
 class TwoNodeForcedStaleChaosFullIT {
