@@ -104,6 +104,42 @@ public final class ScenarioContext {
         .until(() -> workload.acknowledgedCount() >= target || workload.isDone());
   }
 
+  /** Marks an observation on the prober's timeline (shown with the row's evidence). */
+  public void mark(String what) {
+    prober.mark(what);
+  }
+
+  /** What the CLI printed and returned. */
+  public record CliRun(int rc, String out, String err) {}
+
+  /** Runs the pgwarden CLI in-process against this cluster's folder: {@code pgwarden VERB --dir DIR ARGS}. */
+  public CliRun cli(String verb, String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(verb, "--dir",
+        cluster.local().dir().toString()));
+    argv.addAll(java.util.List.of(args));
+    int rc = io.pgwarden.agent.Main.run(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true),
+        argv.toArray(String[]::new));
+    prober.mark("cli: pgwarden " + verb + " " + String.join(" ", args) + " -> rc " + rc);
+    return new CliRun(rc, out.toString(), err.toString());
+  }
+
+  /** Like {@link #cli} but a non-zero exit is an error of the script. */
+  public CliRun cliOk(String verb, String... args) {
+    CliRun r = cli(verb, args);
+    if (r.rc() != 0) {
+      throw new IllegalStateException("pgwarden " + verb + " " + String.join(" ", args) + " -> rc " + r.rc()
+          + "\n" + r.out() + r.err());
+    }
+    return r;
+  }
+
+  /** The slack every bounded wait adds for a slow shared machine. */
+  public Duration slack() {
+    return slack;
+  }
+
   Optional<Long> firstFaultNanos() {
     return Optional.ofNullable(firstFaultNanos);
   }
