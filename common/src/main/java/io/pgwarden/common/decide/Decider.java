@@ -269,10 +269,10 @@ public final class Decider {
     if (ls == null || !ls.isRunning() || ls.connUrl() == null) {
       return Decision.noAction("PostgreSQL stopped; waiting for leader " + leader + " to be running", wait);
     }
-    if (local.controlState().lastRanAsPrimary() && local.timeline() != null
-        && c.latestTimeline() <= local.timeline()) {
-      // I was the primary on the latest recorded timeline: the new leader has not promoted and recorded
-      // its own yet. Rewinding from it now would copy a standby, and following could miss the fork.
+    if (local.controlState().lastRanAsPrimary() && c.topology() != null && obs.me().equals(c.topology().primary())) {
+      // The topology still names me: the new leader has not promoted and recorded its timeline yet.
+      // Rewinding from it now would copy a standby, and following could miss the fork. (Judged by
+      // the record, not by timeline numbers: a forced promotion of a stale node may reuse one.)
       return Decision.noAction("PostgreSQL stopped; waiting for leader " + leader + " to record its new timeline",
           wait);
     }

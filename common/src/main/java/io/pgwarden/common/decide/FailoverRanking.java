@@ -47,9 +47,12 @@ public final class FailoverRanking {
     }
     // With synchronous replication, only a recorded synchronous standby is known to hold every
     // acknowledged commit; with none recorded, nobody is (the primary ran alone).
+    // The recorded primary itself (crashed, restarted read-only, still on the latest timeline) has
+    // every commit it acknowledged.
     if (c.config().synchronousMode() != SynchronousMode.OFF
         && c.topology() != null
-        && !c.topology().syncStandbys().contains(s.name())) {
+        && !c.topology().syncStandbys().contains(s.name())
+        && !c.topology().primary().equals(s.name())) {
       return Optional.of(c.topology().syncStandbys().isEmpty()
           ? "no synchronous standby was recorded, so no replica is known to have every acknowledged commit"
           : "not a synchronous standby (" + c.topology().syncStandbys() + ")");
