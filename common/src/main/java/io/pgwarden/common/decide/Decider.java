@@ -281,6 +281,14 @@ public final class Decider {
       return Decision.noAction("PostgreSQL stopped; waiting for leader " + leader + " to record timeline "
           + ls.timeline(), wait);
     }
+    if (local.controlState().lastRanAsPrimary() && local.timeline() != null && ls.timeline() != null
+        && local.timeline() >= ls.timeline()) {
+      // The leader is not on a newer timeline than my own history (a forced promotion of a stale node
+      // can reuse a timeline number): pg_rewind cannot tell the two histories apart, a clone can.
+      return Decision.act("rebuilding from " + leader + ": my timeline " + local.timeline()
+          + " is not older than its " + ls.timeline() + ", so pg_rewind cannot be trusted", wait,
+          new Rebuild(leader, "timeline number reused"));
+    }
     if ((local.controlState().lastRanAsPrimary() && !shutDownBeforeFork(obs)) || diverged(obs)) {
       if (obs.rewindFailed()) {
         return Decision.act("rebuilding: pg_rewind from " + leader + " failed", wait,

@@ -581,10 +581,14 @@ class DeciderTest {
         row("in synchronous mode the recorded primary, restarted read-only after a crash, may lead again",
             sync(node("n1").replicaRunning(1, "0/5000000").topology(1, "n1", 1)).leaderAbsentFor(ofSeconds(60)),
             expect(AcquireLeaderKey.class, Promote.class)),
-        row("a former primary rewinds once a newer topology names another, even on a reused timeline number",
-            withLeaderN2(node("n1").stopped(ControlState.IN_PRODUCTION, 2, "0/5000000"), 2)
+        row("a former primary rewinds once a newer topology names another",
+            withLeaderN2(node("n1").stopped(ControlState.IN_PRODUCTION, 1, "0/5000000"), 2)
                 .topology(3, "n2", 2).historyEntry(3, "n1", "n2", 2, "0/4000000"),
             expect(Rewind.class)),
+        row("a former primary whose timeline is not older than the leader's is cloned, not rewound",
+            withLeaderN2(node("n1").stopped(ControlState.IN_PRODUCTION, 2, "0/5000000"), 2)
+                .topology(3, "n2", 2).historyEntry(3, "n1", "n2", 2, "0/4000000"),
+            expect(Rebuild.class)),
         row("a postmaster still starting up is left alone",
             withLeaderN2(node("n1").stopped(ControlState.STARTING_UP, 1, "0/3000000").postmasterAlive(), 1),
             noAction().summaryContains("starting up")),
