@@ -183,7 +183,7 @@ final class DockerCluster implements AutoCloseable {
   }
 
   /**
-   * One primary holding the key, the two others streaming from it, and {@code rows} (if given) on
+   * One primary holding the key, the two others streaming from it (one as its synchronous standby), and {@code rows} (if given) on
    * every node: the state every scenario starts from and must come back to.
    */
   boolean converged(String table, long rows) {
@@ -199,8 +199,11 @@ final class DockerCluster implements AutoCloseable {
         return false;
       }
     }
-    return query(leader.get(), "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
-        .map("2"::equals).orElse(false);
+    // In synchronous mode (the default) a failover needs a recorded synchronous standby; PostgreSQL
+    // names one only after the lock holder recorded it, so a 'sync' row proves both.
+    return query(leader.get(), "SELECT count(*) FILTER (WHERE state = 'streaming') || '/'"
+        + " || count(*) FILTER (WHERE sync_state = 'sync') FROM pg_stat_replication")
+        .map("2/1"::equals).orElse(false);
   }
 
   void awaitConverged(String why, Duration atMost, String table, long rows) {
