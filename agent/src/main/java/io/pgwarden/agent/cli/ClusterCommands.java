@@ -155,61 +155,53 @@ public final class ClusterCommands {
     return s + " ".repeat(n - s.length());
   }
 
-  /** {@code pgwarden topology}: the desired state the lock holder wrote. */
-  @Command(name = "topology", mixinStandardHelpOptions = true, description = "Show the desired topology (term, primary, sync standbys).")
-  public static final class TopologyCommand implements Callable<Integer> {
+  /** A verb that reads the scope once and prints part of it. */
+  abstract static class ReadCommand implements Callable<Integer> {
     @Mixin ClusterTarget target;
     @Spec CommandSpec spec;
 
-    @Override
-    public Integer call() {
-      ClusterTarget.Connected c = target.connect();
-      try (var store = c.store()) {
-        ClusterView v = read(c);
-        spec.commandLine().getOut().println(v.topology() == null ? "no topology yet" : Json.writePretty(v.topology()));
-      }
-      return 0;
-    }
-  }
-
-  /** {@code pgwarden history}: every change of primary. */
-  @Command(name = "history", mixinStandardHelpOptions = true, description = "Show failovers and switchovers.")
-  public static final class HistoryCommand implements Callable<Integer> {
-    @Mixin ClusterTarget target;
-    @Spec CommandSpec spec;
+    abstract void print(ClusterView v, PrintWriter out) throws Exception;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       ClusterTarget.Connected c = target.connect();
       try (var store = c.store()) {
-        ClusterView v = read(c);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("%-5s %-10s %-10s %-10s %-4s %-14s %s%n", "Term", "Kind", "From", "To", "TL", "Switch LSN", "At");
-        for (HistoryEntry h : v.history()) {
-          out.printf("%-5d %-10s %-10s %-10s %-4d %-14s %s%n", h.term(), h.kind(), h.from() == null ? "" : h.from(),
-              h.to(), h.timeline(), h.switchLsn() == null ? "" : h.switchLsn().toString(), h.at() == null ? "" : h.at());
-        }
+        print(read(c), out);
         out.flush();
       }
       return 0;
     }
   }
 
+  /** {@code pgwarden topology}: the desired state the lock holder wrote. */
+  @Command(name = "topology", mixinStandardHelpOptions = true, description = "Show the desired topology (term, primary, sync standbys).")
+  public static final class TopologyCommand extends ReadCommand {
+    @Override
+    void print(ClusterView v, PrintWriter out) {
+      out.println(v.topology() == null ? "no topology yet" : Json.writePretty(v.topology()));
+    }
+  }
+
+  /** {@code pgwarden history}: every change of primary. */
+  @Command(name = "history", mixinStandardHelpOptions = true, description = "Show failovers and switchovers.")
+  public static final class HistoryCommand extends ReadCommand {
+    @Override
+    void print(ClusterView v, PrintWriter out) {
+      out.printf("%-5s %-10s %-10s %-10s %-4s %-14s %s%n", "Term", "Kind", "From", "To", "TL", "Switch LSN", "At");
+      for (HistoryEntry h : v.history()) {
+        out.printf("%-5d %-10s %-10s %-10s %-4d %-14s %s%n", h.term(), h.kind(), h.from() == null ? "" : h.from(),
+            h.to(), h.timeline(), h.switchLsn() == null ? "" : h.switchLsn().toString(), h.at() == null ? "" : h.at());
+      }
+    }
+  }
+
   /** {@code pgwarden show-config}: the dynamic config in effect. */
   @Command(name = "show-config", mixinStandardHelpOptions = true, description = "Show the dynamic configuration.")
-  public static final class ShowConfigCommand implements Callable<Integer> {
-    @Mixin ClusterTarget target;
-    @Spec CommandSpec spec;
-
+  public static final class ShowConfigCommand extends ReadCommand {
     @Override
-    public Integer call() throws Exception {
-      ClusterTarget.Connected c = target.connect();
-      try (var store = c.store()) {
-        ClusterView v = read(c);
-        spec.commandLine().getOut().print(Json.YAML.writeValueAsString(v.config()));
-        spec.commandLine().getOut().flush();
-      }
-      return 0;
+    void print(ClusterView v, PrintWriter out) throws Exception {
+      out.print(Json.YAML.writeValueAsString(v.config()));
     }
   }
 
