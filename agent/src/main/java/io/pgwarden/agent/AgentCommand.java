@@ -101,7 +101,9 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
       RestApi api = new RestApi(cfg.api().listen(), loop.status(), clock,
           () -> observer.config().ttlDuration(), new RestApi.Operations(apiAuth, requests, store, keys),
           cfg.api().tls() == null ? null
-              : PemTls.serverContext(Path.of(cfg.api().tls().cert()), Path.of(cfg.api().tls().key())));
+              : PemTls.serverContext(Path.of(cfg.api().tls().cert()), Path.of(cfg.api().tls().key()),
+                  cfg.api().tls().clientCa() == null ? null : Path.of(cfg.api().tls().clientCa())),
+          cfg.api().tls() != null && cfg.api().tls().clientCa() != null);
       api.start();
       log.info("pgwarden {} agent {} of cluster {} starting; etcd {}", Main.version(), cfg.name(), cfg.scope(),
           cfg.etcd().endpoints());
