@@ -34,10 +34,19 @@ public final class LocalCluster {
   /**
    * @param dynamic initial dynamic config (ttl, loop_wait, ...) written by the bootstrapping node
    * @param jvmArgs extra JVM options for each agent
+   * @param nodeConfig extra top-level fields of a node's YAML config (e.g. {@code callbacks}), by
+   *     node name; null: none
    */
   public record Options(Path dir, int nodes, String scope, Path jar, Map<String, Object> dynamic,
-      List<String> jvmArgs, int etcdMembers, String binDir) {
+      List<String> jvmArgs, int etcdMembers, String binDir,
+      java.util.function.Function<String, Map<String, Object>> nodeConfig) {
+    public Options(Path dir, int nodes, String scope, Path jar, Map<String, Object> dynamic,
+        List<String> jvmArgs, int etcdMembers, String binDir) {
+      this(dir, nodes, scope, jar, dynamic, jvmArgs, etcdMembers, binDir, null);
+    }
+
     public Options {
+      nodeConfig = nodeConfig == null ? name -> Map.of() : nodeConfig;
       if (nodes < 1 || nodes > 9) {
         throw new IllegalArgumentException("--nodes must be 1..9, got " + nodes);
       }
@@ -384,6 +393,7 @@ public final class LocalCluster {
     if (!o.dynamic().isEmpty()) {
       cfg.put("bootstrap", o.dynamic());
     }
+    cfg.putAll(o.nodeConfig().apply(n.name()));
     Files.writeString(Path.of(n.configFile()), Json.YAML.writeValueAsString(cfg));
   }
 
