@@ -389,6 +389,7 @@ public final class RestApi implements AutoCloseable {
     out.put("topology", c.topology());
     out.put("members", members);
     out.put("paused", c.config().paused());
+    out.put("switchover", c.switchover());
     return out;
   }
 

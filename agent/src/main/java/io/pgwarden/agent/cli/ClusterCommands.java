@@ -79,6 +79,7 @@ public final class ClusterCommands {
         m.put("leader", v.hasLeader() ? v.leader().holder() : null);
         m.put("topology", v.topology());
         m.put("paused", v.config().paused());
+        m.put("switchover", v.switchover());
         List<MemberStatus> members = new ArrayList<>();
         for (Member mm : v.members().values()) {
           members.add(mm.status());
@@ -140,7 +141,19 @@ public final class ClusterCommands {
       }
     }
     b.append(sep);
+    if (v.switchover() != null) {
+      b.append(pendingSwitchover(v.switchover())).append('\n');
+    }
     return b.toString();
+  }
+
+  /** The line under the table while a switchover or failover waits in {@code /switchover}. */
+  static String pendingSwitchover(io.pgwarden.common.model.Switchover sw) {
+    return (sw.force() ? " Failover" : " Switchover") + (sw.scheduledAt() == null ? " pending" : " scheduled")
+        + (sw.from() == null ? "" : " from " + sw.from())
+        + " to " + (sw.to() == null ? "the healthiest replica" : sw.to())
+        + (sw.scheduledAt() == null ? "" : " at " + sw.scheduledAt())
+        + " (cancel: pgwarden switchover --cancel)";
   }
 
   private static String sep(int[] w) {
