@@ -144,6 +144,12 @@ public final class ClusterCommands {
     if (v.switchover() != null) {
       b.append(pendingSwitchover(v.switchover())).append('\n');
     }
+    for (Member m : v.members().values()) {
+      if (m.status().parameterErrors() != null) {
+        m.status().parameterErrors().forEach((name, why) -> b.append(' ').append(m.status().name())
+            .append(": parameter ").append(name).append(" = ").append(why).append('\n'));
+      }
+    }
     return b.toString();
   }
 
