@@ -67,11 +67,15 @@ public final class PemTls {
     }
   }
 
-  /** A client context trusting exactly {@code ca} and presenting {@code cert} with {@code key}. */
+  /**
+   * A client context trusting exactly {@code ca} (null: the JDK's default trust) and presenting
+   * {@code cert} with {@code key}.
+   */
   public static SSLContext clientContext(Path ca, Path cert, Path key) {
     try {
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(keyManagers(cert, key).getKeyManagers(), trustManagers(ca).getTrustManagers(), new SecureRandom());
+      ctx.init(keyManagers(cert, key).getKeyManagers(), ca == null ? null : trustManagers(ca).getTrustManagers(),
+          new SecureRandom());
       return ctx;
     } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
       throw new PghaException("cannot load client cert " + cert + ", key " + key + " or CA " + ca + ": "

@@ -1,6 +1,7 @@
 package io.pgwarden.agent.cli;
 
 import io.pgwarden.agent.api.BasicAuth;
+import io.pgwarden.agent.api.PemTls;
 import io.pgwarden.agent.ops.ConfigEdits;
 import io.pgwarden.agent.ops.Switchovers;
 import io.pgwarden.common.config.Credentials;
@@ -372,6 +373,17 @@ public final class ChangeCommands {
     @Option(names = "--api-password", description = "REST API password (prefer --config or PGWARDEN_API_PASSWORD).")
     String apiPassword;
 
+    @Option(names = "--api-cacert", paramLabel = "FILE",
+        description = "CA certificates (PEM) to verify an agent's HTTPS REST API with (default: the JDK's).")
+    Path apiCacert;
+
+    @Option(names = "--api-cert", paramLabel = "FILE",
+        description = "Client certificate (PEM) for agents with api.tls.client_ca; authenticates without a password.")
+    Path apiCert;
+
+    @Option(names = "--api-key", paramLabel = "FILE", description = "The client certificate's key (PEM, PKCS#8).")
+    Path apiKey;
+
     abstract String path();
 
     boolean needsConfirmation() {
@@ -407,8 +419,7 @@ public final class ChangeCommands {
       if (cred != null) {
         req.header("Authorization", BasicAuth.header(cred.username(), cred.password()));
       }
-      HttpResponse<String> resp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-          .send(req.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> resp = httpClient().send(req.build(), HttpResponse.BodyHandlers.ofString());
       int code = resp.statusCode();
       if (code == 202 || code == 200) {
         log.info("{} of {} accepted", path(), name);
@@ -417,14 +428,28 @@ public final class ChangeCommands {
         return 0;
       }
       String why = switch (code) {
-        case 401 -> "wrong or missing REST API credentials (give --api-user/--api-password or --config)";
-        case 403 -> "the agent has no api.auth configured, so it accepts no changing calls";
+        case 401 -> "wrong or missing REST API credentials (give --api-user/--api-password or --config, or a "
+            + "client certificate with --api-cert/--api-key)";
+        case 403 -> "the agent has no api.auth or api.tls.client_ca configured, so it accepts no changing calls";
         case 409 -> "another request is still pending on " + name;
         default -> "HTTP " + code;
       };
       out.println(path() + " of " + name + " refused: " + why);
       out.flush();
       return 1;
+    }
+
+    private HttpClient httpClient() {
+      if ((apiCert == null) != (apiKey == null)) {
+        throw new IllegalArgumentException("--api-cert and --api-key go together");
+      }
+      HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+      if (apiCert != null) {
+        b.sslContext(PemTls.clientContext(apiCacert, apiCert, apiKey));
+      } else if (apiCacert != null) {
+        b.sslContext(PemTls.trusting(apiCacert));
+      }
+      return b.build();
     }
 
     private Credentials credentials() {

@@ -34,8 +34,8 @@ public final class LocalCluster {
   /**
    * @param dynamic initial dynamic config (ttl, loop_wait, ...) written by the bootstrapping node
    * @param jvmArgs extra JVM options for each agent
-   * @param nodeConfig extra top-level fields of a node's YAML config (e.g. {@code callbacks}), by
-   *     node name; null: none
+   * @param nodeConfig extra fields of a node's YAML config (e.g. {@code callbacks}), by node name;
+   *     a section given as a map is merged into the generated one; null: none
    */
   public record Options(Path dir, int nodes, String scope, Path jar, Map<String, Object> dynamic,
       List<String> jvmArgs, int etcdMembers, String binDir,
@@ -393,7 +393,16 @@ public final class LocalCluster {
     if (!o.dynamic().isEmpty()) {
       cfg.put("bootstrap", o.dynamic());
     }
-    cfg.putAll(o.nodeConfig().apply(n.name()));
+    // One level deep, so that e.g. {api: {tls: ...}} adds to the api section instead of replacing it.
+    o.nodeConfig().apply(n.name()).forEach((k, v) -> {
+      if (v instanceof Map<?, ?> extra && cfg.get(k) instanceof Map<?, ?> base) {
+        Map<Object, Object> merged = new LinkedHashMap<>(base);
+        merged.putAll(extra);
+        cfg.put(k, merged);
+      } else {
+        cfg.put(k, v);
+      }
+    });
     Files.writeString(Path.of(n.configFile()), Json.YAML.writeValueAsString(cfg));
   }
 
