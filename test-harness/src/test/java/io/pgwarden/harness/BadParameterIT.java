@@ -80,6 +80,17 @@ class BadParameterIT {
         .until(() -> c.healthy() && count(c.agentLog(replica), "PostgreSQL started as REPLICA") > starts);
     assertThat(c.tryQuery(replica, "SHOW work_mem").orElseThrow()).isEqualTo(List.of("7MB"));
 
+    // A fresh agent knows nothing of the rejections and PostgreSQL would refuse to start on them:
+    // checked before the start, left out, reported again.
+    c.local().stopAgent(replica);
+    c.startAgent(replica);
+    await(replica + " runs again despite the bad values").atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500)).until(() -> c.healthy()
+            && errors(c, replica).keySet().containsAll(List.of("work_mem", "max_files_per_process")));
+    String replicaLog = c.agentLog(replica);
+    assertThat(count(replicaLog, "postgresql parameter work_mem = 'lots' rejected by PostgreSQL")).isEqualTo(2);
+    assertThat(errors(c, replica).get("work_mem")).contains("invalid value for parameter \"work_mem\"");
+
     // Fixed by the operator: applied, and the errors are gone.
     assertThat(Cli.run(c, "set-config", "parameters.work_mem=8MB", "parameters.max_files_per_process=null").rc())
         .isZero();

@@ -213,6 +213,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         throw new PostgresCommandException("pg_ctl start", "no valid cluster in " + dataDir, null);
       }
       writeConfigOrThrow("pg_ctl start", mode, upstream);
+      rejectBeforeStart(mode, upstream);
       log.info("starting PostgreSQL as {}{}", mode, mode == StartMode.REPLICA
           ? " of " + (upstream == null ? "nobody" : upstream.name() + " (" + upstream.hostPort() + ")") : "");
       runner.runChecked("pg_ctl start", List.of(bin("pg_ctl"), "start", "-D", dataDir.toString(), "-w",
@@ -510,6 +511,49 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       b.append(", one of ").append(row[8]);
     }
     return b.append(")").toString();
+  }
+
+  private static final java.util.regex.Pattern PARAMETER_IN_ERROR =
+      java.util.regex.Pattern.compile("(?:LOG|FATAL):\\s+(.*?\"([^\"]+)\".*)");
+
+  /**
+   * Before a start: PostgreSQL refuses to start at all on a value it rejects, so the rendered files
+   * are checked with {@code postgres -C} first (it reads them as a start would, without starting).
+   * An operator's parameter it names is rejected as after a reload, and the files rendered again;
+   * anything else is left for pg_ctl to report.
+   */
+  private void rejectBeforeStart(StartMode mode, ReplicationSource upstream) {
+    Map<String, String> dynamic = dynamicParameters;
+    if (dynamic.isEmpty() && cfg.parameters().isEmpty()) {
+      return;
+    }
+    for (int round = 0; round < 20; round++) {
+      ProcessRunner.Result r = runner.run(List.of(bin("postgres"), "-D", dataDir.toString(), "-C", "server_version"),
+          env(), parentDir, Duration.ofSeconds(60));
+      if (r.ok() || r.timedOut()) {
+        return;
+      }
+      // It names each bad setting on a line of its own, then fails on "configuration file ... contains errors".
+      java.util.regex.Matcher m = PARAMETER_IN_ERROR.matcher(r.stderrTail());
+      boolean any = false;
+      while (m.find()) {
+        String name = m.group(2);
+        String value = configured(name, dynamic);
+        Rejected known = rejected.get(name);
+        if (value == null || known != null && known.value().equals(value)) {
+          continue;
+        }
+        String reason = m.group(1).strip();
+        log.error("postgresql parameter {} = '{}' rejected by PostgreSQL: {}; left out of the config files "
+            + "(PostgreSQL's default applies) until the value is changed", name, value, reason);
+        rejected.put(name, new Rejected(value, reason, null));
+        any = true;
+      }
+      if (!any) {
+        return;
+      }
+      writeConfigOrThrow("pg_ctl start", mode, upstream);
+    }
   }
 
   /** The rejected parameters, name to "value: reason", for the member status. */
