@@ -448,8 +448,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         }
         for (String[] r : rows) {
           String name = r[0];
-          String value = r[1];
-          if (configured(name, dynamicParameters) == null) {
+          // As configured, so that it compares with what is rendered and with later /config values.
+          String value = configured(name, dynamicParameters);
+          if (value == null) {
             continue; // one of pgwarden's own settings: not the operator's to fix
           }
           Rejected known = rejected.get(name);
