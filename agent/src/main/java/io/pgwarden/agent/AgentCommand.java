@@ -87,10 +87,11 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
           () -> Watchdog.start(Path.of(cfg.postgresql().binDir()), dataDir, dataDir.getParent()), cfg.name(), lease);
       ActionExecutor executor = new ActionExecutor(cfg.name(), keys, store, pg, pg, lease, async,
           observer::callTimeout, cfg.bootstrap(), fence::keyAcquired);
+      Callbacks callbacks = new Callbacks(cfg.callbacks(), cfg.scope(), new ProcessRunner(List.of()));
       ReconcileLoop loop = new ReconcileLoop(cfg.scope(), cfg.name(), cfg.tags(), keys, observer,
           new Decider(DecisionPolicy.DEFAULT), executor, store, lease, wakeup, clock,
           new ReconcileLoop.Addresses(cfg.api().url(), cfg.postgresql().connectAddress().toString(), Main.version()),
-          requests, fence, new Callbacks(cfg.callbacks(), cfg.scope(), new ProcessRunner(List.of())));
+          requests, fence, callbacks);
       // Events only wake the loop; it re-reads everything. Member keys change every tick and carry
       // nothing that needs an immediate reaction.
       AutoCloseable watch = store.watchPrefix(keys.prefix(), key -> {
@@ -101,7 +102,9 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
       RestApi api = new RestApi(cfg.api().listen(), loop.status(), clock,
           () -> observer.config().ttlDuration(), new RestApi.Operations(apiAuth, requests, store, keys),
           cfg.api().tls() == null ? null
-              : PemTls.serverContext(Path.of(cfg.api().tls().cert()), Path.of(cfg.api().tls().key())));
+              : PemTls.serverContext(Path.of(cfg.api().tls().cert()), Path.of(cfg.api().tls().key()),
+                  cfg.api().tls().clientCa() == null ? null : Path.of(cfg.api().tls().clientCa())),
+          cfg.api().tls() != null && cfg.api().tls().clientCa() != null);
       api.start();
       log.info("pgwarden {} agent {} of cluster {} starting; etcd {}", Main.version(), cfg.name(), cfg.scope(),
           cfg.etcd().endpoints());
@@ -115,7 +118,7 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
         log.info("shutting down: stopping the loop, then PostgreSQL, then releasing my keys");
         loop.stop();
         try {
-          done.await(60, TimeUnit.SECONDS);
+          done.await(60 + callbacks.stoppingBound().toSeconds(), TimeUnit.SECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
@@ -123,7 +126,11 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
       try {
         loop.run();
         if (terminating.get()) {
-          shutdown(pg, store, keys, cfg.name(), lease, observer);
+          boolean stopped = shutdown(pg, store, keys, cfg.name(), lease, observer);
+          // After the keys are released, so a slow on_stop does not delay a failover.
+          callbacks.agentStopping(stopped);
+        } else {
+          callbacks.close();
         }
         // Only after PostgreSQL stopped and the keys are released: the watchdog also covers a hung shutdown.
         fence.close();
@@ -139,17 +146,18 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
     }
   }
 
-  private static void shutdown(PostgresNode pg, ClusterStore store, Keys keys, String me, LeaseTracker lease,
+  /** Returns whether this agent stopped PostgreSQL. */
+  private static boolean shutdown(PostgresNode pg, ClusterStore store, Keys keys, String me, LeaseTracker lease,
       Observer observer) {
     if (observer.config().paused()) {
       log.info("paused: leaving PostgreSQL running");
-      return;
+      return false;
     }
     try {
       pg.stop(DemoteMode.FAST);
     } catch (RuntimeException e) {
       log.error("could not stop PostgreSQL: {}", e.getMessage());
-      return;
+      return false;
     }
     try {
       Duration t = Duration.ofSeconds(2);
@@ -160,6 +168,7 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
     } catch (RuntimeException e) {
       log.warn("could not release my keys (they expire with my lease): {}", e.getMessage());
     }
+    return true;
   }
 
   private static DynamicConfig initialConfig(ClusterStore store, Keys keys, DynamicConfig fallback) {

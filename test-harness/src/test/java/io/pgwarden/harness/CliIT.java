@@ -268,7 +268,8 @@ class CliIT {
     assertThat(store.get(keys.switchover(), Duration.ofSeconds(3))).isNull();
     assertThat(c.local().postmasterPid(replica)).contains(postmaster);
     assertThat(c.leader()).contains(leader);
-    assertThat(c.agentLog(replica)).contains("missing or wrong credentials").doesNotContain("not-the-password");
+    assertThat(c.agentLog(replica)).contains("wrong credentials").contains("no credentials and no client certificate")
+        .doesNotContain("not-the-password");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.pgwarden.harness;
 import io.pgwarden.harness.cluster.TestCluster;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.extension.TestWatcher;
 public final class ClusterExtension implements BeforeAllCallback, AfterAllCallback, TestWatcher {
   private final int nodes;
   private final Map<String, Object> timing;
+  private final Function<String, Map<String, Object>> nodeConfig;
   private TestCluster cluster;
 
   public ClusterExtension(int nodes) {
@@ -22,8 +24,14 @@ public final class ClusterExtension implements BeforeAllCallback, AfterAllCallba
   }
 
   public ClusterExtension(int nodes, Map<String, Object> timing) {
+    this(nodes, timing, null);
+  }
+
+  /** @param nodeConfig extra top-level fields of each node's YAML config, by node name */
+  public ClusterExtension(int nodes, Map<String, Object> timing, Function<String, Map<String, Object>> nodeConfig) {
     this.nodes = nodes;
     this.timing = timing;
+    this.nodeConfig = nodeConfig;
   }
 
   public TestCluster get() {
@@ -32,7 +40,7 @@ public final class ClusterExtension implements BeforeAllCallback, AfterAllCallba
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    cluster = TestCluster.start(nodes, timing);
+    cluster = TestCluster.start(nodes, timing, TestCluster.AGENT_JVM, nodeConfig);
   }
 
   @Override

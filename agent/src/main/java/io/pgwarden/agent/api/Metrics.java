@@ -35,6 +35,8 @@ final class Metrics {
     }
     gauge(b, "pgwarden_pending_restart", "1 when PostgreSQL has settings only a restart applies", lbl,
         l.running() && !l.pendingRestart().isEmpty() ? 1 : 0);
+    gauge(b, "pgwarden_parameter_errors", "PostgreSQL parameters PostgreSQL rejected on the last reload", lbl,
+        l.parameterErrors().size());
     gauge(b, "pgwarden_loop_duration_seconds", "duration of the last loop", lbl, s.loopMillis() / 1000.0);
     counter(b, "pgwarden_loop_ticks_total", "loops run", lbl, s.ticks());
     gauge(b, "pgwarden_paused", "1 when the cluster is in maintenance mode", lbl, o.config().paused() ? 1 : 0);

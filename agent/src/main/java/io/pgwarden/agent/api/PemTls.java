@@ -37,37 +37,82 @@ public final class PemTls {
 
   /** A server context presenting {@code cert} (leaf first, then intermediates) with {@code key}. */
   public static SSLContext serverContext(Path cert, Path key) {
+    return serverContext(cert, key, null);
+  }
+
+  /**
+   * As {@link #serverContext(Path, Path)}, verifying client certificates against exactly the
+   * certificates in {@code clientCa} (null: the JDK's default trust, and no client is asked for one).
+   */
+  public static SSLContext serverContext(Path cert, Path key, Path clientCa) {
+    KeyManagerFactory kmf;
     try {
-      List<Certificate> chain = certificates(cert);
-      PrivateKey pk = privateKey(key);
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(null, null);
-      ks.setKeyEntry("pgwarden", pk, IN_MEMORY, chain.toArray(Certificate[]::new));
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(ks, IN_MEMORY);
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf.getKeyManagers(), null, new SecureRandom());
-      return ctx;
+      kmf = keyManagers(cert, key);
     } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
       throw new PghaException("api.tls: cannot load cert " + cert + " and key " + key + ": " + e.getMessage(), e);
     }
+    TrustManagerFactory tmf;
+    try {
+      tmf = clientCa == null ? null : trustManagers(clientCa);
+    } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+      throw new PghaException("api.tls.client_ca: cannot load CA certificates from " + clientCa + ": "
+          + e.getMessage(), e);
+    }
+    try {
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), new SecureRandom());
+      return ctx;
+    } catch (GeneralSecurityException e) {
+      throw new PghaException("api.tls: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A client context trusting exactly {@code ca} (null: the JDK's default trust) and presenting
+   * {@code cert} with {@code key}.
+   */
+  public static SSLContext clientContext(Path ca, Path cert, Path key) {
+    try {
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(keyManagers(cert, key).getKeyManagers(), ca == null ? null : trustManagers(ca).getTrustManagers(),
+          new SecureRandom());
+      return ctx;
+    } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+      throw new PghaException("cannot load client cert " + cert + ", key " + key + " or CA " + ca + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static KeyManagerFactory keyManagers(Path cert, Path key) throws IOException, GeneralSecurityException {
+    List<Certificate> chain = certificates(cert);
+    PrivateKey pk = privateKey(key);
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    ks.load(null, null);
+    ks.setKeyEntry("pgwarden", pk, IN_MEMORY, chain.toArray(Certificate[]::new));
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, IN_MEMORY);
+    return kmf;
+  }
+
+  private static TrustManagerFactory trustManagers(Path ca) throws IOException, GeneralSecurityException {
+    KeyStore ts = KeyStore.getInstance("PKCS12");
+    ts.load(null, null);
+    int i = 0;
+    for (Certificate c : certificates(ca)) {
+      ts.setCertificateEntry("ca" + i++, c);
+    }
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ts);
+    return tmf;
   }
 
   /** A client context trusting exactly the certificates in {@code ca}. */
   public static SSLContext trusting(Path ca) {
     try {
-      KeyStore ts = KeyStore.getInstance("PKCS12");
-      ts.load(null, null);
-      int i = 0;
-      for (Certificate c : certificates(ca)) {
-        ts.setCertificateEntry("ca" + i++, c);
-      }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(ts);
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(null, tmf.getTrustManagers(), new SecureRandom());
+      ctx.init(null, trustManagers(ca).getTrustManagers(), new SecureRandom());
       return ctx;
-    } catch (IOException | GeneralSecurityException e) {
+    } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
       throw new PghaException("cannot load CA certificates from " + ca + ": " + e.getMessage(), e);
     }
   }

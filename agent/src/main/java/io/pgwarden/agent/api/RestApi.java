@@ -3,6 +3,8 @@ package io.pgwarden.agent.api;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgwarden.agent.loop.AgentStatus;
@@ -36,6 +38,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +61,7 @@ public final class RestApi implements AutoCloseable {
   private final Supplier<Duration> livenessBound;
   private final Operations ops;
   private final BasicAuth auth;
+  private final boolean clientCertificates;
 
   /**
    * What the changing calls need.
@@ -73,6 +80,22 @@ public final class RestApi implements AutoCloseable {
   /** @param tls null: plain HTTP; else HTTPS only, with this server context */
   public RestApi(HostPort listen, AtomicReference<AgentStatus> status, MonotonicClock clock,
       Supplier<Duration> livenessBound, Operations ops, SSLContext tls) throws IOException {
+    this(listen, status, clock, livenessBound, ops, tls, false);
+  }
+
+  /**
+   * @param tls null: plain HTTP; else HTTPS only, with this server context
+   * @param clientCertificates ask TLS clients for a certificate (want, never need: health GETs work
+   *     without one); one that {@code tls}'s trust managers verified authenticates changing calls.
+   *     Only meaningful when {@code tls} trusts exactly the configured client CA.
+   */
+  public RestApi(HostPort listen, AtomicReference<AgentStatus> status, MonotonicClock clock,
+      Supplier<Duration> livenessBound, Operations ops, SSLContext tls, boolean clientCertificates)
+      throws IOException {
+    if (clientCertificates && tls == null) {
+      throw new IllegalArgumentException("client certificates need TLS");
+    }
+    this.clientCertificates = clientCertificates;
     this.status = status;
     this.clock = clock;
     this.livenessBound = livenessBound;
@@ -83,7 +106,16 @@ public final class RestApi implements AutoCloseable {
       this.server = HttpServer.create(addr, 64);
     } else {
       HttpsServer https = HttpsServer.create(addr, 64);
-      https.setHttpsConfigurator(new HttpsConfigurator(tls));
+      https.setHttpsConfigurator(new HttpsConfigurator(tls) {
+        @Override
+        public void configure(HttpsParameters params) {
+          SSLParameters p = tls.getDefaultSSLParameters();
+          // Want, not need: a load balancer's health check carries no certificate. A certificate
+          // that is presented but not verified still fails the handshake.
+          p.setWantClientAuth(clientCertificates);
+          params.setSSLParameters(p);
+        }
+      });
       this.server = https;
     }
     server.setExecutor(Executors.newFixedThreadPool(2, r -> {
@@ -96,9 +128,13 @@ public final class RestApi implements AutoCloseable {
 
   public void start() {
     server.start();
+    String who = auth.configured() && clientCertificates
+        ? "need basic auth as " + ops.auth().username() + " or a client certificate from api.tls.client_ca"
+        : auth.configured() ? "need basic auth as " + ops.auth().username()
+        : clientCertificates ? "need a client certificate from api.tls.client_ca"
+        : "are refused (no api.auth or api.tls.client_ca configured)";
     log.info("REST API listening on {} ({}); changing calls {}", server.getAddress(),
-        server instanceof HttpsServer ? "https" : "http",
-        auth.configured() ? "need basic auth as " + ops.auth().username() : "are refused (no api.auth configured)");
+        server instanceof HttpsServer ? "https" : "http", who);
   }
 
   /** The bound address; the port is the real one when {@code listen} asked for port 0. */
@@ -167,19 +203,27 @@ public final class RestApi implements AutoCloseable {
   /** POST/PUT/PATCH/DELETE: authenticate first, whatever the path, so nothing leaks or changes without it. */
   private void change(HttpExchange ex, String method) throws IOException {
     String path = ex.getRequestURI().getPath();
-    switch (auth.check(ex.getRequestHeaders().getFirst("Authorization"))) {
-      case NOT_CONFIGURED -> {
-        log.warn("refused {} {} from {}: no api.auth configured", method, path, ex.getRemoteAddress());
-        send(ex, 403, error("changing calls are disabled: this agent has no api.auth configured"));
+    String certificate = verifiedClient(ex);
+    BasicAuth.Verdict basic = auth.check(ex.getRequestHeaders().getFirst("Authorization"));
+    if (certificate == null && basic != BasicAuth.Verdict.OK) {
+      if (basic == BasicAuth.Verdict.NOT_CONFIGURED && !clientCertificates) {
+        log.warn("refused {} {} from {}: no api.auth or api.tls.client_ca configured", method, path,
+            ex.getRemoteAddress());
+        send(ex, 403, error("changing calls are disabled: this agent has no api.auth or api.tls.client_ca configured"));
         return;
       }
-      case MISSING, WRONG -> {
-        log.warn("refused {} {} from {}: missing or wrong credentials", method, path, ex.getRemoteAddress());
+      log.warn("refused {} {} from {}: {}", method, path, ex.getRemoteAddress(),
+          basic == BasicAuth.Verdict.WRONG ? "wrong credentials" : "no credentials and no client certificate");
+      if (auth.configured()) {
         ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"pgwarden\"");
-        send(ex, 401, error("authentication required"));
-        return;
       }
-      case OK -> { }
+      send(ex, 401, error(clientCertificates && !auth.configured()
+          ? "authentication required: a client certificate from api.tls.client_ca"
+          : "authentication required"));
+      return;
+    }
+    if (certificate != null && basic != BasicAuth.Verdict.OK) {
+      log.info("{} {} from {} authenticated by client certificate {}", method, path, ex.getRemoteAddress(), certificate);
     }
     String body = readBody(ex);
     if (method.equals("POST")) {
@@ -195,6 +239,25 @@ public final class RestApi implements AutoCloseable {
       cancelSwitchover(ex);
     } else {
       send(ex, 405, error("method not allowed"));
+    }
+  }
+
+  /**
+   * The subject of the client certificate the TLS handshake verified against {@code api.tls.client_ca},
+   * or null when there is none (or client certificates are not configured).
+   */
+  private String verifiedClient(HttpExchange ex) {
+    if (!clientCertificates || !(ex instanceof HttpsExchange https) || https.getSSLSession() == null) {
+      return null;
+    }
+    try {
+      Certificate[] chain = https.getSSLSession().getPeerCertificates();
+      if (chain.length == 0) {
+        return null;
+      }
+      return chain[0] instanceof X509Certificate x ? x.getSubjectX500Principal().getName() : "(not X.509)";
+    } catch (SSLPeerUnverifiedException none) {
+      return null;
     }
   }
 
@@ -326,6 +389,7 @@ public final class RestApi implements AutoCloseable {
     out.put("topology", c.topology());
     out.put("members", members);
     out.put("paused", c.config().paused());
+    out.put("switchover", c.switchover());
     return out;
   }
 

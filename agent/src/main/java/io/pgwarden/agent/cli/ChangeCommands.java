@@ -1,6 +1,7 @@
 package io.pgwarden.agent.cli;
 
 import io.pgwarden.agent.api.BasicAuth;
+import io.pgwarden.agent.api.PemTls;
 import io.pgwarden.agent.ops.ConfigEdits;
 import io.pgwarden.agent.ops.Switchovers;
 import io.pgwarden.common.config.Credentials;
@@ -24,15 +25,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** Verbs that change the cluster: through etcd ({@code /switchover}, {@code /config}) or an agent's REST API. */
 public final class ChangeCommands {
@@ -93,10 +90,7 @@ public final class ChangeCommands {
   /** {@code pgwarden switchover}: a planned change of primary, carried out by the agents. */
   @Command(name = "switchover", mixinStandardHelpOptions = true,
       description = "Hand the primary role over to a replica (planned, no data loss), now or at a given time.")
-  public static final class SwitchoverCommand implements Callable<Integer> {
-    @Mixin ClusterTarget target;
-    @Spec CommandSpec spec;
-
+  public static final class SwitchoverCommand extends ClusterVerb {
     @Option(names = {"--leader", "--from"}, paramLabel = "NAME", description = "The current leader (checked).")
     String from;
 
@@ -118,36 +112,33 @@ public final class ChangeCommands {
     int waitSeconds;
 
     @Override
-    public Integer call() throws Exception {
-      PrintWriter out = spec.commandLine().getOut();
+    void checkArguments() {
       if (cancel && (from != null || to != null || at != null)) {
         throw new IllegalArgumentException("--cancel takes no --from, --to or --at");
       }
-      ClusterTarget.Connected c = target.connect();
-      try (var store = c.store()) {
-        if (cancel) {
-          String pending = Switchovers.pending(store, c.keys(), TIMEOUT);
-          if (pending == null || !store.deleteIfValue(c.keys().switchover(), pending, TIMEOUT)) {
-            out.println("no switchover is pending");
-            out.flush();
-            return 1;
-          }
-          log.info("cancelled the pending switchover {}", pending);
-          out.println("cancelled: " + pending);
-          out.flush();
-          return 0;
-        }
-        ClusterView v = ClusterCommands.read(c);
-        Switchover s = Switchovers.plan(v, from, to, at, false, false);
-        String what = "switch over from " + s.from() + " to " + (s.to() == null ? "the healthiest replica" : s.to())
-            + (s.scheduledAt() == null ? " now" : " at " + s.scheduledAt());
-        if (!force && !confirm(out, "Are you sure you want to " + what + "?")) {
-          out.println("aborted; nothing changed");
-          out.flush();
+    }
+
+    @Override
+    int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
+      if (cancel) {
+        String pending = Switchovers.pending(c.store(), c.keys(), TIMEOUT);
+        if (pending == null || !c.store().deleteIfValue(c.keys().switchover(), pending, TIMEOUT)) {
+          out.println("no switchover is pending");
           return 1;
         }
-        return submitAndWait(c, s, what, waitSeconds, out);
+        log.info("cancelled the pending switchover {}", pending);
+        out.println("cancelled: " + pending);
+        return 0;
       }
+      ClusterView v = ClusterCommands.read(c);
+      Switchover s = Switchovers.plan(v, from, to, at, false, false);
+      String what = "switch over from " + s.from() + " to " + (s.to() == null ? "the healthiest replica" : s.to())
+          + (s.scheduledAt() == null ? " now" : " at " + s.scheduledAt());
+      if (!force && !confirm(out, "Are you sure you want to " + what + "?")) {
+        out.println("aborted; nothing changed");
+        return 1;
+      }
+      return submitAndWait(c, s, what, waitSeconds, out);
     }
   }
 
@@ -171,10 +162,7 @@ public final class ChangeCommands {
   /** {@code pgwarden failover --to NAME}: promote a named member even without a healthy primary. */
   @Command(name = "failover", mixinStandardHelpOptions = true,
       description = "Promote the named member now, even if the primary is gone (forced).")
-  public static final class FailoverCommand implements Callable<Integer> {
-    @Mixin ClusterTarget target;
-    @Spec CommandSpec spec;
-
+  public static final class FailoverCommand extends ClusterVerb {
     @Option(names = {"--to", "--candidate"}, required = true, paramLabel = "NAME", description = "The member to promote.")
     String to;
 
@@ -190,50 +178,36 @@ public final class ChangeCommands {
     int waitSeconds;
 
     @Override
-    public Integer call() throws Exception {
-      PrintWriter out = spec.commandLine().getOut();
-      ClusterTarget.Connected c = target.connect();
-      try (var store = c.store()) {
-        ClusterView v = ClusterCommands.read(c);
-        Switchover s = Switchovers.plan(v, null, to, null, true, allowDataLoss);
-        String what = "fail over to " + to + (s.from() == null ? "" : " (from " + s.from() + ")")
-            + (allowDataLoss ? ", accepting the loss of acknowledged writes" : "");
-        if (!force && !confirm(out, "Are you sure you want to " + what + "?")) {
-          out.println("aborted; nothing changed");
-          out.flush();
-          return 1;
-        }
-        return submitAndWait(c, s, what, waitSeconds, out);
+    int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
+      ClusterView v = ClusterCommands.read(c);
+      Switchover s = Switchovers.plan(v, null, to, null, true, allowDataLoss);
+      String what = "fail over to " + to + (s.from() == null ? "" : " (from " + s.from() + ")")
+          + (allowDataLoss ? ", accepting the loss of acknowledged writes" : "");
+      if (!force && !confirm(out, "Are you sure you want to " + what + "?")) {
+        out.println("aborted; nothing changed");
+        return 1;
       }
+      return submitAndWait(c, s, what, waitSeconds, out);
     }
   }
 
   /** {@code pgwarden pause} / {@code resume}: maintenance mode through {@code pause} in /config. */
-  abstract static class PauseBase implements Callable<Integer> {
-    @Mixin ClusterTarget target;
-    @Spec CommandSpec spec;
-
+  abstract static class PauseBase extends ClusterVerb {
     abstract boolean pause();
 
     @Override
-    public Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
-      ClusterTarget.Connected c = target.connect();
-      try (var store = c.store()) {
-        ConfigEdits.Current cur = ConfigEdits.read(store, c.keys(), TIMEOUT);
-        if (cur.config().paused() == pause()) {
-          out.println(pause() ? "the cluster is already paused" : "the cluster is not paused");
-          out.flush();
-          return 0;
-        }
-        ConfigEdits.update(store, c.keys(), cfg -> ConfigEdits.withPause(cfg, pause()), TIMEOUT);
-        log.info("cluster {} {}", c.scope(), pause() ? "paused" : "resumed");
-        out.println(pause()
-            ? "paused: the agents keep PostgreSQL as it is and take no automatic action until `pgwarden resume`"
-            : "resumed: automatic failover is back on");
-        out.flush();
+    int run(ClusterTarget.Connected c, PrintWriter out) {
+      ConfigEdits.Current cur = ConfigEdits.read(c.store(), c.keys(), TIMEOUT);
+      if (cur.config().paused() == pause()) {
+        out.println(pause() ? "the cluster is already paused" : "the cluster is not paused");
         return 0;
       }
+      ConfigEdits.update(c.store(), c.keys(), cfg -> ConfigEdits.withPause(cfg, pause()), TIMEOUT);
+      log.info("cluster {} {}", c.scope(), pause() ? "paused" : "resumed");
+      out.println(pause()
+          ? "paused: the agents keep PostgreSQL as it is and take no automatic action until `pgwarden resume`"
+          : "resumed: automatic failover is back on");
+      return 0;
     }
   }
 
@@ -258,38 +232,30 @@ public final class ChangeCommands {
   @Command(name = "set-config", mixinStandardHelpOptions = true,
       description = "Change dynamic settings: ttl, loop_wait, retry_timeout, maximum_lag_on_failover, "
           + "synchronous_mode, synchronous_node_count, pause, parameters.NAME (VALUE null resets).")
-  public static final class SetConfigCommand implements Callable<Integer> {
-    @Mixin ClusterTarget target;
-    @Spec CommandSpec spec;
-
+  public static final class SetConfigCommand extends ClusterVerb {
     @Parameters(arity = "1..*", paramLabel = "KEY=VALUE")
     List<String> settings = new ArrayList<>();
 
     @Override
-    public Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
-      // Validate before connecting, so a typo fails fast and the same way with or without etcd.
+    void checkArguments() {
       ConfigEdits.checkSyntax(settings);
-      ClusterTarget.Connected c = target.connect();
-      try (var store = c.store()) {
-        DynamicConfig before = ConfigEdits.read(store, c.keys(), TIMEOUT).config();
-        DynamicConfig after = ConfigEdits.update(store, c.keys(), cfg -> ConfigEdits.apply(cfg, settings), TIMEOUT);
-        String diff = ConfigEdits.diff(ConfigEdits.yaml(before), ConfigEdits.yaml(after));
-        log.info("set-config {}", settings.stream().map(s -> s.substring(0, s.indexOf('='))).toList());
-        out.print(diff.isEmpty() ? "no change\n" : diff);
-        out.flush();
-        return 0;
-      }
+    }
+
+    @Override
+    int run(ClusterTarget.Connected c, PrintWriter out) {
+      DynamicConfig before = ConfigEdits.read(c.store(), c.keys(), TIMEOUT).config();
+      DynamicConfig after = ConfigEdits.update(c.store(), c.keys(), cfg -> ConfigEdits.apply(cfg, settings), TIMEOUT);
+      String diff = ConfigEdits.diff(ConfigEdits.yaml(before), ConfigEdits.yaml(after));
+      log.info("set-config {}", settings.stream().map(s -> s.substring(0, s.indexOf('='))).toList());
+      out.print(diff.isEmpty() ? "no change\n" : diff);
+      return 0;
     }
   }
 
   /** {@code pgwarden edit-config}: $EDITOR on the YAML, validated, diffed, compare-and-swapped. */
   @Command(name = "edit-config", mixinStandardHelpOptions = true,
       description = "Edit the dynamic configuration in $EDITOR; applied only if nobody changed it meanwhile.")
-  public static final class EditConfigCommand implements Callable<Integer> {
-    @Mixin ClusterTarget target;
-    @Spec CommandSpec spec;
-
+  public static final class EditConfigCommand extends ClusterVerb {
     @Option(names = "--editor", paramLabel = "COMMAND",
         description = "Editor command, given the file as last argument (default: $VISUAL, $EDITOR, vi).")
     String editor;
@@ -298,42 +264,34 @@ public final class ChangeCommands {
     boolean force;
 
     @Override
-    public Integer call() throws Exception {
-      PrintWriter out = spec.commandLine().getOut();
-      ClusterTarget.Connected c = target.connect();
-      try (var store = c.store()) {
-        ConfigEdits.Current cur = ConfigEdits.read(store, c.keys(), TIMEOUT);
-        String before = ConfigEdits.yaml(cur.config());
-        Path file = Files.createTempFile("pgwarden-config-", ".yaml");
-        try {
-          Files.writeString(file, before);
-          runEditor(file);
-          DynamicConfig edited = ConfigEdits.parseEdited(Files.readString(file));
-          String diff = ConfigEdits.diff(before, ConfigEdits.yaml(edited));
-          if (diff.isEmpty()) {
-            out.println("no change");
-            out.flush();
-            return 0;
-          }
-          out.print(diff);
-          if (!force && !confirm(out, "Apply these changes?")) {
-            out.println("aborted; nothing changed");
-            out.flush();
-            return 1;
-          }
-          if (!ConfigEdits.write(store, c.keys(), edited, cur.modRevision(), TIMEOUT)) {
-            out.println("not applied: " + c.keys().config() + " changed while you were editing; "
-                + "run edit-config again to see the new version");
-            out.flush();
-            return 1;
-          }
-          log.info("edit-config applied to {}", c.keys().config());
-          out.println("applied");
-          out.flush();
+    int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
+      ConfigEdits.Current cur = ConfigEdits.read(c.store(), c.keys(), TIMEOUT);
+      String before = ConfigEdits.yaml(cur.config());
+      Path file = Files.createTempFile("pgwarden-config-", ".yaml");
+      try {
+        Files.writeString(file, before);
+        runEditor(file);
+        DynamicConfig edited = ConfigEdits.parseEdited(Files.readString(file));
+        String diff = ConfigEdits.diff(before, ConfigEdits.yaml(edited));
+        if (diff.isEmpty()) {
+          out.println("no change");
           return 0;
-        } finally {
-          Files.deleteIfExists(file);
         }
+        out.print(diff);
+        if (!force && !confirm(out, "Apply these changes?")) {
+          out.println("aborted; nothing changed");
+          return 1;
+        }
+        if (!ConfigEdits.write(c.store(), c.keys(), edited, cur.modRevision(), TIMEOUT)) {
+          out.println("not applied: " + c.keys().config() + " changed while you were editing; "
+              + "run edit-config again to see the new version");
+          return 1;
+        }
+        log.info("edit-config applied to {}", c.keys().config());
+        out.println("applied");
+        return 0;
+      } finally {
+        Files.deleteIfExists(file);
       }
     }
 
@@ -359,10 +317,7 @@ public final class ChangeCommands {
   }
 
   /** restart / reload / reinit: POSTed to the member's own agent, which carries it out in its loop. */
-  abstract static class MemberRequest implements Callable<Integer> {
-    @Mixin ClusterTarget target;
-    @Spec CommandSpec spec;
-
+  abstract static class MemberRequest extends ClusterVerb {
     @Parameters(index = "0", paramLabel = "NAME", description = "The member.")
     String name;
 
@@ -371,6 +326,17 @@ public final class ChangeCommands {
 
     @Option(names = "--api-password", description = "REST API password (prefer --config or PGWARDEN_API_PASSWORD).")
     String apiPassword;
+
+    @Option(names = "--api-cacert", paramLabel = "FILE",
+        description = "CA certificates (PEM) to verify an agent's HTTPS REST API with (default: the JDK's).")
+    Path apiCacert;
+
+    @Option(names = "--api-cert", paramLabel = "FILE",
+        description = "Client certificate (PEM) for agents with api.tls.client_ca; authenticates without a password.")
+    Path apiCert;
+
+    @Option(names = "--api-key", paramLabel = "FILE", description = "The client certificate's key (PEM, PKCS#8).")
+    Path apiKey;
 
     abstract String path();
 
@@ -383,13 +349,8 @@ public final class ChangeCommands {
     }
 
     @Override
-    public Integer call() throws Exception {
-      PrintWriter out = spec.commandLine().getOut();
-      ClusterTarget.Connected c = target.connect();
-      MemberStatus m;
-      try (var store = c.store()) {
-        m = ClusterCommands.read(c).member(name);
-      }
+    int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
+      MemberStatus m = ClusterCommands.read(c).member(name);
       if (m == null) {
         throw new IllegalArgumentException(name + " is not a member of cluster " + c.scope());
       }
@@ -398,7 +359,6 @@ public final class ChangeCommands {
       }
       if (needsConfirmation() && !force() && !confirm(out, "Are you sure you want to " + path() + " " + name + "?")) {
         out.println("aborted; nothing changed");
-        out.flush();
         return 1;
       }
       Credentials cred = credentials();
@@ -407,24 +367,35 @@ public final class ChangeCommands {
       if (cred != null) {
         req.header("Authorization", BasicAuth.header(cred.username(), cred.password()));
       }
-      HttpResponse<String> resp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-          .send(req.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> resp = httpClient().send(req.build(), HttpResponse.BodyHandlers.ofString());
       int code = resp.statusCode();
       if (code == 202 || code == 200) {
         log.info("{} of {} accepted", path(), name);
         out.println(path() + " of " + name + " accepted; its agent carries it out in its next loop");
-        out.flush();
         return 0;
       }
       String why = switch (code) {
-        case 401 -> "wrong or missing REST API credentials (give --api-user/--api-password or --config)";
-        case 403 -> "the agent has no api.auth configured, so it accepts no changing calls";
+        case 401 -> "wrong or missing REST API credentials (give --api-user/--api-password or --config, or a "
+            + "client certificate with --api-cert/--api-key)";
+        case 403 -> "the agent has no api.auth or api.tls.client_ca configured, so it accepts no changing calls";
         case 409 -> "another request is still pending on " + name;
         default -> "HTTP " + code;
       };
       out.println(path() + " of " + name + " refused: " + why);
-      out.flush();
       return 1;
+    }
+
+    private HttpClient httpClient() {
+      if ((apiCert == null) != (apiKey == null)) {
+        throw new IllegalArgumentException("--api-cert and --api-key go together");
+      }
+      HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+      if (apiCert != null) {
+        b.sslContext(PemTls.clientContext(apiCacert, apiCert, apiKey));
+      } else if (apiCacert != null) {
+        b.sslContext(PemTls.trusting(apiCacert));
+      }
+      return b.build();
     }
 
     private Credentials credentials() {

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,10 +34,7 @@ public final class ClusterCommands {
 
   /** {@code pgwarden list}: a table like patronictl's. */
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List the members of the cluster.")
-  public static final class ListCommand implements Callable<Integer> {
-    @Mixin ClusterTarget target;
-    @Spec CommandSpec spec;
-
+  public static final class ListCommand extends ClusterVerb {
     @Option(names = "--json", description = "Print JSON (the same as GET /cluster).")
     boolean json;
 
@@ -47,27 +43,27 @@ public final class ClusterCommands {
     Integer watch;
 
     @Override
-    public Integer call() throws InterruptedException {
+    void checkArguments() {
       if (watch != null && watch < 1) {
         throw new IllegalArgumentException("--watch must be at least 1 second, got " + watch);
       }
-      PrintWriter out = spec.commandLine().getOut();
-      ClusterTarget.Connected c = target.connect();
-      try (var store = c.store()) {
-        while (true) {
-          if (watch != null && System.console() != null) {
-            out.print("\033[H\033[2J");
-          }
-          print(c, out);
-          if (watch == null) {
-            return 0;
-          }
-          if (System.console() == null) {
-            out.println();
-          }
-          out.flush();
-          Thread.sleep(watch * 1000L);
+    }
+
+    @Override
+    int run(ClusterTarget.Connected c, PrintWriter out) throws InterruptedException {
+      while (true) {
+        if (watch != null && System.console() != null) {
+          out.print("\033[H\033[2J");
         }
+        print(c, out);
+        if (watch == null) {
+          return 0;
+        }
+        if (System.console() == null) {
+          out.println();
+        }
+        out.flush();
+        Thread.sleep(watch * 1000L);
       }
     }
 
@@ -79,6 +75,7 @@ public final class ClusterCommands {
         m.put("leader", v.hasLeader() ? v.leader().holder() : null);
         m.put("topology", v.topology());
         m.put("paused", v.config().paused());
+        m.put("switchover", v.switchover());
         List<MemberStatus> members = new ArrayList<>();
         for (Member mm : v.members().values()) {
           members.add(mm.status());
@@ -140,7 +137,25 @@ public final class ClusterCommands {
       }
     }
     b.append(sep);
+    if (v.switchover() != null) {
+      b.append(pendingSwitchover(v.switchover())).append('\n');
+    }
+    for (Member m : v.members().values()) {
+      if (m.status().parameterErrors() != null) {
+        m.status().parameterErrors().forEach((name, why) -> b.append(' ').append(m.status().name())
+            .append(": parameter ").append(name).append(" = ").append(why).append('\n'));
+      }
+    }
     return b.toString();
+  }
+
+  /** The line under the table while a switchover or failover waits in {@code /switchover}. */
+  static String pendingSwitchover(io.pgwarden.common.model.Switchover sw) {
+    return (sw.force() ? " Failover" : " Switchover") + (sw.scheduledAt() == null ? " pending" : " scheduled")
+        + (sw.from() == null ? "" : " from " + sw.from())
+        + " to " + (sw.to() == null ? "the healthiest replica" : sw.to())
+        + (sw.scheduledAt() == null ? "" : " at " + sw.scheduledAt())
+        + " (cancel: pgwarden switchover --cancel)";
   }
 
   private static String sep(int[] w) {
@@ -156,20 +171,12 @@ public final class ClusterCommands {
   }
 
   /** A verb that reads the scope once and prints part of it. */
-  abstract static class ReadCommand implements Callable<Integer> {
-    @Mixin ClusterTarget target;
-    @Spec CommandSpec spec;
-
+  abstract static class ReadCommand extends ClusterVerb {
     abstract void print(ClusterView v, PrintWriter out) throws Exception;
 
     @Override
-    public Integer call() throws Exception {
-      ClusterTarget.Connected c = target.connect();
-      try (var store = c.store()) {
-        PrintWriter out = spec.commandLine().getOut();
-        print(read(c), out);
-        out.flush();
-      }
+    int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
+      print(read(c), out);
       return 0;
     }
   }

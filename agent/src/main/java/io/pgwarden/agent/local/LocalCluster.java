@@ -34,10 +34,19 @@ public final class LocalCluster {
   /**
    * @param dynamic initial dynamic config (ttl, loop_wait, ...) written by the bootstrapping node
    * @param jvmArgs extra JVM options for each agent
+   * @param nodeConfig extra fields of a node's YAML config (e.g. {@code callbacks}), by node name;
+   *     a section given as a map is merged into the generated one; null: none
    */
   public record Options(Path dir, int nodes, String scope, Path jar, Map<String, Object> dynamic,
-      List<String> jvmArgs, int etcdMembers, String binDir) {
+      List<String> jvmArgs, int etcdMembers, String binDir,
+      java.util.function.Function<String, Map<String, Object>> nodeConfig) {
+    public Options(Path dir, int nodes, String scope, Path jar, Map<String, Object> dynamic,
+        List<String> jvmArgs, int etcdMembers, String binDir) {
+      this(dir, nodes, scope, jar, dynamic, jvmArgs, etcdMembers, binDir, null);
+    }
+
     public Options {
+      nodeConfig = nodeConfig == null ? name -> Map.of() : nodeConfig;
       if (nodes < 1 || nodes > 9) {
         throw new IllegalArgumentException("--nodes must be 1..9, got " + nodes);
       }
@@ -384,6 +393,16 @@ public final class LocalCluster {
     if (!o.dynamic().isEmpty()) {
       cfg.put("bootstrap", o.dynamic());
     }
+    // One level deep, so that e.g. {api: {tls: ...}} adds to the api section instead of replacing it.
+    o.nodeConfig().apply(n.name()).forEach((k, v) -> {
+      if (v instanceof Map<?, ?> extra && cfg.get(k) instanceof Map<?, ?> base) {
+        Map<Object, Object> merged = new LinkedHashMap<>(base);
+        merged.putAll(extra);
+        cfg.put(k, merged);
+      } else {
+        cfg.put(k, v);
+      }
+    });
     Files.writeString(Path.of(n.configFile()), Json.YAML.writeValueAsString(cfg));
   }
 

@@ -125,6 +125,32 @@ public final class Callbacks implements AutoCloseable {
     }
   }
 
+  /**
+   * The agent is exiting and the loop no longer observes. When the agent itself just stopped
+   * PostgreSQL that was last seen running, on_stop runs (the loop would never see that edge); then
+   * every queued callback gets to finish, all together bounded by the callback timeout. Call from
+   * the loop's thread after the loop returned.
+   */
+  public void agentStopping(boolean stoppedPostgres) {
+    if (stoppedPostgres && last != null && last != Seen.STOPPED) {
+      submit(new Event("on_stop", last.role));
+      last = Seen.STOPPED;
+    }
+    pool.shutdown();
+    try {
+      if (!pool.awaitTermination(cfg.timeout() + 5L, TimeUnit.SECONDS)) {
+        log.warn("exiting with callbacks still running or queued after {} s", cfg.timeout() + 5);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The longest {@link #agentStopping} may wait. */
+  public Duration stoppingBound() {
+    return Duration.ofSeconds(cfg.timeout() + 5L);
+  }
+
   @Override
   public void close() {
     pool.shutdown();

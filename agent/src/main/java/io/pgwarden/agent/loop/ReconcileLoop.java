@@ -165,7 +165,7 @@ public final class ReconcileLoop implements Runnable {
     Long term = obs.cluster().topology() == null ? null : obs.cluster().topology().term();
     return new MemberStatus(me, role, state, l.timeline(), l.lsn(), l.replayedLsn(), l.streaming(), l.upstream(),
         addresses.apiUrl(), addresses.connUrl(), l.systemId(), tags, addresses.version(), term,
-        l.running() && !l.pendingRestart().isEmpty());
+        l.running() && !l.pendingRestart().isEmpty(), l.running() ? l.parameterErrors() : null);
   }
 
   /** Our status, bound to our lease: it vanishes with us. Skipped while etcd is unreachable. */

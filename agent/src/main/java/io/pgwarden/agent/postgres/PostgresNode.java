@@ -114,10 +114,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private volatile Set<String> replicationHosts = io.pgwarden.common.decide.ReplicationHosts.LOOPBACK;
   /** The replication hosts pg_hba.conf holds and PostgreSQL was started or reloaded with; null: unknown. */
   private volatile Set<String> appliedReplicationHosts;
+  /**
+   * Parameters PostgreSQL rejected on a reload, by name; left out of the config files (or rendered
+   * with the value they replaced) until their configured value changes, so no later restart fails
+   * on them and no reload repeats the error.
+   */
+  private final Map<String, Rejected> rejected = new java.util.concurrent.ConcurrentHashMap<>();
   private final Path pgpassFile;
   private final Path logFile;
   private final Path socketDir;
   private final String jdbcUrl;
+
+  /** A rejected parameter: its value, why, and what is rendered instead (null: nothing). */
+  record Rejected(String value, String reason, String fallback) {}
 
   private final Object actionLock = new Object();
   private final Object jdbcLock = new Object();
@@ -204,6 +213,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         throw new PostgresCommandException("pg_ctl start", "no valid cluster in " + dataDir, null);
       }
       writeConfigOrThrow("pg_ctl start", mode, upstream);
+      rejectBeforeStart(mode, upstream);
       log.info("starting PostgreSQL as {}{}", mode, mode == StartMode.REPLICA
           ? " of " + (upstream == null ? "nobody" : upstream.name() + " (" + upstream.hostPort() + ")") : "");
       runner.runChecked("pg_ctl start", List.of(bin("pg_ctl"), "start", "-D", dataDir.toString(), "-w",
@@ -315,6 +325,14 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   @Override
   public void useDynamicParameters(Map<String, String> parameters) {
     dynamicParameters = Map.copyOf(parameters);
+    // A changed (or removed) value is tried again with the next reload.
+    rejected.entrySet().removeIf(e -> !e.getValue().value().equals(configured(e.getKey(), dynamicParameters)));
+  }
+
+  /** The value the operator configured for {@code name}: the node's config over /config; null: none. */
+  private String configured(String name, Map<String, String> dynamic) {
+    Object local = cfg.parameters().get(name);
+    return local != null ? String.valueOf(local) : dynamic.get(name);
   }
 
   @Override
@@ -333,9 +351,14 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       if (s.inRecovery() && s.upstream() != null) {
         upstream = ReplicationSource.parse(s.upstream(), s.upstream());
       }
-      writeConfigOrThrow("reload", s.inRecovery() ? StartMode.REPLICA : StartMode.PRIMARY, upstream);
+      StartMode mode = s.inRecovery() ? StartMode.REPLICA : StartMode.PRIMARY;
+      writeConfigOrThrow("reload", mode, upstream);
       reloadConf();
       log.info("reloaded PostgreSQL configuration");
+      if (rejectNewErrors()) {
+        writeConfigOrThrow("reload without rejected parameters", mode, upstream);
+        reloadConf();
+      }
     }
   }
 
@@ -389,6 +412,155 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         out.add(n);
       }
     }
+    return out;
+  }
+
+  /**
+   * After a reload: the parameters of pgwarden.conf PostgreSQL did not take, other than those only
+   * a restart applies, become {@link #rejected} with one error line each. Returns whether any is
+   * new (the files must then be written again without them). PostgreSQL kept the value in effect
+   * before, which is rendered in the rejected one's place.
+   */
+  private boolean rejectNewErrors() {
+    Map<String, Rejected> found = new LinkedHashMap<>();
+    synchronized (jdbcLock) {
+      // A fresh backend: forked after the postmaster processed the reload, so its pending_restart
+      // flags describe the new files (a kept one may not have handled the signal yet).
+      closeConnection();
+      try {
+        Connection c = connection();
+        List<String[]> rows = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT f.name, f.setting, f.error, s.context, s.vartype, s.min_val, s.max_val, s.unit, s.enumvals::text,"
+                + " current_setting(f.name, true) FROM pg_file_settings f LEFT JOIN pg_settings s ON s.name = f.name"
+                + " WHERE f.error IS NOT NULL AND f.sourcefile = ? AND NOT coalesce(s.pending_restart, false)"
+                + " ORDER BY f.seqno")) {
+          ps.setString(1, dataDir.resolve(MANAGED_CONF).toString());
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String[] r = new String[10];
+              for (int i = 0; i < 10; i++) {
+                r[i] = rs.getString(i + 1);
+              }
+              rows.add(r);
+            }
+          }
+        }
+        for (String[] r : rows) {
+          String name = r[0];
+          // As configured, so that it compares with what is rendered and with later /config values.
+          String value = configured(name, dynamicParameters);
+          if (value == null) {
+            continue; // one of pgwarden's own settings: not the operator's to fix
+          }
+          Rejected known = rejected.get(name);
+          if (known != null && known.value().equals(value)) {
+            continue;
+          }
+          found.put(name, new Rejected(value, reason(c, r), r[9]));
+        }
+      } catch (SQLException e) {
+        closeConnection();
+        log.warn("could not check which parameters PostgreSQL took after the reload: {}", e.getMessage());
+        return false;
+      }
+    }
+    found.forEach((name, r) -> log.error("postgresql parameter {} = '{}' rejected by PostgreSQL: {}; {} until the "
+        + "value is changed", name, r.value(), r.reason(), r.fallback() == null
+            ? "left out of the config files (PostgreSQL's default applies)"
+            : "PostgreSQL keeps '" + r.fallback() + "'"));
+    rejected.putAll(found);
+    return !found.isEmpty();
+  }
+
+  /**
+   * Why PostgreSQL refused {@code row} (name, setting, error, context, vartype, min, max, unit,
+   * enumvals): for a setting a session may set, PostgreSQL's own message from trying it in a
+   * transaction that is rolled back; otherwise what the parameter expects.
+   */
+  private static String reason(Connection c, String[] row) throws SQLException {
+    String name = row[0];
+    String context = row[3];
+    if (context == null) {
+      return row[2].startsWith("unrecognized") ? row[2] : "unrecognized configuration parameter \"" + name + "\"";
+    }
+    if (context.equals("user") || context.equals("superuser")) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement("SELECT set_config(?, ?, true)")) {
+        ps.setString(1, name);
+        ps.setString(2, row[1]);
+        ps.executeQuery().close();
+      } catch (SQLException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage().strip();
+        int nl = m.indexOf('\n');
+        return (nl < 0 ? m : m.substring(0, nl)).replaceFirst("^ERROR:\\s*", "");
+      } finally {
+        c.rollback();
+        c.setAutoCommit(auto);
+      }
+    }
+    StringBuilder b = new StringBuilder("invalid value for parameter \"" + name + "\": \"" + row[1] + "\" (expects ");
+    b.append(row[4] == null ? "another value" : row[4]);
+    if (row[5] != null && row[6] != null) {
+      b.append(" between ").append(row[5]).append(" and ").append(row[6]);
+    }
+    if (row[7] != null) {
+      b.append(", unit ").append(row[7]);
+    }
+    if (row[8] != null) {
+      b.append(", one of ").append(row[8]);
+    }
+    return b.append(")").toString();
+  }
+
+  private static final java.util.regex.Pattern PARAMETER_IN_ERROR =
+      java.util.regex.Pattern.compile("(?:LOG|FATAL):\\s+(.*?\"([^\"]+)\".*)");
+
+  /**
+   * Before a start: PostgreSQL refuses to start at all on a value it rejects, so the rendered files
+   * are checked with {@code postgres -C} first (it reads them as a start would, without starting).
+   * An operator's parameter it names is rejected as after a reload, and the files rendered again;
+   * anything else is left for pg_ctl to report.
+   */
+  private void rejectBeforeStart(StartMode mode, ReplicationSource upstream) {
+    Map<String, String> dynamic = dynamicParameters;
+    if (dynamic.isEmpty() && cfg.parameters().isEmpty()) {
+      return;
+    }
+    for (int round = 0; round < 20; round++) {
+      ProcessRunner.Result r = runner.run(List.of(bin("postgres"), "-D", dataDir.toString(), "-C", "server_version"),
+          env(), parentDir, Duration.ofSeconds(60));
+      if (r.ok() || r.timedOut()) {
+        return;
+      }
+      // It names each bad setting on a line of its own, then fails on "configuration file ... contains errors".
+      java.util.regex.Matcher m = PARAMETER_IN_ERROR.matcher(r.stderrTail());
+      boolean any = false;
+      while (m.find()) {
+        String name = m.group(2);
+        String value = configured(name, dynamic);
+        Rejected known = rejected.get(name);
+        if (value == null || known != null && known.value().equals(value)) {
+          continue;
+        }
+        String reason = m.group(1).strip();
+        log.error("postgresql parameter {} = '{}' rejected by PostgreSQL: {}; left out of the config files "
+            + "(PostgreSQL's default applies) until the value is changed", name, value, reason);
+        rejected.put(name, new Rejected(value, reason, null));
+        any = true;
+      }
+      if (!any) {
+        return;
+      }
+      writeConfigOrThrow("pg_ctl start", mode, upstream);
+    }
+  }
+
+  /** The rejected parameters, name to "value: reason", for the member status. */
+  Map<String, String> parameterErrors() {
+    Map<String, String> out = new java.util.TreeMap<>();
+    rejected.forEach((k, r) -> out.put(k, "'" + r.value() + "': " + r.reason()));
     return out;
   }
 
@@ -535,6 +707,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       LocalPgState s = probeOrThrow();
       return s.running()
           ? s.withParameters(appliedParameters, s.pendingRestart()).withReplicationHosts(appliedReplicationHosts)
+              .withParameterErrors(parameterErrors())
           : s;
     } catch (RuntimeException e) {
       return LocalPgState.unknown("probe failed: " + e, safePostmasterAlive());
@@ -763,6 +936,15 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     // own config file over both (so one node can differ, e.g. in memory settings).
     dynamic.forEach(s::put);
     cfg.parameters().forEach((k, v) -> s.put(k, String.valueOf(v)));
+    rejected.forEach((k, r) -> {
+      if (r.value().equals(s.get(k))) {
+        if (r.fallback() == null) {
+          s.remove(k);
+        } else {
+          s.put(k, r.fallback());
+        }
+      }
+    });
     if (mode == StartMode.REPLICA) {
       if (upstream == null) {
         s.put("primary_conninfo", "");
@@ -842,7 +1024,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       writePrivateFile(conf, withInclude, dataDir);
     }
     Map<String, String> dynamic = dynamicParameters;
-    writePrivateFile(dataDir.resolve(MANAGED_CONF), renderConf(managedSettings(mode, upstream, dynamic)), dataDir);
+    Map<String, String> settings = managedSettings(mode, upstream, dynamic);
+    writePrivateFile(dataDir.resolve(MANAGED_CONF), renderConf(settings), dataDir);
     // PostgreSQL reads the file on the start or reload that follows; if that fails, the caller
     // forgets it again so the next quiet tick reloads.
     appliedParameters = dynamic;

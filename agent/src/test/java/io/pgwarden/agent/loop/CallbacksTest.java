@@ -75,6 +75,31 @@ class CallbacksTest {
   }
 
   @Test
+  void anAgentStoppingPostgresRunsOnStopAndWaitsForTheQueue() throws Exception {
+    Path out = dir.resolve("stop.txt");
+    Path script = dir.resolve("stop.sh");
+    Files.writeString(script, "#!/bin/sh\nsleep 0.3\necho \"$@\" >> '" + out + "'\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+    List<String> argv = List.of(script.toString());
+    Callbacks cb = new Callbacks(new CallbacksConfig(argv, argv, argv, 10), "main", new ProcessRunner(List.of()));
+    cb.observed(stopped());
+    cb.observed(primary());
+    cb.agentStopping(true);
+    // agentStopping returns only once the queue ran: no waiting needed here.
+    assertThat(Files.readAllLines(out)).containsExactly("on_start primary main", "on_stop primary main");
+
+    Path none = dir.resolve("none.txt");
+    Path quiet = dir.resolve("quiet.sh");
+    Files.writeString(quiet, "#!/bin/sh\necho \"$@\" >> '" + none + "'\n");
+    Files.setPosixFilePermissions(quiet, PosixFilePermissions.fromString("rwx------"));
+    List<String> q = List.of(quiet.toString());
+    Callbacks paused = new Callbacks(new CallbacksConfig(q, q, q, 10), "main", new ProcessRunner(List.of()));
+    paused.observed(primary());
+    paused.agentStopping(false); // left running (paused): no on_stop
+    assertThat(none).doesNotExist();
+  }
+
+  @Test
   void configRejectsAnEmptyProgram() {
     assertThatThrownBy(() -> new CallbacksConfig(List.of(), null, null, null)).hasMessageContaining("on_role_change");
     assertThatThrownBy(() -> new CallbacksConfig(null, null, null, 0)).hasMessageContaining("timeout");

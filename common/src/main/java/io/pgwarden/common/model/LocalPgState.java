@@ -27,6 +27,9 @@ import java.util.TreeMap;
  *     applied only by a restart (running servers only)
  * @param appliedReplicationHosts the hosts pg_hba.conf last allowed replication from (and PostgreSQL
  *     was started or reloaded with); null when unknown
+ * @param parameterErrors PostgreSQL parameters (dynamic or from the node's config) that PostgreSQL
+ *     rejected on the last reload, by name: the value and why. They are left out of the config files
+ *     (so a restart does not fail on them) until the value changes. Empty when none
  */
 public record LocalPgState(
     DataDirState dataDir,
@@ -46,9 +49,12 @@ public record LocalPgState(
     Set<String> syncStandbys,
     Map<String, String> appliedParameters,
     Set<String> pendingRestart,
-    Set<String> appliedReplicationHosts) {
+    Set<String> appliedReplicationHosts,
+    Map<String, String> parameterErrors) {
 
   public LocalPgState {
+    parameterErrors = parameterErrors == null ? Map.of()
+        : java.util.Collections.unmodifiableMap(new TreeMap<>(parameterErrors));
     syncStandbys = syncStandbys == null ? Set.of() : Set.copyOf(syncStandbys);
     appliedParameters = appliedParameters == null ? null
         : java.util.Collections.unmodifiableMap(new TreeMap<>(appliedParameters));
@@ -57,6 +63,17 @@ public record LocalPgState(
     controlState = controlState == null ? ControlState.UNKNOWN : controlState;
     history = history == null ? List.of() : List.copyOf(history);
     slots = slots == null ? Set.of() : Set.copyOf(slots);
+  }
+
+  /** Without parameter errors. */
+  public LocalPgState(DataDirState dataDir, boolean running, boolean inRecovery, ControlState controlState,
+      String systemId, Long timeline, Lsn lsn, Lsn replayedLsn, boolean streaming, String upstream,
+      List<TimelineSwitch> history, Set<String> slots, boolean postmasterAlive, String probeError,
+      Set<String> syncStandbys, Map<String, String> appliedParameters, Set<String> pendingRestart,
+      Set<String> appliedReplicationHosts) {
+    this(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn, streaming, upstream,
+        history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters, pendingRestart,
+        appliedReplicationHosts, Map.of());
   }
 
   /** Without parameter information. */
@@ -85,14 +102,21 @@ public record LocalPgState(
   public LocalPgState withParameters(Map<String, String> applied, Set<String> pending) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
         streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, applied, pending,
-        appliedReplicationHosts);
+        appliedReplicationHosts, parameterErrors);
+  }
+
+  /** The same state, with the parameters PostgreSQL rejected. */
+  public LocalPgState withParameterErrors(Map<String, String> errors) {
+    return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
+        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
+        pendingRestart, appliedReplicationHosts, errors);
   }
 
   /** The same state, with the replication hosts pg_hba.conf holds. */
   public LocalPgState withReplicationHosts(Set<String> hosts) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
         streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
-        pendingRestart, hosts);
+        pendingRestart, hosts, parameterErrors);
   }
 
   public boolean isUnknown() {

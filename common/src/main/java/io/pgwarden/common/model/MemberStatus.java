@@ -14,6 +14,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param streaming a replica whose WAL receiver streams from {@code upstream}
  * @param pendingRestart true when PostgreSQL has settings that only a restart applies; absent (null)
  *     otherwise, so statuses without it read and compare as before
+ * @param parameterErrors PostgreSQL parameters PostgreSQL rejected, name to value and reason; absent
+ *     (null) when none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MemberStatus(
@@ -31,7 +33,16 @@ public record MemberStatus(
     Tags tags,
     String version,
     Long term,
-    Boolean pendingRestart) {
+    Boolean pendingRestart,
+    java.util.Map<String, String> parameterErrors) {
+
+  /** Without parameter errors. */
+  public MemberStatus(String name, Role role, String state, Long timeline, Lsn lsn, Lsn replayedLsn,
+      Boolean streaming, String upstream, String apiUrl, String connUrl, String systemId, Tags tags,
+      String version, Long term, Boolean pendingRestart) {
+    this(name, role, state, timeline, lsn, replayedLsn, streaming, upstream, apiUrl, connUrl, systemId, tags,
+        version, term, pendingRestart, null);
+  }
 
   /** Without a pending restart. */
   public MemberStatus(String name, Role role, String state, Long timeline, Lsn lsn, Lsn replayedLsn,
@@ -50,6 +61,8 @@ public record MemberStatus(
     tags = tags == null ? Tags.NONE : tags;
     streaming = streaming != null && streaming;
     pendingRestart = Boolean.TRUE.equals(pendingRestart) ? Boolean.TRUE : null;
+    parameterErrors = parameterErrors == null || parameterErrors.isEmpty() ? null
+        : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(parameterErrors));
   }
 
   /** PostgreSQL waits for a restart to apply some setting (named so Jackson sees no second property). */

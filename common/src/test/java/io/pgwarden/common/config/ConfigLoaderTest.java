@@ -72,6 +72,11 @@ class ConfigLoaderTest {
             + "callbacks: { on_role_change: [/usr/local/bin/vip, --dev, eth0], on_stop: [/bin/logger], timeout: 5 }"));
     assertThat(c.api().url()).isEqualTo("https://10.0.0.1:8008");
     assertThat(c.api().tls().key()).isEqualTo("/etc/pgwarden/api.key");
+    assertThat(c.api().tls().clientCa()).isNull();
+    AgentConfig withClientCa = ConfigLoader.parse(VALID.replace(
+        "api: { listen: 127.0.0.1:8008, connect_address: 10.0.0.1:8008 }",
+        "api: { listen: 127.0.0.1:8008, tls: { cert: /a.pem, key: /a.key, client_ca: /ca.pem } }"));
+    assertThat(withClientCa.api().tls().clientCa()).isEqualTo("/ca.pem");
     assertThat(c.callbacks().onRoleChange()).containsExactly("/usr/local/bin/vip", "--dev", "eth0");
     assertThat(c.callbacks().onStart()).isEmpty();
     assertThat(c.callbacks().timeout()).isEqualTo(5);

@@ -67,6 +67,12 @@ public final class TestCluster implements AutoCloseable {
   }
 
   public static TestCluster start(int nodes, Map<String, Object> dynamic, List<String> jvmArgs) {
+    return start(nodes, dynamic, jvmArgs, null);
+  }
+
+  /** @param nodeConfig extra top-level fields of each node's YAML config, by node name (e.g. callbacks) */
+  public static TestCluster start(int nodes, Map<String, Object> dynamic, List<String> jvmArgs,
+      java.util.function.Function<String, Map<String, Object>> nodeConfig) {
     String jar = System.getProperty("pgwarden.jar");
     if (jar == null || !Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException("system property pgwarden.jar must name the built agent jar (got " + jar
@@ -77,7 +83,7 @@ public final class TestCluster implements AutoCloseable {
       // The agents may run as the unprivileged postgres user: they must be able to walk in.
       Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
       LocalCluster lc = LocalCluster.up(new LocalCluster.Options(base.resolve("cluster"), nodes, "it", Path.of(jar),
-          dynamic, jvmArgs, 1, LocalCluster.DEFAULT_BIN_DIR));
+          dynamic, jvmArgs, 1, LocalCluster.DEFAULT_BIN_DIR, nodeConfig));
       return new TestCluster(lc);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
