@@ -416,10 +416,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       ci.put("dbname", "postgres");
       ci.put("passfile", pgpassFile.toString());
       ci.put("connect_timeout", "10");
+      try {
+        // Written before pg_rewind touches anything, removed only once it has succeeded (or a base backup
+        // replaced the directory): a rewind cut short leaves it behind, across agent restarts too.
+        Files.writeString(rewindMarker(), "pg_rewind from " + source.name() + " (" + source.hostPort() + ") started "
+            + LocalDateTime.now() + "\n");
+      } catch (IOException e) {
+        throw new PostgresCommandException("pg_rewind", "writing " + rewindMarker() + ": " + e.getMessage(), e);
+      }
       log.info("pg_rewind {} from {} ({})", dataDir, source.name(), source.hostPort());
       ProcessRunner.Result r = runner.runChecked("pg_rewind", List.of(bin("pg_rewind"), "-D", dataDir.toString(),
           "--source-server=" + PgText.conninfo(ci), "--progress"), env(), parentDir, REWIND_TIMEOUT);
       boolean noop = (r.stdout() + r.stderrTail()).contains("no rewind required");
+      deleteMarker("pg_rewind");
       log.info("pg_rewind done{}", noop ? ": no rewind required" : "");
     }
   }
@@ -968,6 +977,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       }
       Files.move(fresh, dataDir, StandardCopyOption.ATOMIC_MOVE);
       Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
+      Files.deleteIfExists(rewindMarker());
     } catch (IOException e) {
       throw new PostgresCommandException(what, "moving " + fresh + " into place: " + e, e);
     }
@@ -1073,6 +1083,23 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   // ---------------------------------------------------------------------------------------------
   // Helpers
+
+  @Override
+  public boolean rewindIncomplete() {
+    return Files.exists(rewindMarker());
+  }
+
+  private Path rewindMarker() {
+    return sibling(".rewind-incomplete");
+  }
+
+  private void deleteMarker(String what) {
+    try {
+      Files.deleteIfExists(rewindMarker());
+    } catch (IOException e) {
+      throw new PostgresCommandException(what, "removing " + rewindMarker() + ": " + e.getMessage(), e);
+    }
+  }
 
   private Path sibling(String suffix) {
     return dataDir.resolveSibling(dataDir.getFileName() + suffix);
