@@ -1,5 +1,7 @@
 package io.pgwarden.agent.loop;
 
+import io.pgwarden.agent.port.RewindNotStartedException;
+
 import io.pgwarden.common.model.InFlight;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,7 +67,8 @@ public final class AsyncActions implements AutoCloseable {
             notBeforeNanos = System.nanoTime() + RETRY_AFTER_FAILURE.toNanos();
             log.error("{} from {} failed (next long action in {} s at the earliest): {}", what.kind().state(),
                 what.source(), RETRY_AFTER_FAILURE.toSeconds(), e.getMessage(), e);
-            if (what.kind() == InFlight.Kind.REWIND) {
+            // A rewind that could not even reach its source left the data directory untouched.
+            if (what.kind() == InFlight.Kind.REWIND && !(e instanceof RewindNotStartedException)) {
               rewindFailed.set(true);
             }
           } finally {

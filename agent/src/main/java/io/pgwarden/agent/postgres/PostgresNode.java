@@ -4,6 +4,7 @@ import io.pgwarden.agent.port.PostgresCommandException;
 import io.pgwarden.agent.port.PostgresControl;
 import io.pgwarden.agent.port.PostgresProbe;
 import io.pgwarden.agent.port.ReplicationSource;
+import io.pgwarden.agent.port.RewindNotStartedException;
 import io.pgwarden.common.config.Credentials;
 import io.pgwarden.common.config.HostPort;
 import io.pgwarden.common.config.PostgresConfig;
@@ -425,8 +426,17 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         throw new PostgresCommandException("pg_rewind", "writing " + rewindMarker() + ": " + e.getMessage(), e);
       }
       log.info("pg_rewind {} from {} ({})", dataDir, source.name(), source.hostPort());
-      ProcessRunner.Result r = runner.runChecked("pg_rewind", List.of(bin("pg_rewind"), "-D", dataDir.toString(),
-          "--source-server=" + PgText.conninfo(ci), "--progress"), env(), parentDir, REWIND_TIMEOUT);
+      ProcessRunner.Result r;
+      try {
+        r = runner.runChecked("pg_rewind", List.of(bin("pg_rewind"), "-D", dataDir.toString(),
+            "--source-server=" + PgText.conninfo(ci), "--progress"), env(), parentDir, REWIND_TIMEOUT);
+      } catch (PostgresCommandException e) {
+        if (failedBeforeTouchingTarget(e)) {
+          deleteMarker("pg_rewind");
+          throw new RewindNotStartedException(e);
+        }
+        throw e;
+      }
       boolean noop = (r.stdout() + r.stderrTail()).contains("no rewind required");
       deleteMarker("pg_rewind");
       log.info("pg_rewind done{}", noop ? ": no rewind required" : "");
@@ -1083,6 +1093,18 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   // ---------------------------------------------------------------------------------------------
   // Helpers
+
+  /**
+   * Whether pg_rewind provably stopped before it changed the target: it connects to its source before
+   * it touches anything, and libpq's connect error is the only thing it printed. Anything else (a
+   * timeout, a connection lost mid-way, an unknown message) counts as a rewind that may have begun.
+   */
+  static boolean failedBeforeTouchingTarget(PostgresCommandException e) {
+    String err = e.stderrTail();
+    return e.exitCode() > 0 && err != null && err.contains("error: connection to server at ")
+        && err.contains(" failed: ") && !err.contains("servers diverged") && !err.contains("rewinding from")
+        && !err.contains("reading source file list") && !err.contains("reading target file list");
+  }
 
   @Override
   public boolean rewindIncomplete() {
