@@ -266,10 +266,28 @@ public final class Scenarios {
               String log = ctx.cluster().agentLog(a);
               return count(log, rewindStarted) > rewindsBefore || count(log, cloneStarted) > clonesBefore;
             });
+        // pg_rewind connects to its source first and then, for a crashed target, runs a single-user
+        // postgres on it for crash recovery: once that process shows, pg_rewind holds a connection to
+        // b and will read from it next, so b dies in the middle of the rewind rather than before it.
+        String dataDir = ctx.cluster().local().node(a).dataDir();
+        String rewindFailed = "rewinding from " + b + " failed";
+        int failedBefore = count(ctx.cluster().agentLog(a), rewindFailed);
+        boolean inMidRewind;
+        try {
+          await(a + "'s pg_rewind is connected to " + b).atMost(Duration.ofSeconds(20))
+              .pollInterval(Duration.ofMillis(5)).pollDelay(Duration.ZERO)
+              .until(() -> singleUserPostgresOn(dataDir) || count(ctx.cluster().agentLog(a), rewindDone) > doneBefore
+                  || count(ctx.cluster().agentLog(a), rewindFailed) > failedBefore
+                  || count(ctx.cluster().agentLog(a), cloneStarted) > clonesBefore);
+          inMidRewind = singleUserPostgresOn(dataDir);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          inMidRewind = false;
+        }
         ctx.fault("power off " + b + " while " + a + " rewinds", () -> ctx.cluster().powerOff(b));
-        ctx.mark(count(ctx.cluster().agentLog(a), rewindDone) > doneBefore
-            ? "note: " + a + "'s pg_rewind had already finished when " + b + " went down"
-            : a + "'s rewind or clone was still running when " + b + " went down");
+        ctx.mark(inMidRewind ? a + "'s pg_rewind was connected to " + b + " (crash recovery of the target running)"
+            : count(ctx.cluster().agentLog(a), rewindDone) > doneBefore
+                ? "note: " + a + "'s pg_rewind had already finished when " + b + " went down"
+                : "note: " + a + "'s pg_rewind or clone had started, not seen connected, when " + b + " went down");
         String next = ctx.awaitLeaderOtherThan(b);
         if (mode != SynchronousMode.OFF && next.equals(a)) {
           throw new AssertionError(a + " (crashed former primary, caught in a rewind) became the leader");
@@ -288,6 +306,12 @@ public final class Scenarios {
         ctx.heal("power on " + b, () -> ctx.cluster().startAgent(b));
       }
     });
+  }
+
+  /** Whether a single-user postgres ({@code postgres --single}, as pg_rewind runs it) works on {@code dataDir}. */
+  private static boolean singleUserPostgresOn(String dataDir) {
+    return ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine()
+        .map(c -> c.contains("--single") && c.contains(dataDir)).orElse(false));
   }
 
   private static int count(String text, String needle) {
