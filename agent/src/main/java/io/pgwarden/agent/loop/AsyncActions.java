@@ -1,5 +1,7 @@
 package io.pgwarden.agent.loop;
 
+import io.pgwarden.agent.port.RewindNotStartedException;
+
 import io.pgwarden.common.model.InFlight;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -11,7 +13,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs long actions (base backup, rewind) off the loop thread, one at a time, so the loop keeps
  * renewing the lease and publishing "creating replica" while they run. What they leave behind is
- * seen by the next observation; the only memory kept here is whether a rewind failed.
+ * seen by the next observation; the only memory kept here is whether a rewind failed, and when the
+ * last action failed: a new one starts only {@link #RETRY_AFTER_FAILURE} later, so a source that
+ * refuses connections (a leader that just died, its key not yet expired) is not hammered in a tight loop.
  */
 public final class AsyncActions implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AsyncActions.class);
@@ -25,6 +29,9 @@ public final class AsyncActions implements AutoCloseable {
           });
   private final AtomicReference<InFlight> current = new AtomicReference<>();
   private final AtomicBoolean rewindFailed = new AtomicBoolean();
+  /** Time between a failed long action and the next one. */
+  public static final java.time.Duration RETRY_AFTER_FAILURE = java.time.Duration.ofSeconds(2);
+  private volatile long notBeforeNanos = System.nanoTime();
   private final Runnable onDone;
 
   /** @param onDone wakes the loop when an action ends */
@@ -42,6 +49,9 @@ public final class AsyncActions implements AutoCloseable {
 
   /** Starts {@code work} unless another long action runs; returns whether it started. */
   public boolean submit(InFlight what, Runnable work) {
+    if (System.nanoTime() - notBeforeNanos < 0) {
+      return false;
+    }
     if (!current.compareAndSet(null, what)) {
       return false;
     }
@@ -54,8 +64,11 @@ public final class AsyncActions implements AutoCloseable {
               rewindFailed.set(false);
             }
           } catch (RuntimeException e) {
-            log.error("{} from {} failed: {}", what.kind().state(), what.source(), e.getMessage(), e);
-            if (what.kind() == InFlight.Kind.REWIND) {
+            notBeforeNanos = System.nanoTime() + RETRY_AFTER_FAILURE.toNanos();
+            log.error("{} from {} failed (next long action in {} s at the earliest): {}", what.kind().state(),
+                what.source(), RETRY_AFTER_FAILURE.toSeconds(), e.getMessage(), e);
+            // A rewind that could not even reach its source left the data directory untouched.
+            if (what.kind() == InFlight.Kind.REWIND && !(e instanceof RewindNotStartedException)) {
               rewindFailed.set(true);
             }
           } finally {

@@ -75,7 +75,8 @@ public final class Observer {
     trackLeader(view);
     Duration absentFor = leaderAbsentSinceNanos == null ? null : Duration.ofNanos(clock.nanoTime() - leaderAbsentSinceNanos);
     return new Observation(me, tags, view, local, lease.state(), async.current(), absentFor,
-        leaderAbsentSinceRevision, lastPrimaryPosition, async.rewindFailed(), requests.peek(), Instant.now());
+        leaderAbsentSinceRevision, lastPrimaryPosition, async.rewindFailed() || probe.rewindIncomplete(), requests.peek(),
+        Instant.now());
   }
 
   public DynamicConfig config() {

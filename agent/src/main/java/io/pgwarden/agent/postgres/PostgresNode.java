@@ -4,6 +4,7 @@ import io.pgwarden.agent.port.PostgresCommandException;
 import io.pgwarden.agent.port.PostgresControl;
 import io.pgwarden.agent.port.PostgresProbe;
 import io.pgwarden.agent.port.ReplicationSource;
+import io.pgwarden.agent.port.RewindNotStartedException;
 import io.pgwarden.common.config.Credentials;
 import io.pgwarden.common.config.HostPort;
 import io.pgwarden.common.config.PostgresConfig;
@@ -588,10 +589,28 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       ci.put("dbname", "postgres");
       ci.put("passfile", pgpassFile.toString());
       ci.put("connect_timeout", "10");
+      try {
+        // Written before pg_rewind touches anything, removed only once it has succeeded (or a base backup
+        // replaced the directory): a rewind cut short leaves it behind, across agent restarts too.
+        Files.writeString(rewindMarker(), "pg_rewind from " + source.name() + " (" + source.hostPort() + ") started "
+            + LocalDateTime.now() + "\n");
+      } catch (IOException e) {
+        throw new PostgresCommandException("pg_rewind", "writing " + rewindMarker() + ": " + e.getMessage(), e);
+      }
       log.info("pg_rewind {} from {} ({})", dataDir, source.name(), source.hostPort());
-      ProcessRunner.Result r = runner.runChecked("pg_rewind", List.of(bin("pg_rewind"), "-D", dataDir.toString(),
-          "--source-server=" + PgText.conninfo(ci), "--progress"), env(), parentDir, REWIND_TIMEOUT);
+      ProcessRunner.Result r;
+      try {
+        r = runner.runChecked("pg_rewind", List.of(bin("pg_rewind"), "-D", dataDir.toString(),
+            "--source-server=" + PgText.conninfo(ci), "--progress"), env(), parentDir, REWIND_TIMEOUT);
+      } catch (PostgresCommandException e) {
+        if (failedBeforeTouchingTarget(e)) {
+          deleteMarker("pg_rewind");
+          throw new RewindNotStartedException(e);
+        }
+        throw e;
+      }
       boolean noop = (r.stdout() + r.stderrTail()).contains("no rewind required");
+      deleteMarker("pg_rewind");
       log.info("pg_rewind done{}", noop ? ": no rewind required" : "");
     }
   }
@@ -1151,6 +1170,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       }
       Files.move(fresh, dataDir, StandardCopyOption.ATOMIC_MOVE);
       Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
+      Files.deleteIfExists(rewindMarker());
     } catch (IOException e) {
       throw new PostgresCommandException(what, "moving " + fresh + " into place: " + e, e);
     }
@@ -1256,6 +1276,35 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   // ---------------------------------------------------------------------------------------------
   // Helpers
+
+  /**
+   * Whether pg_rewind provably stopped before it changed the target: it connects to its source before
+   * it touches anything, and libpq's connect error is the only thing it printed. Anything else (a
+   * timeout, a connection lost mid-way, an unknown message) counts as a rewind that may have begun.
+   */
+  static boolean failedBeforeTouchingTarget(PostgresCommandException e) {
+    String err = e.stderrTail();
+    return e.exitCode() > 0 && err != null && err.contains("error: connection to server at ")
+        && err.contains(" failed: ") && !err.contains("servers diverged") && !err.contains("rewinding from")
+        && !err.contains("reading source file list") && !err.contains("reading target file list");
+  }
+
+  @Override
+  public boolean rewindIncomplete() {
+    return Files.exists(rewindMarker());
+  }
+
+  private Path rewindMarker() {
+    return sibling(".rewind-incomplete");
+  }
+
+  private void deleteMarker(String what) {
+    try {
+      Files.deleteIfExists(rewindMarker());
+    } catch (IOException e) {
+      throw new PostgresCommandException(what, "removing " + rewindMarker() + ": " + e.getMessage(), e);
+    }
+  }
 
   private Path sibling(String suffix) {
     return dataDir.resolveSibling(dataDir.getFileName() + suffix);

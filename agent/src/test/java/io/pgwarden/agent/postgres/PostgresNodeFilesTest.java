@@ -144,4 +144,23 @@ class PostgresNodeFilesTest {
     assertThat(s.running()).isFalse();
     assertThat(s.probeError()).isNull();
   }
+
+  @Test
+  void onlyAFailureToConnectProvesThatPgRewindLeftTheTargetUntouched() {
+    String refused = "pg_rewind: error: connection to server at \"127.0.0.1\", port 40643 failed: Connection refused\n"
+        + "\tIs the server running on that host and accepting TCP/IP connections?";
+    assertThat(PostgresNode.failedBeforeTouchingTarget(
+        new io.pgwarden.agent.port.PostgresCommandException("pg_rewind", 1, refused))).isTrue();
+    String midway = "pg_rewind: servers diverged at WAL location 0/3041588 on timeline 1\n"
+        + "pg_rewind: rewinding from last common checkpoint at 0/3000060 on timeline 1\n"
+        + "pg_rewind: error: could not fetch remote file \"base/5/1259\": server closed the connection unexpectedly";
+    assertThat(PostgresNode.failedBeforeTouchingTarget(
+        new io.pgwarden.agent.port.PostgresCommandException("pg_rewind", 1, midway))).isFalse();
+    assertThat(PostgresNode.failedBeforeTouchingTarget(
+        new io.pgwarden.agent.port.PostgresCommandException("pg_rewind", -1, "timed out after PT10M; " + refused)))
+        .isFalse();
+    assertThat(PostgresNode.failedBeforeTouchingTarget(
+        new io.pgwarden.agent.port.PostgresCommandException("pg_rewind", "could not start: no such file", null)))
+        .isFalse();
+  }
 }

@@ -238,6 +238,18 @@ public final class Decider {
     if (local.postmasterAlive() && local.controlState() == io.pgwarden.common.model.ControlState.STARTING_UP) {
       return Decision.noAction("PostgreSQL is starting up (recovering); it accepts no connections yet, waiting", wait);
     }
+    if (obs.rewindFailed()) {
+      // A pg_rewind that stopped part-way (its source died, the agent crashed) can leave files of two
+      // histories behind while pg_control still looks intact: this directory is never started again,
+      // not even read-only without a leader; only a complete copy from a running primary replaces it.
+      Optional<String> source = cloneSource(obs);
+      if (source.isPresent()) {
+        return Decision.act("rebuilding: pg_rewind of this data directory did not complete; base backup from "
+            + source.get(), wait, new Rebuild(source.get(), "pg_rewind did not complete"));
+      }
+      return Decision.noAction("PostgreSQL stopped; pg_rewind of this data directory did not complete, so it is"
+          + " not started; waiting for a running primary to clone from", wait);
+    }
     if (c.isLeader(obs.me()) && obs.lease().valid()) {
       if (c.leader().leaseId() != obs.lease().leaseId()) {
         // The key is still bound to the lease of my previous run, which nobody renews: it may vanish

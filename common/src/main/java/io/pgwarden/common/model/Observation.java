@@ -10,7 +10,8 @@ import java.time.Instant;
  * @param leaderAbsentFor how long this agent has seen no leader key; null while there is one
  * @param leaderAbsentSince the etcd revision of the first read that showed no leader
  * @param lastPrimaryPosition the last position this agent saw the primary publish; null if unknown
- * @param rewindFailed pg_rewind failed for the current data directory: take a base backup instead
+ * @param rewindFailed pg_rewind of the current data directory failed or never completed (also across an
+ *     agent restart): never start it, take a base backup instead
  * @param request an operator's pending request to this agent (restart, reload, reinit); null: none
  * @param now wall-clock time of the observation, only for scheduled switchovers; never for leases
  */

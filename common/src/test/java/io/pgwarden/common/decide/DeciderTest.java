@@ -263,6 +263,20 @@ class DeciderTest {
             withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/4000000"), 2)
                 .historyEntry(2, "n1", "n2", 2, "0/3800000").rewindFailed(),
             expect(Rebuild.class).where(Rebuild.class, a -> assertThat(a.leader()).isEqualTo("n2"))),
+        row("a data directory whose rewind did not complete is not started without a leader",
+            node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/4000000").leaderAbsentFor(ofSeconds(1)).rewindFailed(),
+            noAction().summaryContains("pg_rewind of this data directory did not complete")),
+        row("a data directory whose rewind did not complete is not started while I hold the key",
+            node("n1").stopped(ControlState.SHUT_DOWN, 2, "0/5000000").holdingKey().topology(2, "n1", 2)
+                .rewindFailed(),
+            noAction().summaryContains("did not complete")),
+        row("a data directory whose rewind did not complete waits for a leader that is running as primary",
+            node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/3000000").leaderKey("n2")
+                .member(member("n2").primary(1, "0/5000000").state("starting")).rewindFailed(),
+            noAction().summaryContains("did not complete")),
+        row("a replica whose rewind did not complete is rebuilt even when its data looks followable",
+            withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/3000000"), 1).rewindFailed(),
+            expect(Rebuild.class).where(Rebuild.class, a -> assertThat(a.reason()).contains("did not complete"))),
         row("a stopped replica whose timeline diverged is rewound",
             withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/4000000"), 2)
                 .historyEntry(2, "n0", "n2", 2, "0/3800000"),

@@ -25,7 +25,7 @@ public final class Report {
         b.append("? | ? | ? | ? | ? | ? | ");
       }
       b.append(r.overlaps().isEmpty() ? "no" : "YES (" + r.overlaps().size() + ")").append(" | ")
-          .append(r.converged() ? "yes" : "NO").append(" | ").append(r.passed() ? "pass" : "FAIL").append(" |\n");
+          .append(r.converged() ? "yes" : "NO").append(" | ").append(r.verdict()).append(" |\n");
     }
     return b.toString();
   }

@@ -9,16 +9,23 @@ import io.pgwarden.harness.workload.Workload;
  * @param name reads like a Patroni feature line: what is done to whom
  * @param faultAfter fraction of the workload acknowledged before the first fault, so that writes
  *     land before, during and after it
+ * @param lossAccepted the operator explicitly accepts losing acknowledged writes in this scenario (a forced
+ *     {@code --allow-data-loss} failover): lost ids are counted and shown, not a failure
  * @param script injects the faults and heals them; returns when everything that was broken has been
  *     asked to come back
  */
 public record Scenario(String name, int nodes, SynchronousMode mode, Workload.Options load, double faultAfter,
-    FaultScript script) {
+    boolean lossAccepted, FaultScript script) {
 
   /** The fault sequence; waits inside it go through {@link ScenarioContext} and are bounded. */
   @FunctionalInterface
   public interface FaultScript {
     void run(ScenarioContext ctx) throws Exception;
+  }
+
+  public Scenario(String name, int nodes, SynchronousMode mode, Workload.Options load, double faultAfter,
+      FaultScript script) {
+    this(name, nodes, mode, load, faultAfter, false, script);
   }
 
   public Scenario {
@@ -31,6 +38,15 @@ public record Scenario(String name, int nodes, SynchronousMode mode, Workload.Op
   }
 
   public Scenario with(SynchronousMode m, Workload.Options l) {
-    return new Scenario(name, nodes, m, l, faultAfter, script);
+    return new Scenario(name, nodes, m, l, faultAfter, lossAccepted, script);
+  }
+
+  /**
+   * Whether losing acknowledged ids is allowed (then counted and reported, never hidden): in
+   * asynchronous mode (synchronous_mode off) a commit is acknowledged before any replica has it, and
+   * when the operator accepted the loss.
+   */
+  public boolean lossAllowed() {
+    return lossAccepted || mode == SynchronousMode.OFF;
   }
 }

@@ -55,7 +55,7 @@ public final class ScenarioRunner {
         StringWriter w = new StringWriter();
         e.printStackTrace(new PrintWriter(w));
         return new ScenarioResult(s.name(), mode, s.nodes(), Optional.empty(), Optional.empty(), List.of(), false,
-            Optional.empty(), "", w.toString());
+            Optional.empty(), "", w.toString(), s.lossAllowed());
       } finally {
         c.saveLogs(s.name().replaceAll("[^A-Za-z0-9_.-]+", "-"));
       }
@@ -130,7 +130,7 @@ public final class ScenarioRunner {
       }
       Optional<Duration> failover = ctx.firstFaultNanos().flatMap(prober::failoverTime);
       return new ScenarioResult(s.name(), mode, s.nodes(), failover, check, prober.overlaps(), converged,
-          convergedAfter, prober.timeline(), error);
+          convergedAfter, prober.timeline(), error, s.lossAllowed());
     }
   }
 

@@ -26,6 +26,18 @@ class ReportTest {
   }
 
   @Test
+  void anAllowedLossIsCountedAndNamedNeverAPlainPass() {
+    ScenarioResult lossy = row(12000L, 1);
+    ScenarioResult allowed = new ScenarioResult(lossy.scenario(), "off", 3, lossy.failover(), lossy.check(), List.of(),
+        true, lossy.convergedAfter(), "", null, true);
+    assertThat(allowed.passed()).isTrue();
+    assertThat(Report.markdown(List.of(allowed))).contains("| 12000 | 600 | 1 |").contains("| pass (1 lost, allowed) |");
+    ScenarioResult notConverged = new ScenarioResult(lossy.scenario(), "off", 3, lossy.failover(), lossy.check(),
+        List.of(), false, Optional.empty(), "", null, true);
+    assertThat(notConverged.passed()).as("an allowed loss excuses nothing else").isFalse();
+  }
+
+  @Test
   void medianIgnoresRunsWithoutAMeasurement() {
     assertThat(Report.medianFailover(List.of(row(3L, 0), row(1L, 0), row(null, 0), row(2L, 0))))
         .contains(Duration.ofMillis(2));
