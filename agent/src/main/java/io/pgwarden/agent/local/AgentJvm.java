@@ -20,7 +20,7 @@ public final class AgentJvm {
   public static final List<String> OPTIONS = List.of(
       "-Xms16m", "-Xmx128m", "-Xmn4m", "-XX:+UseSerialGC",
       "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
-      "-Dio.netty.jfr.enabled=false",
+      "-Dio.netty.jfr.enabled=false", "-Dio.netty.allocator.type=unpooled",
       "-XX:+ExitOnOutOfMemoryError");
 
   /** glibc keeps a malloc arena per thread (up to 8 per core); two are plenty for the agent. */
