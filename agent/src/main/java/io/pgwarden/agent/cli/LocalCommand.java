@@ -87,7 +87,7 @@ public final class LocalCommand implements Runnable {
         io.pgwarden.common.config.ConfigLoader.parseDynamic(io.pgwarden.common.json.Json.write(dynamic));
       }
       LocalCluster c = LocalCluster.up(new LocalCluster.Options(dir, nodes, scope, ownJar(), dynamic,
-          List.of("-Xms16m", "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError"),
+          io.pgwarden.agent.local.AgentJvm.OPTIONS,
           1, binDir));
       out().println("local cluster '" + scope + "' starting in " + c.dir());
       out().flush();

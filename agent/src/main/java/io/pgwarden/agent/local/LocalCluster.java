@@ -214,6 +214,7 @@ public final class LocalCluster {
           .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of(n.logFile()).toFile()))
           .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
       pb.environment().put("HOME", dir.toString());
+      AgentJvm.ENVIRONMENT.forEach(pb.environment()::putIfAbsent);
       Process p = pb.start();
       replaceNode(n.withPid(p.pid()));
       log.info("started agent {} (pid {}), log {}", name, p.pid(), n.logFile());

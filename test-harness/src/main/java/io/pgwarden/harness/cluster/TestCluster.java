@@ -58,9 +58,8 @@ public final class TestCluster implements AutoCloseable {
     return start(nodes, TEST_TIMING);
   }
 
-  /** The agents' JVM options: those of bin/pgwarden. */
-  public static final List<String> AGENT_JVM = List.of("-Xms16m", "-Xmx128m", "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError");
+  /** The agents' JVM options: those of bin/pgwarden (LocalCluster adds its environment). */
+  public static final List<String> AGENT_JVM = io.pgwarden.agent.local.AgentJvm.OPTIONS;
 
   public static TestCluster start(int nodes, Map<String, Object> dynamic) {
     return start(nodes, dynamic, AGENT_JVM);

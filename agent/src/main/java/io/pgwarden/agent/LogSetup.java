@@ -1,0 +1,54 @@
+package io.pgwarden.agent;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.Configurator;
+import ch.qos.logback.classic.spi.ConfiguratorRank;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.spi.ContextAwareBase;
+
+/**
+ * Logback's configuration in code, found through {@code META-INF/services}: one line per decision on
+ * stdout, with the node and loop tick. In code rather than in a logback.xml because parsing XML loads
+ * logback's Joran and the JDK's XML parser, ~500 classes that stay in the agent's memory for good
+ * (docs/benchmarks.md, "Idle RSS").
+ *
+ * <p>An operator's own file still wins: with {@code -Dlogback.configurationFile=FILE} (or a
+ * logback-test.xml on the class path, as in the tests) logback reads that file as usual.
+ * {@code PGWARDEN_LOG_LEVEL} sets the root level (default INFO).
+ */
+@ConfiguratorRank(ConfiguratorRank.CUSTOM_NORMAL_PRIORITY)
+public final class LogSetup extends ContextAwareBase implements Configurator {
+  static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%X{node:-} %X{tick:-}] %logger{0}: %msg%n";
+
+  @Override
+  public ExecutionStatus configure(LoggerContext context) {
+    if (System.getProperty("logback.configurationFile") != null
+        || LogSetup.class.getClassLoader().getResource("logback-test.xml") != null) {
+      return ExecutionStatus.INVOKE_NEXT_IF_ANY;
+    }
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern(PATTERN);
+    encoder.start();
+    ConsoleAppender<ILoggingEvent> out = new ConsoleAppender<>();
+    out.setContext(context);
+    out.setName("OUT");
+    out.setEncoder(encoder);
+    out.start();
+
+    Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    root.setLevel(Level.toLevel(System.getenv("PGWARDEN_LOG_LEVEL"), Level.INFO));
+    root.addAppender(out);
+    context.getLogger("io.grpc").setLevel(Level.WARN);
+    context.getLogger("io.netty").setLevel(Level.WARN);
+    // jetcd logs every internal retry; pgwarden reports what failed, once, in its own words.
+    context.getLogger("io.etcd").setLevel(Level.ERROR);
+    context.getLogger("io.vertx").setLevel(Level.WARN);
+    context.getLogger("org.postgresql").setLevel(Level.WARN);
+    return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+}

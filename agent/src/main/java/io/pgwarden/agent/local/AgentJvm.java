@@ -1,0 +1,30 @@
+package io.pgwarden.agent.local;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How an agent's JVM is started: the options and environment of {@code bin/pgwarden} (and so of the
+ * container image and the systemd unit, which run it), repeated here for the agents that
+ * {@code pgwarden local up} and the test harness start, so tests run what operators run.
+ * {@code AgentJvmTest} keeps the launcher and this class in step. Why each one, with measurements:
+ * docs/benchmarks.md, "Idle RSS".
+ */
+public final class AgentJvm {
+  /**
+   * Sized for a small idle footprint that still survives a burst (a 3 MB cluster view read while the
+   * REST API is polled hard): the heap starts small and may grow to 128 MB. The process exits on an
+   * OutOfMemoryError rather than run on with threads that died of it (a leader whose reads fail while
+   * its lease renewals succeed would be blind to its cluster).
+   */
+  public static final List<String> OPTIONS = List.of(
+      "-Xms16m", "-Xmx128m", "-Xmn4m", "-XX:+UseSerialGC",
+      "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
+      "-Dio.netty.jfr.enabled=false", "-Dio.netty.allocator.type=unpooled",
+      "-XX:+ExitOnOutOfMemoryError");
+
+  /** glibc keeps a malloc arena per thread (up to 8 per core); two are plenty for the agent. */
+  public static final Map<String, String> ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");
+
+  private AgentJvm() {}
+}
