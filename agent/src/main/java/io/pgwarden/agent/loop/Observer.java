@@ -19,12 +19,14 @@ import io.pgwarden.common.time.MonotonicClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Takes one full snapshot: renews our lease (the renewal is the heartbeat, so a hung loop loses the
- * key), reads the whole scope in one range, probes PostgreSQL. Never throws; failures become data.
+ * key), reads the whole scope at one revision (from the watch-fed {@link WatchedScope} when it is
+ * complete, else in one range), probes PostgreSQL. Never throws; failures become data.
  * Owned by the loop thread.
  */
 public final class Observer {
@@ -41,6 +43,7 @@ public final class Observer {
   private final MonotonicClock clock;
   private final ClusterViewParser parser;
   private final OperatorRequests requests;
+  private final Function<Duration, RawScope> scopeReader;
 
   private DynamicConfig config;
   private String lastConfigError;
@@ -50,6 +53,18 @@ public final class Observer {
 
   public Observer(String me, Tags tags, Keys keys, ClusterStore store, PostgresProbe probe, LeaseTracker lease,
       AsyncActions async, MonotonicClock clock, DynamicConfig initialConfig, OperatorRequests requests) {
+    this(me, tags, keys, store, probe, lease, async, clock, initialConfig, requests,
+        timeout -> store.readPrefix(keys.prefix(), timeout));
+  }
+
+  /**
+   * @param scopeReader reads the whole scope at one revision within the timeout (e.g. {@link
+   *     WatchedScope#read}); throws like {@link ClusterStore#readPrefix}
+   */
+  public Observer(String me, Tags tags, Keys keys, ClusterStore store, PostgresProbe probe, LeaseTracker lease,
+      AsyncActions async, MonotonicClock clock, DynamicConfig initialConfig, OperatorRequests requests,
+      Function<Duration, RawScope> scopeReader) {
+    this.scopeReader = scopeReader;
     this.me = me;
     this.tags = tags;
     this.keys = keys;
@@ -126,7 +141,7 @@ public final class Observer {
   private ClusterView readScope() {
     RawScope raw;
     try {
-      raw = store.readPrefix(keys.prefix(), callTimeout());
+      raw = scopeReader.apply(callTimeout());
     } catch (EtcdUnavailableException e) {
       return ClusterView.unreachable(e.getMessage(), config);
     } catch (RuntimeException e) {
