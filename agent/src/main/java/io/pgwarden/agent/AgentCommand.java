@@ -76,7 +76,7 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
     Keys keys = cfg.keys();
     MonotonicClock clock = MonotonicClock.SYSTEM;
     WakeupSignal wakeup = new WakeupSignal();
-    try (ClusterStore store = JetcdClusterStore.connect(cfg.etcd(), etcdAuth == null ? null : etcdAuth.password());
+    try (JetcdClusterStore store = JetcdClusterStore.connect(cfg.etcd(), etcdAuth == null ? null : etcdAuth.password());
         AsyncActions async = new AsyncActions(wakeup::signal)) {
       DynamicConfig initial = initialConfig(store, keys, cfg.bootstrap());
       LeaseTracker lease = new LeaseTracker(clock, initial.retryTimeoutDuration());

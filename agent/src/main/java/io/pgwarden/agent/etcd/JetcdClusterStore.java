@@ -93,6 +93,8 @@ public final class JetcdClusterStore implements ClusterStore {
   private final String description;
   private final LeaseChannel leaseChannel;
   private final KeepAliveStream keepAliveStream = new KeepAliveStream();
+  private final AtomicLong lastWriteRevision = new AtomicLong();
+  private final AtomicLong uncertainWrites = new AtomicLong();
 
   private JetcdClusterStore(Client client, String description, LeaseChannel leaseChannel) {
     this.leaseChannel = leaseChannel;
@@ -208,6 +210,23 @@ public final class JetcdClusterStore implements ClusterStore {
     return Duration.ofSeconds(r.getTTL());
   }
 
+  /**
+   * The revision of the latest write through this store that changed something (0: none yet). A view
+   * older than it may not show our own write.
+   */
+  public long lastWriteRevision() {
+    return lastWriteRevision.get();
+  }
+
+  /** How many writes through this store ended without a known outcome (failed, timed out, lease revokes). */
+  public long uncertainWrites() {
+    return uncertainWrites.get();
+  }
+
+  private void wrote(long revision) {
+    lastWriteRevision.accumulateAndGet(revision, Math::max);
+  }
+
   /** How many keep-alive streams were opened so far (for tests). */
   long keepAliveStreamsOpened() {
     return keepAliveStream.opened();
@@ -216,6 +235,7 @@ public final class JetcdClusterStore implements ClusterStore {
   @Override
   public void revokeLease(long leaseId, Duration timeout) {
     try {
+      uncertainWrites.incrementAndGet(); // deletes the keys bound to it, at a revision not worth tracking
       await("revoke lease", lease.revoke(leaseId), timeout, leaseId);
     } catch (LeaseLostException e) {
       log.debug("lease {} already gone when revoking", Long.toHexString(leaseId));
@@ -248,7 +268,13 @@ public final class JetcdClusterStore implements ClusterStore {
 
   @Override
   public void put(String key, String value, long leaseId, Duration timeout) {
-    await("put " + key, kv.put(bytes(key), bytes(value), putOption(leaseId)), timeout, leaseId);
+    try {
+      wrote(await("put " + key, kv.put(bytes(key), bytes(value), putOption(leaseId)), timeout, leaseId)
+          .getHeader().getRevision());
+    } catch (RuntimeException e) {
+      uncertainWrites.incrementAndGet();
+      throw e;
+    }
   }
 
   @Override
@@ -289,7 +315,15 @@ public final class JetcdClusterStore implements ClusterStore {
 
   @Override
   public void delete(String key, Duration timeout) {
-    await("delete " + key, kv.delete(bytes(key)), timeout, 0);
+    try {
+      io.etcd.jetcd.kv.DeleteResponse r = await("delete " + key, kv.delete(bytes(key)), timeout, 0);
+      if (r.getDeleted() > 0) {
+        wrote(r.getHeader().getRevision());
+      }
+    } catch (RuntimeException e) {
+      uncertainWrites.incrementAndGet();
+      throw e;
+    }
   }
 
   private boolean commit(String op, Duration timeout, long leaseId, List<Cmp> ifs, List<Op> thens) {
@@ -298,7 +332,18 @@ public final class JetcdClusterStore implements ClusterStore {
         .If(ifs.toArray(Cmp[]::new))
         .Then(thens.toArray(Op[]::new))
         .commit();
-    return await(op, f, timeout, leaseId).isSucceeded();
+    TxnResponse r;
+    try {
+      r = await(op, f, timeout, leaseId);
+    } catch (RuntimeException e) {
+      // Timed out or failed on the wire: it may still have been applied.
+      uncertainWrites.incrementAndGet();
+      throw e;
+    }
+    if (r.isSucceeded()) {
+      wrote(r.getHeader().getRevision());
+    }
+    return r.isSucceeded();
   }
 
   // ---- watch ----

@@ -1,5 +1,6 @@
 package io.pgwarden.agent.loop;
 
+import io.pgwarden.agent.etcd.JetcdClusterStore;
 import io.pgwarden.agent.port.ClusterStore;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.port.RawScope;
@@ -11,6 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * while it is known to be complete: the watch is running, a range read at a revision {@code R} the
  * watch covers (R at or after the watch's start revision) was installed, and every change after R
  * was applied. Otherwise — watch not yet started, broken, cancelled (compaction, lost etcd leader),
- * a read older than the watch, or more than {@link #FULL_READ_PERIOD} since the last range read — it
+ * a read older than the watch, a write of this process the watch has not delivered yet (the loop must
+ * see its own writes), a write whose outcome is unknown, or more than {@link #FULL_READ_PERIOD} since
+ * the last range read — it
  * does a range read, exactly as without the cache, and installs it when the watch covers it.
  *
  * <p>A cached view may lag etcd by the watch's delivery delay. That can delay a decision, never make
@@ -48,6 +52,10 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
   private final String prefix;
   private final MonotonicClock clock;
   private final Consumer<String> onChange;
+  private final LongSupplier lastWriteRevision;
+  private final LongSupplier uncertainWrites;
+  /** {@link #uncertainWrites} as of the start of the range read the cache was built from. */
+  private long uncertainSeen;
 
   // Guarded by this.
   /** Revision the running watch started at; -1 while no watch is known to run. */
@@ -70,13 +78,22 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
    * @param onChange called after each change is applied, with the key (once per key), and with null
    *     when the watch (re)starts or breaks; for waking the loop
    */
-  public WatchedScope(ClusterStore store, String prefix, MonotonicClock clock, Consumer<String> onChange) {
-    this(timeout -> store.readPrefix(prefix, timeout), prefix, clock, onChange);
+  public WatchedScope(JetcdClusterStore store, String prefix, MonotonicClock clock, Consumer<String> onChange) {
+    this(timeout -> store.readPrefix(prefix, timeout), prefix, clock, onChange, store::lastWriteRevision,
+        store::uncertainWrites);
   }
 
-  /** @param rangeRead one range read of the whole prefix, as {@link ClusterStore#readPrefix} */
+  /**
+   * @param rangeRead one range read of the whole prefix, as {@link ClusterStore#readPrefix}
+   * @param lastWriteRevision the revision of this process's latest write that changed something: the
+   *     cache answers only once it has caught up with it (a loop must see its own writes)
+   * @param uncertainWrites counts writes whose outcome is unknown (failed, timed out): each one forces
+   *     a range read, since it may have been applied at a revision nobody knows
+   */
   public WatchedScope(Function<Duration, RawScope> rangeRead, String prefix, MonotonicClock clock,
-      Consumer<String> onChange) {
+      Consumer<String> onChange, LongSupplier lastWriteRevision, LongSupplier uncertainWrites) {
+    this.lastWriteRevision = lastWriteRevision;
+    this.uncertainWrites = uncertainWrites;
     this.rangeRead = rangeRead;
     this.prefix = prefix;
     this.clock = clock;
@@ -89,8 +106,11 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
    */
   public RawScope read(Duration timeout) {
     long watchAtStart;
+    long uncertain = uncertainWrites.getAsLong();
+    long ownWrite = lastWriteRevision.getAsLong();
     synchronized (this) {
-      if (synced && clock.nanoTime() - readAtNanos < FULL_READ_PERIOD.toNanos()) {
+      if (synced && clock.nanoTime() - readAtNanos < FULL_READ_PERIOD.toNanos() && revision >= ownWrite
+          && uncertain == uncertainSeen) {
         cachedReads++;
         return snapshot();
       }
@@ -124,6 +144,7 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
       }
       revision = fresh.revision();
       readRevision = fresh.revision();
+      uncertainSeen = uncertain;
       readAtNanos = clock.nanoTime();
       for (Change c : duringRead) {
         apply(c);

@@ -95,6 +95,20 @@ class WatchedScopeIT {
   }
 
   @Test
+  void aWriteOfThisProcessIsInTheVeryNextRead() {
+    awaitSynced();
+    for (int i = 0; i < 20; i++) {
+      store.put(P + "members/node1", "v" + i, 0, T);
+      assertThat(values(scope.read(T))).containsEntry(P + "members/node1", "v" + i);
+      assertThat(store.putIfAbsent(P + "leader", "node" + i, 0, T)).isTrue();
+      assertThat(values(scope.read(T))).containsEntry(P + "leader", "node" + i);
+      assertThat(store.deleteIfValue(P + "leader", "node" + i, T)).isTrue();
+      assertThat(values(scope.read(T))).doesNotContainKey(P + "leader");
+    }
+    assertThat(scope.synced()).isTrue();
+  }
+
+  @Test
   void afterEtcdRestartsTheCacheIsNotUsedUntilANewWatchCoversAFreshRead() {
     store.put(P + "leader", "node1", 0, T);
     awaitSynced();

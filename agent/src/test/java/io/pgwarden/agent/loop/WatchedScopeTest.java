@@ -31,7 +31,10 @@ class WatchedScopeTest {
     }
     return reads.remove(0);
   };
-  private final WatchedScope scope = new WatchedScope(rangeRead, "/s/", now::get, wakeups::add);
+  private final AtomicLong ownWrite = new AtomicLong();
+  private final AtomicLong uncertain = new AtomicLong();
+  private final WatchedScope scope =
+      new WatchedScope(rangeRead, "/s/", now::get, wakeups::add, ownWrite::get, uncertain::get);
 
   private static RawKv kv(String key, String value, long rev) {
     return new RawKv(key, value, rev, rev, 1, 0);
@@ -159,5 +162,29 @@ class WatchedScopeTest {
     assertThat(scope.synced()).isTrue();
     assertThat(scope.read(T).kvs()).extracting(RawKv::value).containsExactly("b");
     assertThat(rangeReads).isEqualTo(2);
+  }
+
+  @Test
+  void ownWritesAreSeenAtOnceEvenBeforeTheWatchDeliversThem() {
+    scope.started(1);
+    reads.add(scope(1));
+    scope.read(T);
+
+    // This process wrote the leader key at 2; the watch has not delivered it yet.
+    ownWrite.set(2);
+    reads.add(scope(2, kv("/s/leader", "me", 2)));
+    assertThat(scope.read(T).kvs()).extracting(RawKv::value).containsExactly("me");
+    assertThat(rangeReads).isEqualTo(2);
+    // Delivered late: already in the read, nothing changes, and the cache answers again.
+    scope.changed(List.of(kv("/s/leader", "me", 2)), List.of(), 2);
+    assertThat(scope.read(T).kvs()).extracting(RawKv::value).containsExactly("me");
+    assertThat(rangeReads).isEqualTo(2);
+
+    // A write that timed out may or may not have happened: one range read tells.
+    uncertain.incrementAndGet();
+    reads.add(scope(3));
+    assertThat(scope.read(T).kvs()).isEmpty();
+    assertThat(scope.read(T).kvs()).isEmpty();
+    assertThat(rangeReads).isEqualTo(3);
   }
 }
