@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * -Dbench.runs=N (default 5), -Dbench.idle=SECONDS (default 60), -Dbench.scenarios=a,b (default all of
  * pgwarden, patroni, patroni-equal, pgwarden-fast, patroni-sync, pgwarden-lean), -Dbench.parts=a,b (default all
  * of idle, switchover, failover; bootstrap is always measured since every scenario starts a cluster; a
- * scenario with none of its parts selected is not started). Patroni scenarios are
+ * scenario with none of its parts selected is not started), -Dbench.baselineJar=JAR (also measure the idle
+ * part of another agent build, e.g. the one before a change, in the same run). Patroni scenarios are
  * skipped when {@code patroni} is not on PATH. Each scenario runs on its own fresh cluster; one that fails is
  * recorded and the others still run. Writes target/bench/side-by-side.{json,md} after every scenario
  * (-Dbench.name=NAME for another name).
@@ -67,6 +68,20 @@ class SideBySideBench {
           if (foPart) {
             fo.add(SideBySide.failover(c, PGW_DEFAULTS, runs));
           }
+        }
+      });
+    }
+    String baseline = System.getProperty("bench.baselineJar");
+    if (baseline != null && idlePart) {
+      // Another build of the agent (e.g. the one before a change), idle only, in the same run.
+      scenario("pgwarden-baseline", () -> {
+        String jar = System.getProperty("pgwarden.jar");
+        System.setProperty("pgwarden.jar", baseline);
+        String label = PGW_DEFAULTS + "; baseline jar " + Path.of(baseline).getFileName();
+        try (PgwardenCluster c = SideBySide.bootstrap(() -> PgwardenCluster.start(Map.of()), label, boot)) {
+          idle.add(SideBySide.idle(c, label, idleSeconds));
+        } finally {
+          System.setProperty("pgwarden.jar", jar);
         }
       });
     }
@@ -186,7 +201,8 @@ class SideBySideBench {
         + " -Dit.test=SideBySideBench -Dfailsafe.failIfNoSpecifiedTests=false -Dbench.runs=" + runs
         + " -Dbench.idle=" + idleSeconds
         + (System.getProperty("bench.scenarios") == null ? "" : " -Dbench.scenarios=" + System.getProperty("bench.scenarios"))
-        + (System.getProperty("bench.parts") == null ? "" : " -Dbench.parts=" + System.getProperty("bench.parts"));
+        + (System.getProperty("bench.parts") == null ? "" : " -Dbench.parts=" + System.getProperty("bench.parts"))
+        + (System.getProperty("bench.baselineJar") == null ? "" : " -Dbench.baselineJar=" + System.getProperty("bench.baselineJar"));
     return new SideBySide.Report(env, cmd, boot, idle, sw, fo);
   }
 }
