@@ -269,6 +269,8 @@ class JetcdClusterStoreIT {
   @Test
   void theStoreKeepsWorkingWithOneOfThreeMembersDown() {
     assertThat(etcd.pids()).hasSize(3);
+    Grant g = store.grantLease(Duration.ofSeconds(60), T);
+    assertThat(store.keepAliveOnce(g.leaseId(), T)).isEqualTo(Duration.ofSeconds(60));
     try {
       etcd.stopMember(0);
       assertThat(etcd.pids()).hasSize(2);
@@ -278,6 +280,12 @@ class JetcdClusterStoreIT {
         store.put(p + "leader", "node1", 0, T);
         return store.readPrefix(p, T).kvs().size() == 1;
       });
+      // So must lease renewals, whichever member the keep-alive stream was on.
+      await().atMost(Duration.ofSeconds(30)).ignoreException(EtcdUnavailableException.class)
+          .until(() -> store.keepAliveOnce(g.leaseId(), T).equals(Duration.ofSeconds(60)));
+      for (int i = 0; i < 3; i++) {
+        assertThat(store.keepAliveOnce(g.leaseId(), T)).isEqualTo(Duration.ofSeconds(60));
+      }
       assertThat(store.putIfAbsent(p + "leader", "node2", 0, T)).isFalse();
     } finally {
       etcd.startMember(0);
