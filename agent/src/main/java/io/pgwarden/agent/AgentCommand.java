@@ -11,6 +11,7 @@ import io.pgwarden.agent.loop.Observer;
 import io.pgwarden.agent.loop.OperatorRequests;
 import io.pgwarden.agent.loop.ReconcileLoop;
 import io.pgwarden.agent.loop.WakeupSignal;
+import io.pgwarden.agent.loop.WatchedScope;
 import io.pgwarden.agent.port.ClusterStore;
 import io.pgwarden.agent.port.FatalAgentException;
 import io.pgwarden.agent.port.RawKv;
@@ -75,13 +76,22 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
     Keys keys = cfg.keys();
     MonotonicClock clock = MonotonicClock.SYSTEM;
     WakeupSignal wakeup = new WakeupSignal();
-    try (ClusterStore store = JetcdClusterStore.connect(cfg.etcd(), etcdAuth == null ? null : etcdAuth.password());
+    try (JetcdClusterStore store = JetcdClusterStore.connect(cfg.etcd(), etcdAuth == null ? null : etcdAuth.password());
         AsyncActions async = new AsyncActions(wakeup::signal)) {
       DynamicConfig initial = initialConfig(store, keys, cfg.bootstrap());
       LeaseTracker lease = new LeaseTracker(clock, initial.retryTimeoutDuration());
       PostgresNode pg = new PostgresNode(cfg.name(), cfg.postgresql(), superuser, replication, new ProcessRunner(List.of()));
       OperatorRequests requests = new OperatorRequests(wakeup);
-      Observer observer = new Observer(cfg.name(), cfg.tags(), keys, store, pg, lease, async, clock, initial, requests);
+      // Events only wake the loop (it re-reads everything), but they also keep the scope cache current, so
+      // an idle loop reads the scope from the cache instead of range-reading it each tick. Member keys
+      // carry nothing that needs an immediate reaction.
+      WatchedScope scope = new WatchedScope(store, keys.prefix(), clock, key -> {
+        if (key == null || !key.startsWith(keys.membersPrefix())) {
+          wakeup.signal();
+        }
+      });
+      Observer observer = new Observer(cfg.name(), cfg.tags(), keys, store, pg, lease, async, clock, initial, requests,
+          scope::read);
       Path dataDir = Path.of(cfg.postgresql().dataDir());
       WatchdogFence fence = new WatchdogFence(
           () -> Watchdog.start(Path.of(cfg.postgresql().binDir()), dataDir, dataDir.getParent()), cfg.name(), lease);
@@ -92,13 +102,7 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
           new Decider(DecisionPolicy.DEFAULT), executor, store, lease, wakeup, clock,
           new ReconcileLoop.Addresses(cfg.api().url(), cfg.postgresql().connectAddress().toString(), Main.version()),
           requests, fence, callbacks);
-      // Events only wake the loop; it re-reads everything. Member keys change every tick and carry
-      // nothing that needs an immediate reaction.
-      AutoCloseable watch = store.watchPrefix(keys.prefix(), key -> {
-        if (key == null || !key.startsWith(keys.membersPrefix())) {
-          wakeup.signal();
-        }
-      });
+      AutoCloseable watch = store.watchPrefix(keys.prefix(), scope);
       RestApi api = new RestApi(cfg.api().listen(), loop.status(), clock,
           () -> observer.config().ttlDuration(), new RestApi.Operations(apiAuth, requests, store, keys),
           cfg.api().tls() == null ? null

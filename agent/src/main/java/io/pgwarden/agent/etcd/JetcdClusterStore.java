@@ -55,7 +55,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,8 +91,13 @@ public final class JetcdClusterStore implements ClusterStore {
   private final Watch watch;
   private final ScheduledExecutorService rewatch;
   private final String description;
+  private final LeaseChannel leaseChannel;
+  private final KeepAliveStream keepAliveStream = new KeepAliveStream();
+  private final AtomicLong lastWriteRevision = new AtomicLong();
+  private final AtomicLong uncertainWrites = new AtomicLong();
 
-  private JetcdClusterStore(Client client, String description) {
+  private JetcdClusterStore(Client client, String description, LeaseChannel leaseChannel) {
+    this.leaseChannel = leaseChannel;
     this.client = client;
     this.kv = client.getKVClient();
     this.lease = client.getLeaseClient();
@@ -130,6 +134,8 @@ public final class JetcdClusterStore implements ClusterStore {
         .retryMaxDelay(1000)
         .retryMaxDuration(Duration.ofSeconds(5))
         .interceptor(new UnaryDeadline(MAX_RPC_DURATION));
+    LeaseChannel leaseChannel = new LeaseChannel();
+    b.interceptor(leaseChannel);
     String who = "";
     if (cfg.auth() != null) {
       String password = resolvedPassword != null ? resolvedPassword : cfg.auth().password();
@@ -156,7 +162,7 @@ public final class JetcdClusterStore implements ClusterStore {
     }
     String description = String.join(",", cfg.endpoints()) + who + (cfg.tls() != null ? " (tls)" : "");
     log.debug("etcd client for {}", description);
-    return new JetcdClusterStore(b.build(), description);
+    return new JetcdClusterStore(b.build(), description, leaseChannel);
   }
 
   // ---- leases ----
@@ -171,6 +177,31 @@ public final class JetcdClusterStore implements ClusterStore {
 
   @Override
   public Duration keepAliveOnce(long leaseId, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Channel channel = leaseChannel.channel;
+    CallOptions options = leaseChannel.options;
+    if (channel != null && options != null) {
+      KeepAliveStream.Answer a;
+      try {
+        a = keepAliveStream.keepAlive(channel, options, leaseId, timeout);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PghaException("interrupted during etcd keep-alive", e);
+      }
+      if (a == null) {
+        throw new EtcdUnavailableException("etcd keep-alive timed out after " + timeout.toMillis() + " ms", null);
+      }
+      if (a.failure() == null) {
+        if (a.ttl() <= 0) {
+          throw new LeaseLostException(leaseId);
+        }
+        return Duration.ofSeconds(a.ttl());
+      }
+      // The stream broke (etcd restarted, a stale auth token, ...): renew once the way jetcd does, which
+      // also lets jetcd refresh what it needs; the next renewal opens a new stream.
+      log.debug("keep-alive stream failed ({}); renewing through jetcd", a.failure());
+      timeout = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+    }
     LeaseKeepAliveResponse r = await("keep-alive", lease.keepAliveOnce(leaseId), timeout, leaseId);
     // etcd answers a keep-alive for an unknown lease with TTL 0 rather than an error.
     if (r.getTTL() <= 0) {
@@ -179,9 +210,32 @@ public final class JetcdClusterStore implements ClusterStore {
     return Duration.ofSeconds(r.getTTL());
   }
 
+  /**
+   * The revision of the latest write through this store that changed something (0: none yet). A view
+   * older than it may not show our own write.
+   */
+  public long lastWriteRevision() {
+    return lastWriteRevision.get();
+  }
+
+  /** How many writes through this store ended without a known outcome (failed, timed out, lease revokes). */
+  public long uncertainWrites() {
+    return uncertainWrites.get();
+  }
+
+  private void wrote(long revision) {
+    lastWriteRevision.accumulateAndGet(revision, Math::max);
+  }
+
+  /** How many keep-alive streams were opened so far (for tests). */
+  long keepAliveStreamsOpened() {
+    return keepAliveStream.opened();
+  }
+
   @Override
   public void revokeLease(long leaseId, Duration timeout) {
     try {
+      uncertainWrites.incrementAndGet(); // deletes the keys bound to it, at a revision not worth tracking
       await("revoke lease", lease.revoke(leaseId), timeout, leaseId);
     } catch (LeaseLostException e) {
       log.debug("lease {} already gone when revoking", Long.toHexString(leaseId));
@@ -214,7 +268,13 @@ public final class JetcdClusterStore implements ClusterStore {
 
   @Override
   public void put(String key, String value, long leaseId, Duration timeout) {
-    await("put " + key, kv.put(bytes(key), bytes(value), putOption(leaseId)), timeout, leaseId);
+    try {
+      wrote(await("put " + key, kv.put(bytes(key), bytes(value), putOption(leaseId)), timeout, leaseId)
+          .getHeader().getRevision());
+    } catch (RuntimeException e) {
+      uncertainWrites.incrementAndGet();
+      throw e;
+    }
   }
 
   @Override
@@ -255,7 +315,15 @@ public final class JetcdClusterStore implements ClusterStore {
 
   @Override
   public void delete(String key, Duration timeout) {
-    await("delete " + key, kv.delete(bytes(key)), timeout, 0);
+    try {
+      io.etcd.jetcd.kv.DeleteResponse r = await("delete " + key, kv.delete(bytes(key)), timeout, 0);
+      if (r.getDeleted() > 0) {
+        wrote(r.getHeader().getRevision());
+      }
+    } catch (RuntimeException e) {
+      uncertainWrites.incrementAndGet();
+      throw e;
+    }
   }
 
   private boolean commit(String op, Duration timeout, long leaseId, List<Cmp> ifs, List<Op> thens) {
@@ -264,32 +332,44 @@ public final class JetcdClusterStore implements ClusterStore {
         .If(ifs.toArray(Cmp[]::new))
         .Then(thens.toArray(Op[]::new))
         .commit();
-    return await(op, f, timeout, leaseId).isSucceeded();
+    TxnResponse r;
+    try {
+      r = await(op, f, timeout, leaseId);
+    } catch (RuntimeException e) {
+      // Timed out or failed on the wire: it may still have been applied.
+      uncertainWrites.incrementAndGet();
+      throw e;
+    }
+    if (r.isSucceeded()) {
+      wrote(r.getHeader().getRevision());
+    }
+    return r.isSucceeded();
   }
 
   // ---- watch ----
 
   @Override
-  public AutoCloseable watchPrefix(String prefix, Consumer<String> onEvent) {
+  public AutoCloseable watchPrefix(String prefix, ScopeListener listener) {
     if (prefix == null || prefix.isEmpty()) {
       throw new IllegalArgumentException("prefix must not be empty");
     }
-    PrefixWatch w = new PrefixWatch(prefix, Objects.requireNonNull(onEvent, "onEvent"));
+    PrefixWatch w = new PrefixWatch(prefix, Objects.requireNonNull(listener, "listener"));
     w.open();
     return w;
   }
 
   @Override
   public void close() {
+    keepAliveStream.close("store closed");
     rewatch.shutdownNow();
     client.close();
     log.debug("etcd client for {} closed", description);
   }
 
   /**
-   * One logical watch that survives broken streams. The caller gets {@code null} whenever a watch is
-   * (re-)established, including the first time, since changes between its own read and the start of
-   * the watch are not replayed, and once when an established watch breaks.
+   * One logical watch that survives broken streams. The caller gets {@code started(revision)} whenever a
+   * watch is (re-)established, including the first time, since changes between its own read and the
+   * start of the watch are not replayed, and {@code broken()} once when an established watch breaks.
    *
    * <p>Each attempt gets a generation number; callbacks from an older attempt are ignored, so a late
    * error of a replaced watcher cannot trigger a second re-watch. All jetcd watch calls happen on the
@@ -298,7 +378,7 @@ public final class JetcdClusterStore implements ClusterStore {
    */
   private final class PrefixWatch implements AutoCloseable {
     private final String prefix;
-    private final Consumer<String> onEvent;
+    private final ScopeListener listener;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong generation = new AtomicLong();
     private final AtomicLong backoffMillis = new AtomicLong(REWATCH_MIN_BACKOFF.toMillis());
@@ -306,9 +386,9 @@ public final class JetcdClusterStore implements ClusterStore {
     private final AtomicBoolean established = new AtomicBoolean();
     private volatile Watch.Watcher watcher;
 
-    PrefixWatch(String prefix, Consumer<String> onEvent) {
+    PrefixWatch(String prefix, ScopeListener listener) {
       this.prefix = prefix;
-      this.onEvent = onEvent;
+      this.listener = listener;
     }
 
     /** Starts a fresh watch at etcd's current revision; the caller's re-read covers anything earlier. */
@@ -341,7 +421,7 @@ public final class JetcdClusterStore implements ClusterStore {
       long delay = backoffMillis.getAndUpdate(d -> Math.min(d * 2, REWATCH_MAX_BACKOFF.toMillis()));
       if (established.getAndSet(false)) {
         log.warn("watch on {} {}; re-watching", prefix, why, cause);
-        notifyCaller(null);
+        notifyCaller(listener::broken);
       } else {
         log.debug("watch on {} {} again; retry in {} ms", prefix, why, delay, cause);
       }
@@ -360,20 +440,20 @@ public final class JetcdClusterStore implements ClusterStore {
       }
     }
 
-    private void established(long gen) {
+    private void established(long gen, long revision) {
       if (closed.get() || generation.get() != gen) {
         return;
       }
       backoffMillis.set(REWATCH_MIN_BACKOFF.toMillis());
       established.set(true);
-      log.debug("watch on {} established", prefix);
+      log.debug("watch on {} established at revision {}", prefix, revision);
       // Changes made while no watch was running are not replayed; the caller must re-read.
-      notifyCaller(null);
+      notifyCaller(() -> listener.started(revision));
     }
 
-    private void notifyCaller(String key) {
+    private void notifyCaller(Runnable call) {
       try {
-        onEvent.accept(key);
+        call.run();
       } catch (RuntimeException e) {
         log.error("watch callback for {} failed", prefix, e);
       }
@@ -403,12 +483,40 @@ public final class JetcdClusterStore implements ClusterStore {
           return;
         }
         if (response.isCreatedNotify()) {
-          established(gen);
+          established(gen, response.getHeader().getRevision());
           return;
         }
+        // One response may carry several revisions, in order; a transaction's events share one.
+        List<RawKv> puts = new ArrayList<>();
+        List<String> deletes = new ArrayList<>();
+        long revision = 0;
         for (WatchEvent e : response.getEvents()) {
-          notifyCaller(e.getKeyValue().getKey().toString(UTF_8));
+          long r = e.getKeyValue().getModRevision();
+          if (r != revision && revision != 0) {
+            deliver(puts, deletes, revision);
+            puts = new ArrayList<>();
+            deletes = new ArrayList<>();
+          }
+          revision = r;
+          if (e.getEventType() == WatchEvent.EventType.PUT) {
+            puts.add(raw(e.getKeyValue()));
+          } else if (e.getEventType() == WatchEvent.EventType.DELETE) {
+            deletes.add(e.getKeyValue().getKey().toString(UTF_8));
+          } else {
+            // Never sent by etcd; a change we cannot apply must not be skipped silently.
+            broken(gen, "sent an unknown event type " + e.getEventType(), null);
+            return;
+          }
         }
+        if (revision != 0) {
+          deliver(puts, deletes, revision);
+        }
+      }
+
+      private void deliver(List<RawKv> puts, List<String> deletes, long revision) {
+        List<RawKv> p = List.copyOf(puts);
+        List<String> d = List.copyOf(deletes);
+        notifyCaller(() -> listener.changed(p, d, revision));
       }
 
       @Override
@@ -486,6 +594,25 @@ public final class JetcdClusterStore implements ClusterStore {
   private static RawKv raw(KeyValue k) {
     return new RawKv(k.getKey().toString(UTF_8), k.getValue().toString(UTF_8), k.getModRevision(),
         k.getCreateRevision(), k.getVersion(), k.getLease());
+  }
+
+  /**
+   * Remembers the channel and call options (TLS, auth credentials) of jetcd's lease calls, for the
+   * long-lived keep-alive stream.
+   */
+  private static final class LeaseChannel implements ClientInterceptor {
+    volatile Channel channel;
+    volatile CallOptions options;
+
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      if (method == io.etcd.jetcd.api.LeaseGrpc.getLeaseGrantMethod()
+          || method.getFullMethodName().equals(io.etcd.jetcd.api.LeaseGrpc.getLeaseGrantMethod().getFullMethodName())) {
+        this.options = options.withDeadline(null);
+        this.channel = next;
+      }
+      return next.newCall(method, options);
+    }
   }
 
   /** Gives every unary call a deadline so a call nobody waits for any more cannot live on in gRPC. */

@@ -30,9 +30,42 @@ public final class ClusterViewParser {
   private static final TypeReference<List<HistoryEntry>> HISTORY = new TypeReference<>() {};
 
   private final Keys keys;
+  /**
+   * The last parse of each key's value, reused while the value is unchanged (same mod revision and
+   * text): an idle loop otherwise parses the same JSON every tick. Not thread-safe, like its owner.
+   */
+  private final Map<String, Memo> memo = new HashMap<>();
+
+  /** A parsed value or the parse error, for one version of one key. */
+  private record Memo(long modRevision, String value, Object parsed, Exception error) {}
+
+  @FunctionalInterface
+  private interface Parse {
+    Object apply(String value) throws JsonProcessingException;
+  }
 
   public ClusterViewParser(Keys keys) {
     this.keys = keys;
+  }
+
+  /** Parses {@code kv}'s value, or returns the result of the last parse of this very version. */
+  private Object parsed(RawKv kv, Parse parse) throws JsonProcessingException {
+    Memo m = memo.get(kv.key());
+    if (m == null || m.modRevision() != kv.modRevision() || !m.value().equals(kv.value())) {
+      try {
+        m = new Memo(kv.modRevision(), kv.value(), parse.apply(kv.value()), null);
+      } catch (JsonProcessingException | RuntimeException e) {
+        m = new Memo(kv.modRevision(), kv.value(), null, e);
+      }
+      memo.put(kv.key(), m);
+    }
+    if (m.error() instanceof JsonProcessingException e) {
+      throw e;
+    }
+    if (m.error() instanceof RuntimeException e) {
+      throw e;
+    }
+    return m.parsed();
   }
 
   /** The view, and the config error (null when {@code /config} was valid or absent). */
@@ -62,7 +95,7 @@ public final class ClusterViewParser {
       } else if (k.startsWith(keys.membersPrefix())) {
         String name = k.substring(keys.membersPrefix().length());
         try {
-          MemberStatus s = Json.LENIENT.readValue(kv.value(), MemberStatus.class);
+          MemberStatus s = (MemberStatus) parsed(kv, v -> Json.LENIENT.readValue(v, MemberStatus.class));
           if (!name.equals(s.name())) {
             errors.add(k + ": names member '" + s.name() + "'");
           } else {
@@ -73,20 +106,21 @@ public final class ClusterViewParser {
         }
       } else if (k.equals(keys.topology())) {
         try {
-          topology = Json.LENIENT.readValue(kv.value(), Topology.class);
+          topology = (Topology) parsed(kv, v -> Json.LENIENT.readValue(v, Topology.class));
         } catch (JsonProcessingException | IllegalArgumentException e) {
           errors.add(k + ": " + describe(e));
         }
       } else if (k.equals(keys.history())) {
         try {
-          List<HistoryEntry> h = Json.LENIENT.readValue(kv.value(), HISTORY);
+          @SuppressWarnings("unchecked")
+          List<HistoryEntry> h = (List<HistoryEntry>) parsed(kv, v -> Json.LENIENT.readValue(v, HISTORY));
           history = h == null ? List.of() : h;
         } catch (JsonProcessingException | IllegalArgumentException e) {
           errors.add(k + ": " + describe(e));
         }
       } else if (k.equals(keys.switchover())) {
         try {
-          switchover = Json.LENIENT.readValue(kv.value(), Switchover.class);
+          switchover = (Switchover) parsed(kv, v -> Json.LENIENT.readValue(v, Switchover.class));
         } catch (JsonProcessingException | IllegalArgumentException e) {
           // Not a reason to block failover: the lock holder clears what it cannot use.
           configError = configError == null ? k + ": " + describe(e) + " (ignored)" : configError;
@@ -94,9 +128,13 @@ public final class ClusterViewParser {
       } else if (k.equals(keys.config())) {
         configSeen = true;
         try {
-          config = ConfigLoader.parseDynamic(kv.value());
+          config = (DynamicConfig) parsed(kv, ConfigLoader::parseDynamic);
         } catch (ConfigException e) {
           configError = k + ": " + e.getMessage();
+          config = lastValidConfig;
+        } catch (JsonProcessingException e) {
+          // parseDynamic reports every problem as a ConfigException; this only satisfies the compiler.
+          configError = k + ": " + describe(e);
           config = lastValidConfig;
         }
       }

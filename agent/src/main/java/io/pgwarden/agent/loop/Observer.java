@@ -19,12 +19,14 @@ import io.pgwarden.common.time.MonotonicClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Takes one full snapshot: renews our lease (the renewal is the heartbeat, so a hung loop loses the
- * key), reads the whole scope in one range, probes PostgreSQL. Never throws; failures become data.
+ * key), reads the whole scope at one revision (from the watch-fed {@link WatchedScope} when it is
+ * complete, else in one range), probes PostgreSQL. Never throws; failures become data.
  * Owned by the loop thread.
  */
 public final class Observer {
@@ -41,15 +43,30 @@ public final class Observer {
   private final MonotonicClock clock;
   private final ClusterViewParser parser;
   private final OperatorRequests requests;
+  private final Function<Duration, RawScope> scopeReader;
 
   private DynamicConfig config;
   private String lastConfigError;
   private Long leaderAbsentSinceNanos;
   private long leaderAbsentSinceRevision;
   private WalPosition lastPrimaryPosition;
+  private ClusterView lastView;
+  private LocalPgState lastLocal;
 
   public Observer(String me, Tags tags, Keys keys, ClusterStore store, PostgresProbe probe, LeaseTracker lease,
       AsyncActions async, MonotonicClock clock, DynamicConfig initialConfig, OperatorRequests requests) {
+    this(me, tags, keys, store, probe, lease, async, clock, initialConfig, requests,
+        timeout -> store.readPrefix(keys.prefix(), timeout));
+  }
+
+  /**
+   * @param scopeReader reads the whole scope at one revision within the timeout (e.g. {@link
+   *     WatchedScope#read}); throws like {@link ClusterStore#readPrefix}
+   */
+  public Observer(String me, Tags tags, Keys keys, ClusterStore store, PostgresProbe probe, LeaseTracker lease,
+      AsyncActions async, MonotonicClock clock, DynamicConfig initialConfig, OperatorRequests requests,
+      Function<Duration, RawScope> scopeReader) {
+    this.scopeReader = scopeReader;
     this.me = me;
     this.tags = tags;
     this.keys = keys;
@@ -65,13 +82,24 @@ public final class Observer {
 
   public Observation observe() {
     ClusterView view;
-    String renewError = renewLease();
+    // The leader (and anyone who may act on the key) renews first, before anything else can happen.
+    boolean renewNow = !mayDeferRenewal(lastView, lastLocal);
+    String renewError = renewNow ? renewLease() : null;
     if (renewError != null) {
       view = ClusterView.unreachable(renewError, config);
     } else {
       view = readScope();
     }
     LocalPgState local = probe.probe();
+    if (!renewNow && view.reachable() && !mayDeferRenewal(view, local)) {
+      // The world changed since the last tick (no leader any more, a switchover, ...): renew before deciding.
+      renewError = renewLease();
+      if (renewError != null) {
+        view = ClusterView.unreachable(renewError, config);
+      }
+    }
+    lastView = view;
+    lastLocal = local;
     trackLeader(view);
     Duration absentFor = leaderAbsentSinceNanos == null ? null : Duration.ofNanos(clock.nanoTime() - leaderAbsentSinceNanos);
     return new Observation(me, tags, view, local, lease.state(), async.current(), absentFor,
@@ -81,6 +109,25 @@ public final class Observer {
 
   public DynamicConfig config() {
     return config;
+  }
+
+  /**
+   * A follower in a steady state renews every other tick: its lease only keeps its member key, which
+   * lives a full ttl after the last renewal, and it renews at once whenever it may act on the leader
+   * key. Deferring is allowed only while the last view had a leader that is not me, PostgreSQL is not
+   * running as primary, no switchover or operator request is pending, and the lease has more than half
+   * of its local validity (ttl - retry_timeout) left; with loop_wait + 2 * retry_timeout <= ttl the
+   * next tick then still finds it valid. The leader, a candidate and a node without a lease renew on
+   * every tick, as before.
+   */
+  private boolean mayDeferRenewal(ClusterView view, LocalPgState local) {
+    if (view == null || local == null || !view.reachable() || !view.hasLeader() || view.isLeader(me)
+        || local.runningAsPrimary() || view.switchover() != null || requests.peek() != null
+        || lease.leaseId() == 0 || !lease.isValid()) {
+      return false;
+    }
+    Duration window = config.ttlDuration().minus(config.retryTimeoutDuration());
+    return lease.remaining().compareTo(window.dividedBy(2)) > 0;
   }
 
   /** Calls to etcd never outlast the lease: a leader must learn in time that it could not renew. */
@@ -127,7 +174,7 @@ public final class Observer {
   private ClusterView readScope() {
     RawScope raw;
     try {
-      raw = store.readPrefix(keys.prefix(), callTimeout());
+      raw = scopeReader.apply(callTimeout());
     } catch (EtcdUnavailableException e) {
       return ClusterView.unreachable(e.getMessage(), config);
     } catch (RuntimeException e) {

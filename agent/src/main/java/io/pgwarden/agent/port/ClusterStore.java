@@ -61,7 +61,50 @@ public interface ClusterStore extends AutoCloseable {
    * of each change; re-watch after compaction, a broken stream or a lost etcd leader, calling {@code
    * onEvent} with null each time (the caller must re-read). Returns a handle that stops watching.
    */
-  AutoCloseable watchPrefix(String prefix, java.util.function.Consumer<String> onEvent);
+  default AutoCloseable watchPrefix(String prefix, java.util.function.Consumer<String> onEvent) {
+    return watchPrefix(prefix, new ScopeListener() {
+      @Override
+      public void started(long revision) {
+        onEvent.accept(null);
+      }
+
+      @Override
+      public void changed(java.util.List<RawKv> puts, java.util.List<String> deletes, long revision) {
+        puts.forEach(kv -> onEvent.accept(kv.key()));
+        deletes.forEach(onEvent);
+      }
+
+      @Override
+      public void broken() {
+        onEvent.accept(null);
+      }
+    });
+  }
+
+  /**
+   * Watch every key under {@code prefix} (with require-leader), delivering the changes themselves.
+   * Re-watches after compaction, a broken stream or a lost etcd leader; {@link ScopeListener#broken()}
+   * then {@link ScopeListener#started(long)} tell the caller that changes in between were not delivered.
+   */
+  AutoCloseable watchPrefix(String prefix, ScopeListener listener);
+
+  /**
+   * What a prefix watch reports, in order, on one watch thread at a time. Must not block or call the
+   * store back.
+   */
+  interface ScopeListener {
+    /**
+     * A watch is (re-)established: every change after {@code revision} will be delivered, none at or
+     * before it is. Changes made while no watch ran are lost; the caller must re-read.
+     */
+    void started(long revision);
+
+    /** The changes of one etcd revision (one write or one transaction; a lease expiry deletes). */
+    void changed(java.util.List<RawKv> puts, java.util.List<String> deletes, long revision);
+
+    /** An established watch broke: until the next {@link #started(long)} changes may go unreported. */
+    void broken();
+  }
 
   @Override
   void close();

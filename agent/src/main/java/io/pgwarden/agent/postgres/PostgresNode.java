@@ -796,24 +796,28 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       Connection c = connection();
       boolean inRecovery;
       String systemId;
+      Set<String> pending = new HashSet<>();
+      // One round trip for what both roles need (the probe runs every tick); parameter names hold no comma.
       try (Statement st = c.createStatement();
           ResultSet rs = st.executeQuery(
-              "SELECT pg_is_in_recovery(), (SELECT system_identifier::text FROM pg_control_system())")) {
+              "SELECT pg_is_in_recovery(), (SELECT system_identifier::text FROM pg_control_system()),"
+                  + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart)")) {
         rs.next();
         inRecovery = rs.getBoolean(1);
         systemId = rs.getString(2);
-      }
-      LocalPgState s = inRecovery ? queryReplica(c, systemId) : queryPrimary(c, systemId);
-      Set<String> pending = new HashSet<>();
-      try (Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT name FROM pg_settings WHERE pending_restart")) {
-        while (rs.next()) {
-          pending.add(rs.getString(1));
+        String names = rs.getString(3);
+        if (names != null) {
+          pending.addAll(List.of(names.split(",")));
         }
       }
+      LocalPgState s = inRecovery ? queryReplica(c, systemId) : queryPrimary(c, systemId);
       return s.withParameters(null, pending);
     }
   }
+
+  /** The last timeline history read on the current connection, by timeline (guarded by jdbcLock). */
+  private long historyTimeline;
+  private List<TimelineSwitch> historyOfTimeline = List.of();
 
   private LocalPgState queryPrimary(Connection c, String systemId) throws SQLException {
     Lsn lsn;
@@ -825,7 +829,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       timeline = Long.parseLong(rs.getString(2).substring(0, 8), 16);
     }
     List<TimelineSwitch> history = List.of();
-    if (timeline > 1) {
+    if (timeline > 1 && timeline == historyTimeline) {
+      // A timeline's history file never changes once the timeline exists.
+      history = historyOfTimeline;
+    } else if (timeline > 1) {
       try (PreparedStatement ps = c.prepareStatement("SELECT pg_read_file(?)")) {
         ps.setString(1, "pg_wal/" + String.format("%08X", timeline) + ".history");
         try (ResultSet rs = ps.executeQuery()) {
@@ -833,19 +840,21 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
           history = parseHistory(rs.getString(1));
         }
       }
+      historyTimeline = timeline;
+      historyOfTimeline = history;
     }
     Set<String> slots = new HashSet<>();
-    try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical'")) {
-      while (rs.next()) {
-        slots.add(rs.getString(1));
-      }
-    }
     Set<String> sync;
+    // Slot names are [a-z0-9_]: a comma separates them safely.
     try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT current_setting('synchronous_standby_names')")) {
+        ResultSet rs = st.executeQuery("SELECT (SELECT string_agg(slot_name, ',') FROM pg_replication_slots"
+            + " WHERE slot_type = 'physical'), current_setting('synchronous_standby_names')")) {
       rs.next();
-      sync = parseSynchronousStandbyNames(rs.getString(1));
+      String names = rs.getString(1);
+      if (names != null) {
+        slots.addAll(List.of(names.split(",")));
+      }
+      sync = parseSynchronousStandbyNames(rs.getString(2));
     }
     return new LocalPgState(DataDirState.VALID, true, false, ControlState.UNKNOWN, systemId, timeline, lsn, null,
         false, null, history, slots, true, null, sync);
@@ -1266,6 +1275,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         }
         conn = null;
       }
+      // A new connection may be to another server (restarted, rewound, re-cloned): read its history anew.
+      historyTimeline = 0;
     }
   }
 

@@ -142,9 +142,12 @@ public final class Watchdog implements AutoCloseable {
 
   /** Not primary any more (or a clean shutdown follows): the watchdog never stops PostgreSQL. */
   public void disarm() {
-    if (armed) {
-      log.info("watchdog disarmed");
+    if (!armed) {
+      // It starts disarmed and only arm() arms it: telling it again on every tick of a replica would only
+      // wake it (and the writer thread) for nothing.
+      return;
     }
+    log.info("watchdog disarmed");
     armed = false;
     send("disarm");
   }

@@ -70,6 +70,11 @@ class EtcdTlsIT {
     try (JetcdClusterStore s = JetcdClusterStore.connect(new EtcdConfig(List.of(endpoint), null, tls), null)) {
       assertThat(s.putIfAbsent("/pgwarden/tls/leader", "node1", 0, T)).isTrue();
       assertThat(s.get("/pgwarden/tls/leader", T).value()).isEqualTo("node1");
+      // Renewals go over the keep-alive stream on the same TLS channel.
+      long lease = s.grantLease(Duration.ofSeconds(30), T).leaseId();
+      assertThat(s.keepAliveOnce(lease, T)).isEqualTo(Duration.ofSeconds(30));
+      assertThat(s.keepAliveOnce(lease, T)).isEqualTo(Duration.ofSeconds(30));
+      assertThat(s.keepAliveStreamsOpened()).isEqualTo(1);
     }
 
     // The server requires a client certificate: the CA alone is not enough.
@@ -84,6 +89,11 @@ class EtcdTlsIT {
     try (JetcdClusterStore s = JetcdClusterStore.connect(new EtcdConfig(List.of(endpoint), root, tls), "tls-s3cret")) {
       assertThat(s.putIfAbsent("/pgwarden/tls/initialize", "42", 0, T)).isTrue();
       assertThat(s.get("/pgwarden/tls/leader", T).value()).isEqualTo("node1");
+      // ... with TLS and the auth token together.
+      long lease = s.grantLease(Duration.ofSeconds(30), T).leaseId();
+      assertThat(s.keepAliveOnce(lease, T)).isEqualTo(Duration.ofSeconds(30));
+      assertThat(s.keepAliveOnce(lease, T)).isEqualTo(Duration.ofSeconds(30));
+      assertThat(s.keepAliveStreamsOpened()).isEqualTo(1);
     }
     Credentials wrong = new Credentials("root", "nope", null, null);
     try (JetcdClusterStore s = JetcdClusterStore.connect(new EtcdConfig(List.of(endpoint), wrong, tls), null)) {

@@ -107,6 +107,24 @@ class JetcdClusterStoreIT {
   }
 
   @Test
+  void renewalsShareOneKeepAliveStreamAndEachOneResetsTheTtl() {
+    try (JetcdClusterStore s = JetcdClusterStore.connect(new EtcdConfig(etcd.endpoints(), null, null), null)) {
+      Grant a = s.grantLease(Duration.ofSeconds(30), T);
+      Grant b = s.grantLease(Duration.ofSeconds(20), T);
+      for (int i = 0; i < 5; i++) {
+        assertThat(s.keepAliveOnce(a.leaseId(), T)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(s.keepAliveOnce(b.leaseId(), T)).isEqualTo(Duration.ofSeconds(20));
+      }
+      assertThat(s.keepAliveStreamsOpened()).isEqualTo(1);
+
+      s.revokeLease(b.leaseId(), T);
+      assertThatThrownBy(() -> s.keepAliveOnce(b.leaseId(), T)).isInstanceOf(LeaseLostException.class);
+      assertThat(s.keepAliveOnce(a.leaseId(), T)).as("a lost lease does not break the stream for others")
+          .isEqualTo(Duration.ofSeconds(30));
+    }
+  }
+
+  @Test
   void putAllIfValueWritesNothingWhenTheGuardDiffers() {
     store.put(p + "leader", "node1", 0, T);
     Map<String, String> puts = Map.of(p + "topology", "{\"term\":2}", p + "history", "[]");
@@ -241,6 +259,9 @@ class JetcdClusterStoreIT {
             });
         assertThat(events).as("a re-established watch tells the caller to re-read").contains((String) null);
         assertThat(s.get(p + "leader", T).value()).startsWith("node1-");
+        // The keep-alive stream broke with etcd; renewals work again without the caller doing anything.
+        assertThat(s.keepAliveOnce(g.leaseId(), T)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(s.keepAliveOnce(g.leaseId(), T)).isEqualTo(Duration.ofSeconds(30));
       }
     }
   }
@@ -248,6 +269,8 @@ class JetcdClusterStoreIT {
   @Test
   void theStoreKeepsWorkingWithOneOfThreeMembersDown() {
     assertThat(etcd.pids()).hasSize(3);
+    Grant g = store.grantLease(Duration.ofSeconds(60), T);
+    assertThat(store.keepAliveOnce(g.leaseId(), T)).isEqualTo(Duration.ofSeconds(60));
     try {
       etcd.stopMember(0);
       assertThat(etcd.pids()).hasSize(2);
@@ -257,6 +280,12 @@ class JetcdClusterStoreIT {
         store.put(p + "leader", "node1", 0, T);
         return store.readPrefix(p, T).kvs().size() == 1;
       });
+      // So must lease renewals, whichever member the keep-alive stream was on.
+      await().atMost(Duration.ofSeconds(30)).ignoreException(EtcdUnavailableException.class)
+          .until(() -> store.keepAliveOnce(g.leaseId(), T).equals(Duration.ofSeconds(60)));
+      for (int i = 0; i < 3; i++) {
+        assertThat(store.keepAliveOnce(g.leaseId(), T)).isEqualTo(Duration.ofSeconds(60));
+      }
       assertThat(store.putIfAbsent(p + "leader", "node2", 0, T)).isFalse();
     } finally {
       etcd.startMember(0);
@@ -277,6 +306,11 @@ class JetcdClusterStoreIT {
       try (JetcdClusterStore s = JetcdClusterStore.connect(right, "s3cret")) {
         assertThat(s.putIfAbsent(p + "leader", "node1", 0, T)).isTrue();
         assertThat(s.get(p + "leader", T).value()).isEqualTo("node1");
+        // The keep-alive stream carries jetcd's auth token too.
+        Grant g = s.grantLease(Duration.ofSeconds(30), T);
+        assertThat(s.keepAliveOnce(g.leaseId(), T)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(s.keepAliveOnce(g.leaseId(), T)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(s.keepAliveStreamsOpened()).isEqualTo(1);
       }
       try (JetcdClusterStore s = JetcdClusterStore.connect(wrong, null)) {
         // A wrong password is a configuration error, not an outage to wait out.

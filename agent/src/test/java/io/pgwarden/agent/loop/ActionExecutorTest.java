@@ -251,7 +251,7 @@ class ActionExecutorTest {
     }
 
     @Override public void delete(String key, Duration timeout) { values.remove(key); }
-    @Override public AutoCloseable watchPrefix(String prefix, Consumer<String> onEvent) { return () -> {}; }
+    @Override public AutoCloseable watchPrefix(String prefix, ScopeListener listener) { return () -> {}; }
     @Override public void close() {}
   }
 }

@@ -37,7 +37,7 @@ public final class SideBySide {
 
   public record Idle(String tool, String settings, int seconds, List<Double> rssMiB, List<Double> cpuPct,
       double rssMiBMax, double cpuPctMean, double etcdRpcsPerMemberMin, double etcdMsgsPerMemberMin,
-      double etcdBytesPerMemberMin) {}
+      double etcdBytesPerMemberMin, Map<String, String> etcdByMethodPerMemberMin) {}
 
   public record Bootstrap(String tool, String settings, long ms) {}
 
@@ -226,20 +226,35 @@ public final class SideBySide {
       cpu.add(round(100.0 * (cpu1.get(i) - cpu0.get(i)) / ProcStat.CLK_TCK / (minutes * 60)));
     }
     int n = pids.size();
+    Map<String, String> byMethod = new java.util.TreeMap<>();
+    for (String k : m1.keySet()) {
+      if (k.startsWith("calls:")) {
+        String method = k.substring("calls:".length());
+        double calls = (m1.get(k) - m0.getOrDefault(k, 0.0)) / n / minutes;
+        double msgs = (m1.getOrDefault("msgs:" + method, 0.0) - m0.getOrDefault("msgs:" + method, 0.0)) / n / minutes;
+        if (round(calls) != 0 || round(msgs) != 0) {
+          byMethod.put(method, round(calls) + "/" + round(msgs));
+        }
+      }
+    }
     Idle r = new Idle(c.tool(), settings, seconds, rss, cpu, rss.stream().mapToDouble(d -> d).max().orElse(0),
         round(cpu.stream().mapToDouble(d -> d).average().orElse(0)),
         round((m1.get("rpcs") - m0.get("rpcs")) / n / minutes),
         round((m1.get("msgs") - m0.get("msgs")) / n / minutes),
-        round((m1.get("bytes") - m0.get("bytes")) / n / minutes));
+        round((m1.get("bytes") - m0.get("bytes")) / n / minutes), byMethod);
     System.out.println(c.tool() + " idle (" + settings + "): " + r);
     return r;
   }
 
-  /** Sums over etcd's /metrics: completed gRPC calls, gRPC messages received (also on streams), bytes received. */
+  /**
+   * Sums over etcd's /metrics: completed gRPC calls, gRPC messages received (also on streams), bytes received;
+   * and per gRPC method "calls:METHOD" and "msgs:METHOD" (a stream counts as a call when it ends).
+   */
   static Map<String, Double> etcdMetrics(BenchCluster c) throws IOException, InterruptedException {
     double rpcs = 0;
     double msgs = 0;
     double bytes = 0;
+    Map<String, Double> out = new java.util.HashMap<>();
     for (String ep : c.etcdEndpoints()) {
       String body = HTTP.send(HttpRequest.newBuilder(URI.create(ep + "/metrics")).timeout(Duration.ofSeconds(5))
           .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
@@ -250,14 +265,30 @@ public final class SideBySide {
         double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
         if (line.startsWith("grpc_server_handled_total{")) {
           rpcs += v;
+          out.merge("calls:" + grpcMethod(line), v, Double::sum);
         } else if (line.startsWith("grpc_server_msg_received_total{")) {
           msgs += v;
+          out.merge("msgs:" + grpcMethod(line), v, Double::sum);
         } else if (line.startsWith("etcd_network_client_grpc_received_bytes_total")) {
           bytes += v;
         }
       }
     }
-    return Map.of("rpcs", rpcs, "msgs", msgs, "bytes", bytes);
+    out.put("rpcs", rpcs);
+    out.put("msgs", msgs);
+    out.put("bytes", bytes);
+    // A method that never completed a call still shows up with its messages.
+    for (String k : List.copyOf(out.keySet())) {
+      if (k.startsWith("msgs:")) {
+        out.putIfAbsent("calls:" + k.substring("msgs:".length()), 0.0);
+      }
+    }
+    return out;
+  }
+
+  private static String grpcMethod(String metricLine) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("grpc_method=\"([^\"]*)\"").matcher(metricLine);
+    return m.find() ? m.group(1) : "?";
   }
 
   static long median(List<Long> xs) {
@@ -310,12 +341,14 @@ public final class SideBySide {
     }
     b.append("\n#### Idle footprint and etcd load (per agent / per member, idle ready cluster)\n\n");
     b.append("| tool | settings | seconds | agent RSS MiB (each) | agent CPU % (each) | etcd gRPC calls /member/min "
-        + "| etcd gRPC msgs /member/min | etcd bytes in /member/min |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        + "| etcd gRPC msgs /member/min | etcd bytes in /member/min | by method (calls/msgs /member/min) |\n"
+        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (Idle i : r.idle()) {
       b.append("| ").append(i.tool()).append(" | ").append(i.settings()).append(" | ").append(i.seconds())
           .append(" | ").append(i.rssMiB()).append(" | ").append(i.cpuPct()).append(" | ")
           .append(i.etcdRpcsPerMemberMin()).append(" | ").append(i.etcdMsgsPerMemberMin()).append(" | ")
-          .append(i.etcdBytesPerMemberMin()).append(" |\n");
+          .append(i.etcdBytesPerMemberMin()).append(" | ").append(i.etcdByMethodPerMemberMin().entrySet().stream()
+              .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))).append(" |\n");
     }
     b.append("\n#### Bootstrap (nothing, etcd included, to 3 streaming members)\n\n| tool | settings | ms |\n"
         + "| --- | --- | --- |\n");

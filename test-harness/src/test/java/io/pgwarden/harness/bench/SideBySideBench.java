@@ -17,7 +17,11 @@ import org.junit.jupiter.api.Test;
  *     -Dit.test=SideBySideBench -Dfailsafe.failIfNoSpecifiedTests=false
  * </pre>
  * -Dbench.runs=N (default 5), -Dbench.idle=SECONDS (default 60), -Dbench.scenarios=a,b (default all of
- * pgwarden, patroni, patroni-equal, patroni-equal-async, pgwarden-fast, patroni-sync, pgwarden-lean). Patroni scenarios are
+ * pgwarden, patroni, patroni-equal, patroni-equal-async, pgwarden-fast, patroni-sync, pgwarden-lean),
+ * -Dbench.parts=a,b (default all
+ * of idle, switchover, failover; bootstrap is always measured since every scenario starts a cluster; a
+ * scenario with none of its parts selected is not started), -Dbench.baselineJar=JAR (also measure the idle
+ * part of another agent build, e.g. the one before a change, in the same run). Patroni scenarios are
  * skipped when {@code patroni} is not on PATH. Each scenario runs on its own fresh cluster; one that fails is
  * recorded and the others still run. Writes target/bench/side-by-side.{json,md} after every scenario
  * (-Dbench.name=NAME for another name).
@@ -48,38 +52,72 @@ class SideBySideBench {
     Set<String> scenarios = Set.of(System.getProperty("bench.scenarios",
         "pgwarden,patroni,patroni-equal,patroni-equal-async,pgwarden-fast,patroni-sync,pgwarden-lean").split(","));
     boolean patroni = PatroniCluster.installed();
+    Set<String> parts = parts();
+    boolean idlePart = parts.contains("idle");
+    boolean swPart = parts.contains("switchover");
+    boolean foPart = parts.contains("failover");
 
-    if (scenarios.contains("pgwarden")) {
+    if (scenarios.contains("pgwarden") && (idlePart || swPart || foPart)) {
       scenario("pgwarden", () -> {
         try (PgwardenCluster c = SideBySide.bootstrap(() -> PgwardenCluster.start(Map.of()), PGW_DEFAULTS, boot)) {
-          idle.add(SideBySide.idle(c, PGW_DEFAULTS, idleSeconds));
-          sw.add(SideBySide.switchover(c, PGW_DEFAULTS + "; back to back", runs, false));
-          sw.add(SideBySide.switchover(c, PGW_DEFAULTS + SETTLED, runs, true));
-          fo.add(SideBySide.failover(c, PGW_DEFAULTS, runs));
+          if (idlePart) {
+            idle.add(SideBySide.idle(c, PGW_DEFAULTS, idleSeconds));
+          }
+          if (swPart) {
+            sw.add(SideBySide.switchover(c, PGW_DEFAULTS + "; back to back", runs, false));
+            sw.add(SideBySide.switchover(c, PGW_DEFAULTS + SETTLED, runs, true));
+          }
+          if (foPart) {
+            fo.add(SideBySide.failover(c, PGW_DEFAULTS, runs));
+          }
         }
       });
     }
-    if (patroni && scenarios.contains("patroni")) {
+    String baseline = System.getProperty("bench.baselineJar");
+    if (baseline != null && idlePart) {
+      // Another build of the agent (e.g. the one before a change), idle only, in the same run.
+      scenario("pgwarden-baseline", () -> {
+        String jar = System.getProperty("pgwarden.jar");
+        System.setProperty("pgwarden.jar", baseline);
+        String label = PGW_DEFAULTS + "; baseline jar " + Path.of(baseline).getFileName();
+        try (PgwardenCluster c = SideBySide.bootstrap(() -> PgwardenCluster.start(Map.of()), label, boot)) {
+          idle.add(SideBySide.idle(c, label, idleSeconds));
+        } finally {
+          System.setProperty("pgwarden.jar", jar);
+        }
+      });
+    }
+    if (patroni && scenarios.contains("patroni") && (idlePart || swPart || foPart)) {
       scenario("patroni", () -> {
         try (PatroniCluster c = SideBySide.bootstrap(() -> PatroniCluster.start(3, Map.of()), PAT_DEFAULTS, boot)) {
-          idle.add(SideBySide.idle(c, PAT_DEFAULTS, idleSeconds));
-          sw.add(SideBySide.switchover(c, PAT_DEFAULTS + "; back to back", runs, false));
-          sw.add(SideBySide.switchover(c, PAT_DEFAULTS + SETTLED, runs, true));
-          fo.add(SideBySide.failover(c, PAT_DEFAULTS, runs));
+          if (idlePart) {
+            idle.add(SideBySide.idle(c, PAT_DEFAULTS, idleSeconds));
+          }
+          if (swPart) {
+            sw.add(SideBySide.switchover(c, PAT_DEFAULTS + "; back to back", runs, false));
+            sw.add(SideBySide.switchover(c, PAT_DEFAULTS + SETTLED, runs, true));
+          }
+          if (foPart) {
+            fo.add(SideBySide.failover(c, PAT_DEFAULTS, runs));
+          }
         }
       });
     }
-    if (patroni && scenarios.contains("patroni-equal")) {
+    if (patroni && scenarios.contains("patroni-equal") && (idlePart || foPart)) {
       scenario("patroni-equal", () -> {
         Map<String, Object> equal = Map.of("ttl", 10, "loop_wait", 2, "retry_timeout", 4, "synchronous_mode", true);
         try (PatroniCluster c = SideBySide.bootstrap(() -> PatroniCluster.start(3, equal), PAT_EQUAL, boot)) {
           // Idle cost at the same loop_wait as pgwarden's defaults: the loop period drives etcd load and CPU.
-          idle.add(SideBySide.idle(c, PAT_EQUAL, idleSeconds));
-          fo.add(SideBySide.failover(c, PAT_EQUAL, runs));
+          if (idlePart) {
+            idle.add(SideBySide.idle(c, PAT_EQUAL, idleSeconds));
+          }
+          if (foPart) {
+            fo.add(SideBySide.failover(c, PAT_EQUAL, runs));
+          }
         }
       });
     }
-    if (patroni && scenarios.contains("patroni-equal-async")) {
+    if (patroni && scenarios.contains("patroni-equal-async") && foPart) {
       scenario("patroni-equal-async", () -> {
         // The equal-ttl failover comparison without Patroni's synchronous-mode stall (docs/benchmarks.md):
         // asynchronous Patroni has fewer conditions to meet before it promotes, so this favours Patroni.
@@ -89,7 +127,7 @@ class SideBySideBench {
         }
       });
     }
-    if (scenarios.contains("pgwarden-fast")) {
+    if (scenarios.contains("pgwarden-fast") && foPart) {
       scenario("pgwarden-fast", () -> {
         Map<String, Object> fast = Map.of("ttl", 5, "loop_wait", 1, "retry_timeout", 2);
         PgwardenCluster c;
@@ -112,7 +150,7 @@ class SideBySideBench {
         }
       });
     }
-    if (patroni && scenarios.contains("patroni-sync")) {
+    if (patroni && scenarios.contains("patroni-sync") && foPart) {
       scenario("patroni-sync", () -> {
         try (PatroniCluster c = SideBySide.bootstrap(() -> PatroniCluster.start(3, Map.of("synchronous_mode", true)),
             PAT_SYNC, boot)) {
@@ -120,7 +158,7 @@ class SideBySideBench {
         }
       });
     }
-    if (scenarios.contains("pgwarden-lean")) {
+    if (scenarios.contains("pgwarden-lean") && idlePart) {
       scenario("pgwarden-lean", () -> {
         // The probe flags (not bin/pgwarden's): how far JVM tuning alone gets the idle agent.
         List<String> lean = List.of("-Xms16m", "-Xmx64m", "-Xmn4m", "-Xss512k", "-XX:+UseSerialGC",
@@ -133,6 +171,17 @@ class SideBySideBench {
       });
     }
     System.out.println(SideBySide.markdown(report(runs, idleSeconds, patroni)));
+  }
+
+  private static Set<String> parts() {
+    Set<String> all = Set.of("idle", "switchover", "failover");
+    Set<String> parts = Set.of(System.getProperty("bench.parts", String.join(",", all)).split(","));
+    for (String p : parts) {
+      if (!all.contains(p)) {
+        throw new IllegalArgumentException("bench.parts: unknown part '" + p + "' (known: " + all + ")");
+      }
+    }
+    return parts;
   }
 
   private void scenario(String name, Scenario s) throws Exception {
@@ -163,7 +212,9 @@ class SideBySideBench {
     String cmd = "mvn -B -o verify -pl test-harness -am -Pbench -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false"
         + " -Dit.test=SideBySideBench -Dfailsafe.failIfNoSpecifiedTests=false -Dbench.runs=" + runs
         + " -Dbench.idle=" + idleSeconds
-        + (System.getProperty("bench.scenarios") == null ? "" : " -Dbench.scenarios=" + System.getProperty("bench.scenarios"));
+        + (System.getProperty("bench.scenarios") == null ? "" : " -Dbench.scenarios=" + System.getProperty("bench.scenarios"))
+        + (System.getProperty("bench.parts") == null ? "" : " -Dbench.parts=" + System.getProperty("bench.parts"))
+        + (System.getProperty("bench.baselineJar") == null ? "" : " -Dbench.baselineJar=" + System.getProperty("bench.baselineJar"));
     return new SideBySide.Report(env, cmd, boot, idle, sw, fo);
   }
 }

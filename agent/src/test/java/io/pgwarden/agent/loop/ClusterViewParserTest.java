@@ -1,0 +1,50 @@
+package io.pgwarden.agent.loop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgwarden.agent.port.RawKv;
+import io.pgwarden.agent.port.RawScope;
+import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.Topology;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The parser reuses the parse of an unchanged value, and never the parse of an older one. */
+class ClusterViewParserTest {
+  private final Keys keys = new Keys("/pgwarden", "main");
+  private final ClusterViewParser parser = new ClusterViewParser(keys);
+
+  private ClusterViewParser.Parsed parse(RawKv... kvs) {
+    return parser.parse(new RawScope(100, List.of(kvs)), DynamicConfig.DEFAULTS);
+  }
+
+  private RawKv topology(String json, long rev) {
+    return new RawKv(keys.topology(), json, rev, 1, 1, 0);
+  }
+
+  @Test
+  void anUnchangedValueIsParsedOnceAndAChangedOneAgain() {
+    String t1 = "{\"term\":1,\"primary\":\"node1\",\"timeline\":1,\"syncStandbys\":[]}";
+    String t2 = "{\"term\":2,\"primary\":\"node2\",\"timeline\":2,\"syncStandbys\":[]}";
+
+    Topology first = parse(topology(t1, 5)).view().topology();
+    Topology again = parse(topology(t1, 5)).view().topology();
+    Topology changed = parse(topology(t2, 6)).view().topology();
+
+    assertThat(again).isSameAs(first);
+    assertThat(changed.term()).isEqualTo(2);
+    assertThat(changed.primary()).isEqualTo("node2");
+    // Same revision but other text (cannot happen in etcd; the text decides anyway).
+    assertThat(parse(topology(t1, 6)).view().topology().term()).isEqualTo(1);
+  }
+
+  @Test
+  void anUnparsableValueIsReportedEveryTimeItIsRead() {
+    RawKv bad = topology("{not json", 7);
+
+    assertThat(parse(bad).view().errors()).singleElement().asString().startsWith(keys.topology());
+    assertThat(parse(bad).view().errors()).singleElement().asString().startsWith(keys.topology());
+    assertThat(parse(bad).view().topology()).isNull();
+  }
+}

@@ -1,0 +1,111 @@
+package io.pgwarden.agent.loop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.agent.port.RawKv;
+import io.pgwarden.agent.port.RawScope;
+import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.lease.LeaseTracker;
+import io.pgwarden.common.model.DataDirState;
+import io.pgwarden.common.model.ControlState;
+import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.LocalPgState;
+import io.pgwarden.common.model.Tags;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * When the Observer renews its lease: a steady follower every other tick, everyone else every tick
+ * (defaults: ttl 10, retry_timeout 4, loop_wait 2, so a lease is locally valid for 6 s after a renewal).
+ */
+class ObserverTest {
+  private static final Keys KEYS = new Keys("/pgwarden", "t");
+  private static final long SECOND = 1_000_000_000L;
+
+  private final AtomicLong now = new AtomicLong(100 * SECOND);
+  private final List<Long> renewals = new ArrayList<>();
+  private String leader = "node1";
+  private boolean primary;
+  private final LeaseTracker lease = new LeaseTracker(now::get, Duration.ofSeconds(4));
+  private final WakeupSignal wakeup = new WakeupSignal();
+  private final Observer observer = new Observer("node2", Tags.NONE, KEYS, new Store(), () -> local(primary), lease,
+      new AsyncActions(wakeup::signal), now::get, DynamicConfig.DEFAULTS, new OperatorRequests(wakeup));
+
+  private static LocalPgState local(boolean primary) {
+    return new LocalPgState(DataDirState.VALID, true, !primary, ControlState.UNKNOWN, "1", 1L, null, null, !primary,
+        null, null, null, true, null);
+  }
+
+  /** One tick, then loop_wait. Returns whether it renewed (or granted). */
+  private boolean tick() {
+    int before = renewals.size();
+    assertThat(observer.observe().lease().valid()).as("lease valid after the tick").isTrue();
+    now.addAndGet(2 * SECOND);
+    return renewals.size() > before;
+  }
+
+  @Test
+  void aSteadyFollowerRenewsEveryOtherTick() {
+    List<Boolean> renewed = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      renewed.add(tick());
+    }
+    assertThat(renewed).containsExactly(true, false, true, false, true, false, true, false);
+  }
+
+  @Test
+  void aFollowerThatSeesTheLeaderKeyGoRenewsBeforeDeciding() {
+    tick();
+    leader = null;
+    assertThat(tick()).as("renewed in the tick that first saw no leader").isTrue();
+    assertThat(tick()).isTrue();
+    assertThat(lease.remaining()).isGreaterThan(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void theLeaderAndAPrimaryRenewOnEveryTick() {
+    leader = "node2";
+    for (int i = 0; i < 4; i++) {
+      assertThat(tick()).isTrue();
+    }
+    leader = "node1";
+    primary = true;
+    for (int i = 0; i < 4; i++) {
+      assertThat(tick()).isTrue();
+    }
+  }
+
+  /** A leader key and nothing else; counts renewals. */
+  private final class Store implements ClusterStore {
+    @Override public Grant grantLease(Duration ttl, Duration timeout) {
+      renewals.add(now.get());
+      return new Grant(7, ttl);
+    }
+
+    @Override public Duration keepAliveOnce(long leaseId, Duration timeout) {
+      renewals.add(now.get());
+      return Duration.ofSeconds(10);
+    }
+
+    @Override public RawScope readPrefix(String prefix, Duration timeout) {
+      return new RawScope(5, leader == null ? List.of() : List.of(new RawKv(KEYS.leader(), leader, 3, 3, 1, 9)));
+    }
+
+    @Override public void revokeLease(long leaseId, Duration timeout) {}
+    @Override public RawKv get(String key, Duration timeout) { return null; }
+    @Override public void put(String key, String value, long leaseId, Duration timeout) {}
+    @Override public boolean putIfAbsent(String key, String value, long leaseId, Duration timeout) { return false; }
+    @Override public boolean putAllIfValue(String g, String v, Map<String, String> puts, Duration t) { return false; }
+    @Override public boolean putIfValue(String k, String e, String n, long leaseId, Duration t) { return false; }
+    @Override public boolean putIfModRevision(String key, String value, long rev, Duration timeout) { return false; }
+    @Override public boolean deleteIfValue(String key, String expected, Duration timeout) { return false; }
+    @Override public void delete(String key, Duration timeout) {}
+    @Override public AutoCloseable watchPrefix(String prefix, ScopeListener listener) { return () -> {}; }
+    @Override public void close() {}
+  }
+}
