@@ -117,6 +117,8 @@ public final class JetcdClusterStore implements ClusterStore {
    * @param resolvedPassword the password of {@code cfg.auth()} as resolved by Main (from file or
    *     environment); null means use {@code cfg.auth().password()}
    */
+  static final int MAX_SCOPE_BYTES = 64 * 1024 * 1024;
+
   public static JetcdClusterStore connect(EtcdConfig cfg, String resolvedPassword) {
     Objects.requireNonNull(cfg, "cfg");
     ClientBuilder b = Client.builder()
@@ -133,6 +135,9 @@ public final class JetcdClusterStore implements ClusterStore {
         .retryDelay(100)
         .retryMaxDelay(1000)
         .retryMaxDuration(Duration.ofSeconds(5))
+        // gRPC's default 4 MiB inbound limit would make every full read of a larger scope fail while lease
+        // renewals kept succeeding; a scope is read whole, so allow well beyond any sane cluster's size.
+        .maxInboundMessageSize(MAX_SCOPE_BYTES)
         .interceptor(new UnaryDeadline(MAX_RPC_DURATION));
     LeaseChannel leaseChannel = new LeaseChannel();
     b.interceptor(leaseChannel);

@@ -71,6 +71,16 @@ class JetcdClusterStoreIT {
   }
 
   @Test
+  void aScopeLargerThanGrpcsDefaultMessageLimitIsReadWhole() {
+    // 6 values of 1 MiB (etcd takes at most 1.5 MiB per request): 6 MiB in one range response.
+    String big = "x".repeat(1024 * 1024);
+    for (int i = 0; i < 6; i++) {
+      store.put(p + "members/m" + i, big, 0, T);
+    }
+    assertThat(store.readPrefix(p, T).kvs()).hasSize(6);
+  }
+
+  @Test
   void putIfAbsentCreatesOnlyWhenTheKeyIsAbsent() {
     assertThat(store.putIfAbsent(p + "leader", "node1", 0, T)).isTrue();
     assertThat(store.putIfAbsent(p + "leader", "node2", 0, T)).isFalse();
