@@ -19,7 +19,7 @@ public final class AgentJvm {
    */
   public static final List<String> OPTIONS = List.of(
       "-Xms16m", "-Xmx128m", "-Xmn4m", "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
+      "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:-UsePerfData",
       "-Dio.netty.jfr.enabled=false", "-Dio.netty.allocator.type=unpooled",
       "-XX:+ExitOnOutOfMemoryError");
 
