@@ -9,6 +9,7 @@ import io.pgwarden.common.config.Keys;
 import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.InFlight;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Observation;
@@ -81,6 +82,11 @@ public final class Observer {
   }
 
   public Observation observe() {
+    // Taken before anything else is read: an action that finishes while this tick reads etcd and PostgreSQL
+    // must still count as in flight, or the decision would pair its result (a bootstrapped primary) with an
+    // older view (no /initialize yet) and undo it. The next tick reads everything after it.
+    InFlight inFlight = async.current();
+    boolean rewindFailed = async.rewindFailed();
     ClusterView view;
     // The leader (and anyone who may act on the key) renews first, before anything else can happen.
     boolean renewNow = !mayDeferRenewal(lastView, lastLocal);
@@ -102,8 +108,8 @@ public final class Observer {
     lastLocal = local;
     trackLeader(view);
     Duration absentFor = leaderAbsentSinceNanos == null ? null : Duration.ofNanos(clock.nanoTime() - leaderAbsentSinceNanos);
-    return new Observation(me, tags, view, local, lease.state(), async.current(), absentFor,
-        leaderAbsentSinceRevision, lastPrimaryPosition, async.rewindFailed() || probe.rewindIncomplete(), requests.peek(),
+    return new Observation(me, tags, view, local, lease.state(), inFlight, absentFor,
+        leaderAbsentSinceRevision, lastPrimaryPosition, rewindFailed || probe.rewindIncomplete(), requests.peek(),
         Instant.now());
   }
 

@@ -1,6 +1,7 @@
 package io.pgwarden.agent.loop;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.pgwarden.agent.port.ClusterStore;
 import io.pgwarden.agent.port.RawKv;
@@ -10,12 +11,14 @@ import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.DataDirState;
 import io.pgwarden.common.model.ControlState;
 import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.InFlight;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Tags;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -33,8 +36,10 @@ class ObserverTest {
   private boolean primary;
   private final LeaseTracker lease = new LeaseTracker(now::get, Duration.ofSeconds(4));
   private final WakeupSignal wakeup = new WakeupSignal();
+  private final AsyncActions async = new AsyncActions(wakeup::signal);
+  private Runnable duringRead = () -> {};
   private final Observer observer = new Observer("node2", Tags.NONE, KEYS, new Store(), () -> local(primary), lease,
-      new AsyncActions(wakeup::signal), now::get, DynamicConfig.DEFAULTS, new OperatorRequests(wakeup));
+      async, now::get, DynamicConfig.DEFAULTS, new OperatorRequests(wakeup));
 
   private static LocalPgState local(boolean primary) {
     return new LocalPgState(DataDirState.VALID, true, !primary, ControlState.UNKNOWN, "1", 1L, null, null, !primary,
@@ -80,6 +85,28 @@ class ObserverTest {
     }
   }
 
+  @Test
+  void anActionThatFinishesWhileTheTickReadsEtcdStillCountsAsInFlight() {
+    CountDownLatch release = new CountDownLatch(1);
+    InFlight bootstrap = new InFlight(InFlight.Kind.BOOTSTRAP, "node2");
+    assertThat(async.submit(bootstrap, () -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    })).isTrue();
+    duringRead = () -> {
+      release.countDown();
+      await("the action finished").atMost(Duration.ofSeconds(30)).until(() -> async.current() == null);
+    };
+    // The view was read after the action ended, the in-flight state before: the tick must wait, not act on
+    // the action's result (e.g. a bootstrapped primary) with a view that may predate it.
+    assertThat(observer.observe().inFlight()).isEqualTo(bootstrap);
+    duringRead = () -> {};
+    assertThat(observer.observe().inFlight()).isNull();
+  }
+
   /** A leader key and nothing else; counts renewals. */
   private final class Store implements ClusterStore {
     @Override public Grant grantLease(Duration ttl, Duration timeout) {
@@ -93,6 +120,7 @@ class ObserverTest {
     }
 
     @Override public RawScope readPrefix(String prefix, Duration timeout) {
+      duringRead.run();
       return new RawScope(5, leader == null ? List.of() : List.of(new RawKv(KEYS.leader(), leader, 3, 3, 1, 9)));
     }
 
