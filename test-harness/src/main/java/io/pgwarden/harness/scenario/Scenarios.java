@@ -178,15 +178,9 @@ public final class Scenarios {
   public static Scenario twoNodeStaleReturn(SynchronousMode mode, Workload.Options load) {
     return new Scenario("two nodes: power off A, B takes over; power off B, A returns stale and waits for B", 2,
         mode, load, 0.15, ctx -> {
-          String a = ctx.primary();
-          ctx.fault("power off " + a, () -> ctx.cluster().powerOff(a));
-          String b = ctx.awaitLeaderOtherThan(a);
-          // Acknowledged by B alone: A cannot have them, which makes A stale.
-          ctx.awaitMoreAcknowledged(load.count() / 10);
-          ctx.fault("power off " + b + ", power on " + a, () -> {
-            ctx.cluster().powerOff(b);
-            ctx.cluster().startAgent(a);
-          });
+          StaleReturn r = staleReturn(ctx, load);
+          String a = r.a();
+          String b = r.b();
           if (mode == SynchronousMode.OFF) {
             // Asynchronous mode promises nothing about B's writes: A may take over; the checker counts the loss.
             ctx.hold(ctx.ttl().multipliedBy(2));
@@ -211,14 +205,9 @@ public final class Scenarios {
    */
   public static Scenario twoNodeForcedStale(SynchronousMode mode, Workload.Options load) {
     return new Scenario("two nodes: stale A forced with --allow-data-loss", 2, mode, load, 0.15, true, ctx -> {
-      String a = ctx.primary();
-      ctx.fault("power off " + a, () -> ctx.cluster().powerOff(a));
-      String b = ctx.awaitLeaderOtherThan(a);
-      ctx.awaitMoreAcknowledged(load.count() / 10);
-      ctx.fault("power off " + b + ", power on " + a, () -> {
-        ctx.cluster().powerOff(b);
-        ctx.cluster().startAgent(a);
-      });
+      StaleReturn r = staleReturn(ctx, load);
+      String a = r.a();
+      String b = r.b();
       try {
         await("stale " + a + " is not promoted").during(ctx.ttl()).atMost(ctx.ttl().plusSeconds(10))
             .pollInterval(Duration.ofMillis(250))
@@ -345,4 +334,22 @@ public final class Scenarios {
         seedSequence(mode, load));
   }
 
+
+  private record StaleReturn(String a, String b) {}
+
+  /**
+   * The two-node seed's first half: power off the primary A, let B take over and acknowledge writes
+   * alone (A cannot have them, which makes A stale), then power off B and power A back on.
+   */
+  private static StaleReturn staleReturn(ScenarioContext ctx, Workload.Options load) {
+    String a = ctx.primary();
+    ctx.fault("power off " + a, () -> ctx.cluster().powerOff(a));
+    String b = ctx.awaitLeaderOtherThan(a);
+    ctx.awaitMoreAcknowledged(load.count() / 10);
+    ctx.fault("power off " + b + ", power on " + a, () -> {
+      ctx.cluster().powerOff(b);
+      ctx.cluster().startAgent(a);
+    });
+    return new StaleReturn(a, b);
+  }
 }
