@@ -24,7 +24,7 @@ class SwitchoversTest {
   private static ClusterView view(String leader, MemberStatus... ms) {
     Map<String, Member> members = new TreeMap<>();
     for (MemberStatus s : ms) {
-      members.put(s.name(), new Member(s, 1));
+      members.put(s.name(), new Member(s, 1, 7));
     }
     return new ClusterView(true, null, 1, "1", leader == null ? null : new LeaderRecord(leader, 1, 1), members, null,
         null, DynamicConfig.DEFAULTS, null);
@@ -65,4 +65,5 @@ class SwitchoversTest {
         .isEqualTo(new Switchover("a", "d", null, true, false));
     assertThatThrownBy(() -> Switchovers.plan(HEALTHY, null, null, null, true, false)).hasMessageContaining("candidate");
   }
+
 }

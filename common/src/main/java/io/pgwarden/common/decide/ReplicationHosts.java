@@ -6,8 +6,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Where replication connections may come from: the hosts of every member's published {@code
- * conn_url}, plus loopback. pg_hba.conf allows the replication role from these only, so the set
+ * Where replication connections may come from: the hosts of every live member's published {@code
+ * conn_url} (a member key bound to a lease, see {@link ClusterView#liveMembers()}), plus loopback. pg_hba.conf allows the replication role from these only, so the set
  * follows cluster membership. Pure: the same cluster view always gives the same set.
  */
 public final class ReplicationHosts {
@@ -19,7 +19,7 @@ public final class ReplicationHosts {
 
   public static Set<String> wanted(ClusterView c) {
     Set<String> out = new TreeSet<>(LOOPBACK);
-    for (Member m : c.members().values()) {
+    for (Member m : c.liveMembers()) {
       String host = hostOf(m.status().connUrl());
       if (host != null) {
         out.add(host);
