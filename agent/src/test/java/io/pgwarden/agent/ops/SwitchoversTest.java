@@ -66,4 +66,16 @@ class SwitchoversTest {
     assertThatThrownBy(() -> Switchovers.plan(HEALTHY, null, null, null, true, false)).hasMessageContaining("candidate");
   }
 
+  @Test
+  void aMemberKeyWithoutALeaseIsNoCandidate() {
+    Map<String, Member> members = new TreeMap<>(HEALTHY.members());
+    members.put("x", new Member(m("x", Role.REPLICA, "running", Tags.NONE), 1, 0));
+    members.remove("b");
+    ClusterView v = new ClusterView(true, null, 1, "1", HEALTHY.leader(), members, null, null,
+        DynamicConfig.DEFAULTS, null);
+    assertThatThrownBy(() -> Switchovers.plan(v, null, "x", null, false, false))
+        .hasMessageContaining("member key of x is not bound to a lease");
+    assertThatThrownBy(() -> Switchovers.plan(v, null, null, null, false, false))
+        .hasMessageContaining("no running replica");
+  }
 }
