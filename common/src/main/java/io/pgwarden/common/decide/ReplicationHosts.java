@@ -7,8 +7,9 @@ import java.util.TreeSet;
 
 /**
  * Where replication connections may come from: the hosts of every live member's published {@code
- * conn_url} (a member key bound to a lease, see {@link ClusterView#liveMembers()}), plus loopback. pg_hba.conf allows the replication role from these only, so the set
- * follows cluster membership. Pure: the same cluster view always gives the same set.
+ * conn_url} (its key bound to a lease, see {@link ClusterView#liveMembers()}), plus loopback.
+ * pg_hba.conf allows the replication role from these only, so the set follows cluster membership.
+ * Pure: the same cluster view always gives the same set.
  */
 public final class ReplicationHosts {
   public static final Set<String> LOOPBACK = Set.of("127.0.0.1", "::1");
