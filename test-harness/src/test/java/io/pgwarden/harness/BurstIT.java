@@ -40,8 +40,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * its lease, /cluster must keep answering valid JSON, and values that do not parse must not harm anyone.
  */
 class BurstIT {
-  // Few but large members: the leader creates a replication slot for every member it sees, and the
-  // local cluster's max_replication_slots (10) must hold them with the real ones.
+  // Few but large members. Written without a lease, they get no replication slot (only lease-bound
+  // member keys do, see ForeignMemberKeyIT); the agents parse, list and serve them all the same.
   private static final int FAKE_MEMBERS = 6;
   private static final int FAKE_MEMBER_BYTES = 320_000;
   private static final int BAD_MEMBERS = 4;

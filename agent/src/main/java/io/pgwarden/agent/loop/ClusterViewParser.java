@@ -99,7 +99,7 @@ public final class ClusterViewParser {
           if (!name.equals(s.name())) {
             errors.add(k + ": names member '" + s.name() + "'");
           } else {
-            members.put(name, new Member(s, kv.modRevision()));
+            members.put(name, new Member(s, kv.modRevision(), kv.lease()));
           }
         } catch (JsonProcessingException | IllegalArgumentException e) {
           errors.add(k + ": " + describe(e));

@@ -19,6 +19,7 @@ import io.pgwarden.common.model.WalPosition;
 import io.pgwarden.common.time.MonotonicClock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -48,6 +49,8 @@ public final class Observer {
 
   private DynamicConfig config;
   private String lastConfigError;
+  /** Member keys without a lease already reported, so each is logged once while it stays. */
+  private List<String> reportedUnbound = List.of();
   private Long leaderAbsentSinceNanos;
   private long leaderAbsentSinceRevision;
   private WalPosition lastPrimaryPosition;
@@ -199,7 +202,24 @@ public final class Observer {
     for (String err : p.view().errors()) {
       log.warn("unparsable cluster data (no promotion while it lasts): {}", err);
     }
+    reportUnbound(p.view());
     return p.view();
+  }
+
+  /**
+   * Logs each member key bound to no lease once, when it appears (again after it was gone): the
+   * decision ignores such keys (ClusterView#liveMembers), and an operator should learn why.
+   */
+  private void reportUnbound(ClusterView view) {
+    List<String> unbound = view.unboundMembers();
+    for (String name : unbound) {
+      if (!reportedUnbound.contains(name)) {
+        log.warn("ignoring member key {}: not bound to a lease, so not written by a live agent; no replication "
+            + "slot, synchronous standby, failover rank or pg_hba entry for it (delete the key if it is stale)",
+            keys.member(name));
+      }
+    }
+    reportedUnbound = unbound;
   }
 
   private void trackLeader(ClusterView view) {

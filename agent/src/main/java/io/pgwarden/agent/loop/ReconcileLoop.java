@@ -175,7 +175,8 @@ public final class ReconcileLoop implements Runnable {
     }
     String json = Json.write(member);
     var published = obs.cluster().members().get(me);
-    boolean current = published != null && published.status().equals(member);
+    // Bound to our current lease too: a key someone rewrote without a lease would not count as ours.
+    boolean current = published != null && published.status().equals(member) && published.lease() == lease.leaseId();
     // With no leader, candidates compare WAL positions: re-publish so others can tell ours is fresh.
     boolean refresh = !obs.cluster().hasLeader() && (published == null || published.modRevision() <= obs.leaderAbsentSince());
     if (current && !refresh && json.equals(lastPublished)) {

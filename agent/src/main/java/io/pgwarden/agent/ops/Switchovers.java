@@ -57,6 +57,10 @@ public final class Switchovers {
     if (to.equals(leader)) {
       throw new IllegalArgumentException(to + " is already the leader");
     }
+    if (!v.members().get(to).leaseBound()) {
+      throw new IllegalArgumentException("the member key of " + to + " is not bound to a lease, so it was not "
+          + "written by a live agent (written by hand?); no agent would take over");
+    }
     if (!force && !(m.role() == Role.REPLICA && m.isRunning())) {
       throw new IllegalArgumentException(to + " is not a running replica (role " + m.role().json() + ", state "
           + m.state() + ")");
@@ -67,7 +71,7 @@ public final class Switchovers {
   }
 
   private static long healthyReplicas(ClusterView v, String leader) {
-    return v.members().values().stream().map(x -> x.status())
+    return v.liveMembers().stream().map(x -> x.status())
         .filter(s -> !s.name().equals(leader) && s.role() == Role.REPLICA && s.isRunning() && !s.tags().nofailover())
         .count();
   }

@@ -178,7 +178,7 @@ class RestApiTest {
     ClusterView c = p.observation().cluster();
     Map<String, Member> members = new java.util.TreeMap<>(c.members());
     members.put("node3", new Member(member("node3", Role.REPLICA, new Lsn(PRIMARY_LSN.value() - 5000), true,
-        Tags.NONE), 1));
+        Tags.NONE), 1, 7));
     var history = java.util.List.of(
         new io.pgwarden.common.model.HistoryEntry(1, "bootstrap", null, "node2", 1, null, null, "b"),
         new io.pgwarden.common.model.HistoryEntry(2, "failover", "node2", "node1", 2, null, null, "f"),
@@ -327,7 +327,7 @@ class RestApiTest {
   private ClusterView cluster(MemberStatus... ms) {
     Map<String, Member> members = new java.util.TreeMap<>();
     for (MemberStatus m : ms) {
-      members.put(m.name(), new Member(m, 1));
+      members.put(m.name(), new Member(m, 1, 7));
     }
     return new ClusterView(true, null, 10, "1", new LeaderRecord("node1", 7, 5), members, null, null,
         DynamicConfig.DEFAULTS, null);

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.port.RawScope;
 import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.Member;
 import io.pgwarden.common.model.Topology;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -37,6 +39,22 @@ class ClusterViewParserTest {
     assertThat(changed.primary()).isEqualTo("node2");
     // Same revision but other text (cannot happen in etcd; the text decides anyway).
     assertThat(parse(topology(t1, 6)).view().topology().term()).isEqualTo(1);
+  }
+
+  @Test
+  void aMemberKeysLeaseIsCarriedIntoTheView() {
+    String n2 = "{\"name\":\"n2\",\"role\":\"replica\",\"state\":\"running\"}";
+    String x = "{\"name\":\"x\",\"role\":\"replica\",\"state\":\"running\"}";
+    ClusterView v = parse(new RawKv(keys.member("n2"), n2, 8, 8, 1, 0x51L),
+        new RawKv(keys.member("x"), x, 9, 9, 1, 0)).view();
+
+    assertThat(v.members().get("n2").lease()).isEqualTo(0x51L);
+    assertThat(v.members().get("n2").leaseBound()).isTrue();
+    assertThat(v.members().get("x").leaseBound()).isFalse();
+    // Still listed, so an operator sees it; only live members count for the decision.
+    assertThat(v.members()).containsOnlyKeys("n2", "x");
+    assertThat(v.liveMembers()).extracting(Member::name).containsExactly("n2");
+    assertThat(v.unboundMembers()).containsExactly("x");
   }
 
   @Test

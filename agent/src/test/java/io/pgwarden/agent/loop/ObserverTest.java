@@ -3,16 +3,23 @@ package io.pgwarden.agent.loop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.pgwarden.agent.port.ClusterStore;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.port.RawScope;
 import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.json.Json;
 import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.DataDirState;
 import io.pgwarden.common.model.ControlState;
 import io.pgwarden.common.model.DynamicConfig;
 import io.pgwarden.common.model.InFlight;
 import io.pgwarden.common.model.LocalPgState;
+import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Role;
 import io.pgwarden.common.model.Tags;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +28,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * When the Observer renews its lease: a steady follower every other tick, everyone else every tick
@@ -38,6 +46,8 @@ class ObserverTest {
   private final WakeupSignal wakeup = new WakeupSignal();
   private final AsyncActions async = new AsyncActions(wakeup::signal);
   private Runnable duringRead = () -> {};
+  /** Keys the store returns besides the leader key. */
+  private final List<RawKv> others = new ArrayList<>();
   private final Observer observer = new Observer("node2", Tags.NONE, KEYS, new Store(), () -> local(primary), lease,
       async, now::get, DynamicConfig.DEFAULTS, new OperatorRequests(wakeup));
 
@@ -107,6 +117,38 @@ class ObserverTest {
     assertThat(observer.observe().inFlight()).isNull();
   }
 
+  @Test
+  void aMemberKeyWithoutALeaseIsReportedOnceWhileItStaysAndAgainWhenItReturns() {
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(Observer.class);
+    logged.start();
+    logger.addAppender(logged);
+    try {
+      others.add(memberKey("node1", 9));
+      others.add(memberKey("x", 0));
+      for (int i = 0; i < 3; i++) {
+        tick();
+      }
+      others.remove(1);
+      tick();
+      others.add(memberKey("x", 0));
+      tick();
+      tick();
+    } finally {
+      logger.detachAppender(logged);
+    }
+    List<String> warnings = logged.list.stream().filter(e -> e.getLevel() == Level.WARN)
+        .map(ILoggingEvent::getFormattedMessage).toList();
+    assertThat(warnings).hasSize(2).allSatisfy(w -> assertThat(w).startsWith(
+        "ignoring member key /pgwarden/t/members/x: not bound to a lease, so not written by a live agent"));
+  }
+
+  private static RawKv memberKey(String name, long lease) {
+    MemberStatus s = new MemberStatus(name, Role.REPLICA, "running", 1L, null, null, true, null, null, null, null,
+        Tags.NONE, "dev", null);
+    return new RawKv(KEYS.member(name), Json.write(s), 4, 4, 1, lease);
+  }
+
   /** A leader key and nothing else; counts renewals. */
   private final class Store implements ClusterStore {
     @Override public Grant grantLease(Duration ttl, Duration timeout) {
@@ -121,7 +163,11 @@ class ObserverTest {
 
     @Override public RawScope readPrefix(String prefix, Duration timeout) {
       duringRead.run();
-      return new RawScope(5, leader == null ? List.of() : List.of(new RawKv(KEYS.leader(), leader, 3, 3, 1, 9)));
+      List<RawKv> kvs = new ArrayList<>(others);
+      if (leader != null) {
+        kvs.add(new RawKv(KEYS.leader(), leader, 3, 3, 1, 9));
+      }
+      return new RawScope(5, kvs);
     }
 
     @Override public void revokeLease(long leaseId, Duration timeout) {}

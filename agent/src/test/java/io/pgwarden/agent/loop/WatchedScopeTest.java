@@ -187,4 +187,19 @@ class WatchedScopeTest {
     assertThat(scope.read(T).kvs()).isEmpty();
     assertThat(rangeReads).isEqualTo(3);
   }
+
+  @Test
+  void aWatchedPutKeepsTheLeaseOfItsKey() {
+    scope.started(10);
+    reads.add(scope(12, kv("/s/leader", "a", 11)));
+    scope.read(T);
+    scope.changed(List.of(new RawKv("/s/members/b", "{}", 13, 13, 1, 0x77L), kv("/s/members/x", "{}", 13)),
+        List.of(), 13);
+
+    assertThat(scope.read(T).kvs()).extracting(RawKv::key, RawKv::lease).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("/s/leader", 0L),
+        org.assertj.core.groups.Tuple.tuple("/s/members/b", 0x77L),
+        org.assertj.core.groups.Tuple.tuple("/s/members/x", 0L));
+    assertThat(rangeReads).isEqualTo(1);
+  }
 }

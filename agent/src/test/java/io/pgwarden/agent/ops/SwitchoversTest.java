@@ -24,7 +24,7 @@ class SwitchoversTest {
   private static ClusterView view(String leader, MemberStatus... ms) {
     Map<String, Member> members = new TreeMap<>();
     for (MemberStatus s : ms) {
-      members.put(s.name(), new Member(s, 1));
+      members.put(s.name(), new Member(s, 1, 7));
     }
     return new ClusterView(true, null, 1, "1", leader == null ? null : new LeaderRecord(leader, 1, 1), members, null,
         null, DynamicConfig.DEFAULTS, null);
@@ -64,5 +64,18 @@ class SwitchoversTest {
     assertThat(Switchovers.plan(HEALTHY, null, "d", null, true, false))
         .isEqualTo(new Switchover("a", "d", null, true, false));
     assertThatThrownBy(() -> Switchovers.plan(HEALTHY, null, null, null, true, false)).hasMessageContaining("candidate");
+  }
+
+  @Test
+  void aMemberKeyWithoutALeaseIsNoCandidate() {
+    Map<String, Member> members = new TreeMap<>(HEALTHY.members());
+    members.put("x", new Member(m("x", Role.REPLICA, "running", Tags.NONE), 1, 0));
+    members.remove("b");
+    ClusterView v = new ClusterView(true, null, 1, "1", HEALTHY.leader(), members, null, null,
+        DynamicConfig.DEFAULTS, null);
+    assertThatThrownBy(() -> Switchovers.plan(v, null, "x", null, false, false))
+        .hasMessageContaining("member key of x is not bound to a lease");
+    assertThatThrownBy(() -> Switchovers.plan(v, null, null, null, false, false))
+        .hasMessageContaining("no running replica");
   }
 }

@@ -454,8 +454,9 @@ public final class Decider {
     if (sync != null) {
       return sync;
     }
+    // Live members only: a key without a lease is nobody's, and its slot would retain WAL forever.
     Set<String> slots = new TreeSet<>();
-    for (Member m : c.members().values()) {
+    for (Member m : c.liveMembers()) {
       if (!m.name().equals(obs.me())) {
         slots.add(SlotNames.of(m.name()));
       }
@@ -569,6 +570,12 @@ public final class Decider {
       return Decision.act("switchover impossible: no healthy streaming replica; clearing it", next,
           new ClearSwitchover("no healthy replica"));
     }
+    Member targetMember = c.members().get(target.get());
+    if (targetMember != null && !targetMember.leaseBound()) {
+      return Decision.act("switchover impossible: the member key of " + target.get()
+          + " is not bound to a lease, so no live agent would take over; clearing it",
+          next, new ClearSwitchover(target.get() + " not a live agent"));
+    }
     if (!healthyReplicaOfMe(c.member(target.get()), obs)) {
       return Decision.act("switchover impossible: " + target.get() + " is not a healthy streaming replica; clearing it",
           next, new ClearSwitchover(target.get() + " not a healthy replica"));
@@ -582,7 +589,7 @@ public final class Decider {
   private Optional<String> bestHandOverTarget(Observation obs) {
     ClusterView c = obs.cluster();
     List<String> sync = c.topology() == null ? List.of() : c.topology().syncStandbys();
-    return c.members().values().stream()
+    return c.liveMembers().stream()
         .map(Member::status)
         .filter(m -> healthyReplicaOfMe(m, obs))
         .sorted(Comparator.<MemberStatus, Boolean>comparing(m -> !sync.contains(m.name()))
@@ -652,7 +659,7 @@ public final class Decider {
     List<String> recorded = t.syncStandbys();
     List<String> desired = new ArrayList<>();
     if (mode != SynchronousMode.OFF) {
-      List<MemberStatus> healthy = c.members().values().stream()
+      List<MemberStatus> healthy = c.liveMembers().stream()
           .map(Member::status)
           .filter(m -> healthyReplicaOfMe(m, obs) && !m.tags().nosync())
           .sorted(Comparator.<MemberStatus, Boolean>comparing(m -> !recorded.contains(m.name()))

@@ -67,7 +67,8 @@ public final class FailoverRanking {
   public static List<Candidate> rank(Observation obs, MemberStatus self) {
     ClusterView c = obs.cluster();
     List<Candidate> out = new ArrayList<>();
-    for (Member m : c.members().values()) {
+    // A key without a lease is no live agent: waiting for it to take over would only delay failover.
+    for (Member m : c.liveMembers()) {
       if (m.name().equals(obs.me())) {
         continue;
       }

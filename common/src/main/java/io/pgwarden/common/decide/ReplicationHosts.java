@@ -6,9 +6,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Where replication connections may come from: the hosts of every member's published {@code
- * conn_url}, plus loopback. pg_hba.conf allows the replication role from these only, so the set
- * follows cluster membership. Pure: the same cluster view always gives the same set.
+ * Where replication connections may come from: the hosts of every live member's published {@code
+ * conn_url} (its key bound to a lease, see {@link ClusterView#liveMembers()}), plus loopback.
+ * pg_hba.conf allows the replication role from these only, so the set follows cluster membership.
+ * Pure: the same cluster view always gives the same set.
  */
 public final class ReplicationHosts {
   public static final Set<String> LOOPBACK = Set.of("127.0.0.1", "::1");
@@ -19,7 +20,7 @@ public final class ReplicationHosts {
 
   public static Set<String> wanted(ClusterView c) {
     Set<String> out = new TreeSet<>(LOOPBACK);
-    for (Member m : c.members().values()) {
+    for (Member m : c.liveMembers()) {
       String host = hostOf(m.status().connUrl());
       if (host != null) {
         out.add(host);

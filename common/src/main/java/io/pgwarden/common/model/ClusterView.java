@@ -53,6 +53,21 @@ public record ClusterView(
     return leader != null && leader.holder().equals(name);
   }
 
+  /**
+   * The members whose key is bound to an etcd lease: the live agents. Only these get replication
+   * slots, count as synchronous standbys, hand-over targets and failover rivals, and may replicate
+   * per pg_hba.conf; a key written without a lease (by hand, by a foreign process) would otherwise
+   * stay forever and, for instance, make the primary retain WAL for a slot nobody consumes.
+   */
+  public java.util.Collection<Member> liveMembers() {
+    return members.values().stream().filter(Member::leaseBound).toList();
+  }
+
+  /** Names of members whose key is bound to no lease, sorted; see {@link #liveMembers()}. */
+  public List<String> unboundMembers() {
+    return members.values().stream().filter(m -> !m.leaseBound()).map(Member::name).toList();
+  }
+
   public MemberStatus member(String name) {
     Member m = members.get(name);
     return m == null ? null : m.status();

@@ -351,6 +351,11 @@ class DeciderTest {
                 .member(member("n3").replica(1, "0/5000000"))
                 .leaderAbsentFor(ofSeconds(9)),
             noAction().summaryContains("waiting for healthier n3")),
+        row("a member key without a lease ahead of me does not hold a failover back",
+            node("n1").replicaRunning(1, "0/4000000").topology(1, "n2", 1)
+                .member(member("x").replica(1, "0/5000000").noLease())
+                .leaderAbsentFor(ofSeconds(9)),
+            expect(AcquireLeaderKey.class, Promote.class)),
         row("a replica behind a healthier candidate promotes after candidate_grace",
             node("n1").replicaRunning(1, "0/4000000").topology(1, "n2", 1)
                 .member(member("n3").replica(1, "0/5000000"))
@@ -461,6 +466,22 @@ class DeciderTest {
                 .member(member("n-3").replica(1, "0/5000000")),
             expect(EnsureSlots.class).where(EnsureSlots.class, a -> assertThat(a.slots()).containsExactlyInAnyOrder("n2", "n_3"))
                 .requeue(LOOP_WAIT)),
+        row("a member key bound to a lease gets a slot, one without a lease gets none",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
+                .member(member("n1").primary(1, "0/5000000"))
+                .member(member("n2").replica(1, "0/5000000"))
+                .member(member("x").replica(1, "0/5000000").noLease()),
+            expect(EnsureSlots.class).where(EnsureSlots.class, a -> assertThat(a.slots()).containsExactly("n2"))),
+        row("the slot of a member key that lost its lease is dropped with the unwanted ones",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2", "x")
+                .member(member("n2").replica(1, "0/5000000"))
+                .member(member("x").replica(1, "0/5000000").noLease()),
+            expect(EnsureSlots.class).where(EnsureSlots.class, a -> assertThat(a.slots()).containsExactly("n2"))),
+        row("no action: slots for the lease-bound members only, a leaseless member key ignored",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .member(member("n2").replica(1, "0/5000000"))
+                .member(member("x").replica(1, "0/5000000").noLease()),
+            noAction().summaryContains("the primary with the lock")),
         row("no action: the primary with the lock, requeued before the lease runs out",
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
                 .member(member("n2").replica(1, "0/5000000")).lease(true, ofMillis(1500)),
@@ -510,6 +531,10 @@ class DeciderTest {
         row("and is dropped from the record only after PostgreSQL stopped waiting for it",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2")),
             expect(WriteTopology.class).where(WriteTopology.class, a -> assertThat(a.topology().syncStandbys()).isEmpty())),
+        row("a member key without a lease is never made a synchronous standby",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1))
+                .member(member("x").replica(1, "0/5000000").noLease()),
+            noAction().summaryContains("primary with the lock")),
         row("strict mode with no healthy standby makes PostgreSQL wait for any",
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
                 .synchronousMode(SynchronousMode.STRICT),
@@ -552,6 +577,16 @@ class DeciderTest {
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
                 .switchover(new Switchover("n1", "n9", null, false, false)),
             expect(ClearSwitchover.class)),
+        row("a switchover to a member whose key has no lease is cleared",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
+                .member(member("x").replica(1, "0/5000000").noLease())
+                .switchover(new Switchover("n1", "x", null, false, false)),
+            expect(ClearSwitchover.class).summaryContains("not bound to a lease")),
+        row("a switchover without a target never picks a member key without a lease",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
+                .member(member("x").replica(1, "0/5000000").noLease())
+                .switchover(new Switchover("n1", null, null, false, false)),
+            expect(ClearSwitchover.class).summaryContains("no healthy streaming replica")),
         row("a switchover naming another primary is cleared by the lock holder",
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
                 .switchover(new Switchover("n7", "n2", null, false, false)),

@@ -16,4 +16,11 @@ class ReplicationHostsTest {
     assertThat(ReplicationHosts.wanted(c))
         .containsExactlyInAnyOrder("127.0.0.1", "::1", "10.0.0.2", "fd00::3", "db-4.example");
   }
+
+  @Test
+  void aMemberKeyWithoutALeaseAllowsNoHost() {
+    var c = Observations.node("n1").member(Observations.member("n2").connUrl("10.0.0.2:5432"))
+        .member(Observations.member("x").connUrl("10.6.6.6:5432").noLease()).build().cluster();
+    assertThat(ReplicationHosts.wanted(c)).containsExactlyInAnyOrder("127.0.0.1", "::1", "10.0.0.2");
+  }
 }

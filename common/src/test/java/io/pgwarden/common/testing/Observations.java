@@ -50,6 +50,8 @@ public final class Observations {
   public static final String SYSTEM_ID = "7300000000000000001";
   public static final long LEASE_ID = 4242;
   public static final long REVISION = 100;
+  /** The lease other members' keys are bound to unless a row says {@link MemberBuilder#noLease()}. */
+  public static final long MEMBER_LEASE_ID = 5151;
 
   private final String me;
   private Tags tags = Tags.NONE;
@@ -293,8 +295,9 @@ public final class Observations {
     return this;
   }
 
+  /** A member whose key is bound to the lease {@link #MEMBER_LEASE_ID}, as an agent's own is. */
   public Observations member(MemberStatus status, long modRevision) {
-    members.put(status.name(), new Member(status, modRevision));
+    members.put(status.name(), new Member(status, modRevision, MEMBER_LEASE_ID));
     return this;
   }
 
@@ -458,7 +461,7 @@ public final class Observations {
   /**
    * Another member's status. Defaults: a running replica of {@link #SYSTEM_ID} on timeline 1 at
    * 0/3000000, reachable at {@link #connUrl}, written at revision {@link #REVISION} (after the leader
-   * vanished, with the default {@link #leaderAbsentFor(Duration)}).
+   * vanished, with the default {@link #leaderAbsentFor(Duration)}), its key bound to {@link #MEMBER_LEASE_ID}.
    */
   public static final class MemberBuilder {
     private final String name;
@@ -470,6 +473,7 @@ public final class Observations {
     private String systemId = SYSTEM_ID;
     private Tags tags = Tags.NONE;
     private long modRevision = REVISION;
+    private long lease = MEMBER_LEASE_ID;
     private String upstream;
 
     private MemberBuilder(String name) {
@@ -550,13 +554,19 @@ public final class Observations {
       return this;
     }
 
+    /** The key bound to no lease: written by hand or by a foreign process, not by a live agent. */
+    public MemberBuilder noLease() {
+      this.lease = 0;
+      return this;
+    }
+
     public MemberStatus status() {
       return new MemberStatus(name, role, state, timeline, lsn, null, role == Role.REPLICA, upstream,
           "http://" + name + ":8008", connUrl, systemId, tags, "0.1.0", null);
     }
 
     public Member build() {
-      return new Member(status(), modRevision);
+      return new Member(status(), modRevision, lease);
     }
   }
 }
