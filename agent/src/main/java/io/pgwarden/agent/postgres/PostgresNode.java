@@ -11,6 +11,7 @@ import io.pgwarden.common.config.PostgresConfig;
 import io.pgwarden.common.decide.Action.StartMode;
 import io.pgwarden.common.decide.DemoteMode;
 import io.pgwarden.common.decide.SlotNames;
+import io.pgwarden.common.decide.StartPolicy;
 import io.pgwarden.common.model.ControlState;
 import io.pgwarden.common.model.DataDirState;
 import io.pgwarden.common.model.LocalPgState;
@@ -225,22 +226,14 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   private void alreadyRunning(StartMode mode, ReplicationSource upstream) {
     LocalPgState s = probe();
-    if (!s.running()) {
-      // Starting up or shutting down: a second postmaster would only fail on the lock file.
-      log.info("start: a postmaster is already running but does not answer yet ({}); not starting another",
-          s.probeError());
-      return;
+    switch (StartPolicy.onRunning(mode, s.running(), s.inRecovery())) {
+      case LEAVE_IT -> log.info("start: a postmaster is already running but does not answer yet ({}); "
+          + "not starting another", s.probeError());
+      case NOTHING -> log.debug("start: already running as primary");
+      case FOLLOW -> follow(upstream);
+      case REFUSE -> throw new PostgresCommandException("pg_ctl start", StartPolicy.refusal(mode, s.inRecovery()),
+          null);
     }
-    if (mode == StartMode.PRIMARY && s.runningAsPrimary()) {
-      log.debug("start: already running as primary");
-      return;
-    }
-    if (mode == StartMode.REPLICA && s.runningAsReplica()) {
-      follow(upstream);
-      return;
-    }
-    throw new PostgresCommandException("pg_ctl start", "already running as "
-        + (s.inRecovery() ? "replica" : "primary") + ", asked for " + mode + "; stop it first", null);
   }
 
   @Override
