@@ -6,6 +6,7 @@ import io.pgwarden.agent.port.LeaseLostException;
 import io.pgwarden.agent.port.PostgresProbe;
 import io.pgwarden.agent.port.RawScope;
 import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.decide.RenewalPolicy;
 import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.DynamicConfig;
@@ -120,23 +121,14 @@ public final class Observer {
     return config;
   }
 
-  /**
-   * A follower in a steady state renews every other tick: its lease only keeps its member key, which
-   * lives a full ttl after the last renewal, and it renews at once whenever it may act on the leader
-   * key. Deferring is allowed only while the last view had a leader that is not me, PostgreSQL is not
-   * running as primary, no switchover or operator request is pending, and the lease has more than half
-   * of its local validity (ttl - retry_timeout) left; with loop_wait + 2 * retry_timeout <= ttl the
-   * next tick then still finds it valid. The leader, a candidate and a node without a lease renew on
-   * every tick, as before.
-   */
+  /** See {@link RenewalPolicy#mayDeferRenewal}; before the first tick there is no view to judge by. */
   private boolean mayDeferRenewal(ClusterView view, LocalPgState local) {
-    if (view == null || local == null || !view.reachable() || !view.hasLeader() || view.isLeader(me)
-        || local.runningAsPrimary() || view.switchover() != null || requests.peek() != null
-        || lease.leaseId() == 0 || !lease.isValid()) {
+    if (view == null || local == null) {
       return false;
     }
-    Duration window = config.ttlDuration().minus(config.retryTimeoutDuration());
-    return lease.remaining().compareTo(window.dividedBy(2)) > 0;
+    return RenewalPolicy.mayDeferRenewal(view.reachable(), view.hasLeader(), view.isLeader(me),
+        local.runningAsPrimary(), view.switchover() != null, requests.peek() != null, lease.state(),
+        config.ttlDuration(), config.retryTimeoutDuration());
   }
 
   /** Calls to etcd never outlast the lease: a leader must learn in time that it could not renew. */

@@ -6,6 +6,7 @@ import io.pgwarden.agent.watchdog.WatchdogFence;
 import io.pgwarden.common.config.Keys;
 import io.pgwarden.common.decide.Decider;
 import io.pgwarden.common.decide.Decision;
+import io.pgwarden.common.decide.PublishPolicy;
 import io.pgwarden.common.json.Json;
 import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.LocalPgState;
@@ -168,18 +169,12 @@ public final class ReconcileLoop implements Runnable {
         l.running() && !l.pendingRestart().isEmpty(), l.running() ? l.parameterErrors() : null);
   }
 
-  /** Our status, bound to our lease: it vanishes with us. Skipped while etcd is unreachable. */
+  /** Our status, bound to our lease; when it is written is {@link PublishPolicy#shouldPublish}'s call. */
   private void publish(Observation obs, MemberStatus member) {
-    if (!obs.cluster().reachable() || !lease.isValid()) {
-      return;
-    }
     String json = Json.write(member);
-    var published = obs.cluster().members().get(me);
-    // Bound to our current lease too: a key someone rewrote without a lease would not count as ours.
-    boolean current = published != null && published.status().equals(member) && published.lease() == lease.leaseId();
-    // With no leader, candidates compare WAL positions: re-publish so others can tell ours is fresh.
-    boolean refresh = !obs.cluster().hasLeader() && (published == null || published.modRevision() <= obs.leaderAbsentSince());
-    if (current && !refresh && json.equals(lastPublished)) {
+    if (!PublishPolicy.shouldPublish(obs.cluster().reachable(), lease.isValid(),
+        obs.cluster().hasLeader(), obs.cluster().members().get(me), member, lease.leaseId(), obs.leaderAbsentSince(),
+        json.equals(lastPublished))) {
       return;
     }
     try {

@@ -10,7 +10,9 @@ import io.pgwarden.common.config.HostPort;
 import io.pgwarden.common.config.PostgresConfig;
 import io.pgwarden.common.decide.Action.StartMode;
 import io.pgwarden.common.decide.DemoteMode;
+import io.pgwarden.common.decide.ParameterChecks;
 import io.pgwarden.common.decide.SlotNames;
+import io.pgwarden.common.decide.StartPolicy;
 import io.pgwarden.common.model.ControlState;
 import io.pgwarden.common.model.DataDirState;
 import io.pgwarden.common.model.LocalPgState;
@@ -225,22 +227,14 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   private void alreadyRunning(StartMode mode, ReplicationSource upstream) {
     LocalPgState s = probe();
-    if (!s.running()) {
-      // Starting up or shutting down: a second postmaster would only fail on the lock file.
-      log.info("start: a postmaster is already running but does not answer yet ({}); not starting another",
-          s.probeError());
-      return;
+    switch (StartPolicy.onRunning(mode, s.running(), s.inRecovery())) {
+      case LEAVE_IT -> log.info("start: a postmaster is already running but does not answer yet ({}); "
+          + "not starting another", s.probeError());
+      case NOTHING -> log.debug("start: already running as primary");
+      case FOLLOW -> follow(upstream);
+      case REFUSE -> throw new PostgresCommandException("pg_ctl start", StartPolicy.refusal(mode, s.inRecovery()),
+          null);
     }
-    if (mode == StartMode.PRIMARY && s.runningAsPrimary()) {
-      log.debug("start: already running as primary");
-      return;
-    }
-    if (mode == StartMode.REPLICA && s.runningAsReplica()) {
-      follow(upstream);
-      return;
-    }
-    throw new PostgresCommandException("pg_ctl start", "already running as "
-        + (s.inRecovery() ? "replica" : "primary") + ", asked for " + mode + "; stop it first", null);
   }
 
   @Override
@@ -332,8 +326,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   /** The value the operator configured for {@code name}: the node's config over /config; null: none. */
   private String configured(String name, Map<String, String> dynamic) {
-    Object local = cfg.parameters().get(name);
-    return local != null ? String.valueOf(local) : dynamic.get(name);
+    return ParameterChecks.configured(name, cfg.parameters(), dynamic);
   }
 
   @Override
@@ -515,9 +508,6 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     return b.append(")").toString();
   }
 
-  private static final java.util.regex.Pattern PARAMETER_IN_ERROR =
-      java.util.regex.Pattern.compile("(?:LOG|FATAL):\\s+(.*?\"([^\"]+)\".*)");
-
   /**
    * Before a start: PostgreSQL refuses to start at all on a value it rejects, so the rendered files
    * are checked with {@code postgres -C} first (it reads them as a start would, without starting).
@@ -535,23 +525,16 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       if (r.ok() || r.timedOut()) {
         return;
       }
-      // It names each bad setting on a line of its own, then fails on "configuration file ... contains errors".
-      java.util.regex.Matcher m = PARAMETER_IN_ERROR.matcher(r.stderrTail());
-      boolean any = false;
-      while (m.find()) {
-        String name = m.group(2);
-        String value = configured(name, dynamic);
-        Rejected known = rejected.get(name);
-        if (value == null || known != null && known.value().equals(value)) {
-          continue;
-        }
-        String reason = m.group(1).strip();
+      Map<String, String> known = new LinkedHashMap<>();
+      rejected.forEach((name, k) -> known.put(name, k.value()));
+      List<ParameterChecks.Rejection> found =
+          ParameterChecks.rejectedByCheck(r.stderrTail(), cfg.parameters(), dynamic, known);
+      for (ParameterChecks.Rejection x : found) {
         log.error("postgresql parameter {} = '{}' rejected by PostgreSQL: {}; left out of the config files "
-            + "(PostgreSQL's default applies) until the value is changed", name, value, reason);
-        rejected.put(name, new Rejected(value, reason, null));
-        any = true;
+            + "(PostgreSQL's default applies) until the value is changed", x.name(), x.value(), x.reason());
+        rejected.put(x.name(), new Rejected(x.value(), x.reason(), null));
       }
-      if (!any) {
+      if (found.isEmpty()) {
         return;
       }
       writeConfigOrThrow("pg_ctl start", mode, upstream);
