@@ -37,6 +37,9 @@ import io.pgwarden.agent.port.PghaException;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.port.RawScope;
 import io.pgwarden.common.config.EtcdConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 import java.io.File;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -119,6 +122,16 @@ public final class JetcdClusterStore implements ClusterStore {
    */
   static final int MAX_SCOPE_BYTES = 64 * 1024 * 1024;
 
+  /**
+   * The Vert.x jetcd runs on, without its file resolver: by default every Vert.x makes a
+   * {@code vertx-cache-<uuid>} directory in the temporary directory to serve classpath files from, which the
+   * agent never does, and an agent stopped by SIGKILL (or the CLI, on every run) left it behind — hundreds on
+   * a node after a while. Vert.x comes with jetcd-core and is not declared on its own: declaring it would
+   * change which Netty the build resolves.
+   */
+  static final VertxOptions VERTX_OPTIONS = new VertxOptions().setFileSystemOptions(
+      new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false));
+
   public static JetcdClusterStore connect(EtcdConfig cfg, String resolvedPassword) {
     Objects.requireNonNull(cfg, "cfg");
     ClientBuilder b = Client.builder()
@@ -167,6 +180,8 @@ public final class JetcdClusterStore implements ClusterStore {
     }
     String description = String.join(",", cfg.endpoints()) + who + (cfg.tls() != null ? " (tls)" : "");
     log.debug("etcd client for {}", description);
+    // Created last, so nothing above can fail and leave its threads behind; jetcd closes it with the client.
+    b.vertx(Vertx.vertx(VERTX_OPTIONS));
     return new JetcdClusterStore(b.build(), description, leaseChannel);
   }
 

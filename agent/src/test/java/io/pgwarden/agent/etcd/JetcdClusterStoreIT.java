@@ -117,6 +117,24 @@ class JetcdClusterStoreIT {
   }
 
   @Test
+  void makesNoVertxCacheDirectoryInTheTemporaryDirectory() throws IOException {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    List<Path> before = vertxCacheDirs(tmp);
+    try (JetcdClusterStore s = JetcdClusterStore.connect(new EtcdConfig(etcd.endpoints(), null, null), null)) {
+      s.put(p + "k", "v", 0, T);
+      assertThat(s.readPrefix(p, T).kvs()).hasSize(1);
+      // While the client lives: a directory deleted at close would still be left behind by a SIGKILL.
+      assertThat(vertxCacheDirs(tmp)).as("vertx-cache directories in " + tmp).isSubsetOf(before);
+    }
+  }
+
+  private static List<Path> vertxCacheDirs(Path tmp) throws IOException {
+    try (Stream<Path> s = Files.list(tmp)) {
+      return s.filter(f -> f.getFileName().toString().startsWith("vertx-cache-")).toList();
+    }
+  }
+
+  @Test
   void renewalsShareOneKeepAliveStreamAndEachOneResetsTheTtl() {
     try (JetcdClusterStore s = JetcdClusterStore.connect(new EtcdConfig(etcd.endpoints(), null, null), null)) {
       Grant a = s.grantLease(Duration.ofSeconds(30), T);
