@@ -280,6 +280,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         throw new PostgresCommandException("pg_ctl promote", "PostgreSQL is not running"
             + (s.probeError() == null ? "" : " (" + s.probeError() + ")"), null);
       }
+      // A value this agent set while it was primary before (then demoted without a restart) must not come
+      // back with the next PRIMARY rendering (a reload, a pg_hba change): the new primary would make every
+      // commit wait for a standby that is not its own until the leader's next tick replaced it. The new
+      // topology starts with no synchronous standby; the loop records and sets one as standbys stream.
+      synchronousStandbyNames = "";
       log.info("promoting PostgreSQL");
       runner.runChecked("pg_ctl promote", List.of(bin("pg_ctl"), "promote", "-D", dataDir.toString(), "-w",
           "-t", Long.toString(PG_CTL_WAIT.toSeconds())), env(), parentDir, PG_CTL_TIMEOUT);

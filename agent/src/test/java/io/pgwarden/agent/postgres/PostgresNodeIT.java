@@ -292,6 +292,38 @@ class PostgresNodeIT {
     return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port(n) + "/postgres", p);
   }
 
+  @Test
+  @Order(8)
+  void aPrimaryPromotedAgainDoesNotWaitForTheStandbyItHadBefore() throws SQLException {
+    // b is primary with a streaming from it; b names a as its synchronous standby.
+    b.setSynchronousStandbys(List.of("a"), 1);
+    assertThat(setting(b, "synchronous_standby_names")).isEqualTo("FIRST 1 (\"a\")");
+    exec(b, "INSERT INTO t VALUES ('synchronous-to-a')");
+    // A switchover without restarting either agent: a is promoted, b follows it.
+    a.promote();
+    a.ensureSlots(Set.of("b"));
+    b.stop(DemoteMode.FAST);
+    b.rewind(srcA);
+    b.start(StartMode.REPLICA, srcA);
+    await().atMost(LONG).untilAsserted(() -> assertThat(b.probe().streaming()).isTrue());
+    // b is promoted again (a second failover), then its configuration is rendered as a primary's again.
+    b.promote();
+    b.reload();
+
+    assertThat(setting(b, "synchronous_standby_names")).isEmpty();
+    // With the old value this commit would wait for a, which is not b's standby, until the loop replaced it.
+    exec(b, "INSERT INTO t VALUES ('not-waiting')");
+    assertThat(values(b)).contains("not-waiting");
+  }
+
+  private String setting(PostgresNode n, String name) throws SQLException {
+    try (Connection c = connect(n); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT current_setting('" + name + "')")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
   private void exec(PostgresNode n, String... sql) throws SQLException {
     try (Connection c = connect(n); Statement st = c.createStatement()) {
       for (String s : sql) {
