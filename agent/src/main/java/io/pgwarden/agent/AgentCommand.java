@@ -83,10 +83,9 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
       PostgresNode pg = new PostgresNode(cfg.name(), cfg.postgresql(), superuser, replication, new ProcessRunner(List.of()));
       OperatorRequests requests = new OperatorRequests(wakeup);
       // Events only wake the loop (it re-reads everything), but they also keep the scope cache current, so
-      // an idle loop reads the scope from the cache instead of range-reading it each tick. Member keys
-      // carry nothing that needs an immediate reaction.
-      WatchedScope scope = new WatchedScope(store, keys.prefix(), clock, key -> {
-        if (key == null || !key.startsWith(keys.membersPrefix())) {
+      // an idle loop reads the scope from the cache instead of range-reading it each tick.
+      WatchedScope scope = new WatchedScope(store, keys.prefix(), clock, change -> {
+        if (change.wakesLoop(keys.membersPrefix())) {
           wakeup.signal();
         }
       });

@@ -51,7 +51,7 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
   private final Function<Duration, RawScope> rangeRead;
   private final String prefix;
   private final MonotonicClock clock;
-  private final Consumer<String> onChange;
+  private final Consumer<KeyChange> onChange;
   private final LongSupplier lastWriteRevision;
   private final LongSupplier uncertainWrites;
   /** {@link #uncertainWrites} as of the start of the range read the cache was built from. */
@@ -75,10 +75,28 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
   private record Change(List<RawKv> puts, List<String> deletes, long revision) {}
 
   /**
-   * @param onChange called after each change is applied, with the key (once per key), and with null
-   *     when the watch (re)starts or breaks; for waking the loop
+   * What the listener hears: a key that changed, and whether it was created or deleted rather than
+   * rewritten; a null key means anything may have changed (the watch started or broke).
    */
-  public WatchedScope(JetcdClusterStore store, String prefix, MonotonicClock clock, Consumer<String> onChange) {
+  public record KeyChange(String key, boolean createdOrDeleted) {
+    static final KeyChange ANY = new KeyChange(null, true);
+
+    /**
+     * Whether this change should wake the loop. A member's status rewrites (every tick, as its WAL
+     * moves) need no immediate reaction; anything else does, and so does a member appearing or
+     * vanishing: a returning node's walreceiver connects about a second after its agent starts, and if
+     * the leader has not made its slot by then it retries only after wal_retrieve_retry_interval (5 s).
+     */
+    public boolean wakesLoop(String membersPrefix) {
+      return key == null || createdOrDeleted || !key.startsWith(membersPrefix);
+    }
+  }
+
+  /**
+   * @param onChange called after each change is applied, once per key, and with {@link KeyChange#key()}
+   *     null when the watch (re)starts or breaks; for waking the loop
+   */
+  public WatchedScope(JetcdClusterStore store, String prefix, MonotonicClock clock, Consumer<KeyChange> onChange) {
     this(timeout -> store.readPrefix(prefix, timeout), prefix, clock, onChange, store::lastWriteRevision,
         store::uncertainWrites);
   }
@@ -91,7 +109,7 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
    *     a range read, since it may have been applied at a revision nobody knows
    */
   public WatchedScope(Function<Duration, RawScope> rangeRead, String prefix, MonotonicClock clock,
-      Consumer<String> onChange, LongSupplier lastWriteRevision, LongSupplier uncertainWrites) {
+      Consumer<KeyChange> onChange, LongSupplier lastWriteRevision, LongSupplier uncertainWrites) {
     this.lastWriteRevision = lastWriteRevision;
     this.uncertainWrites = uncertainWrites;
     this.rangeRead = rangeRead;
@@ -174,7 +192,7 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
       watchStart = watchRevision;
       synced = false;
     }
-    onChange.accept(null);
+    onChange.accept(KeyChange.ANY);
   }
 
   @Override
@@ -189,10 +207,10 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
       }
     }
     for (RawKv kv : puts) {
-      onChange.accept(kv.key());
+      onChange.accept(new KeyChange(kv.key(), kv.version() == 1));
     }
     for (String key : deletes) {
-      onChange.accept(key);
+      onChange.accept(new KeyChange(key, true));
     }
   }
 
@@ -202,7 +220,7 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
       watchStart = -1;
       synced = false;
     }
-    onChange.accept(null);
+    onChange.accept(KeyChange.ANY);
   }
 
   /** Applies one revision's changes unless the range read already contained them. Holds this. */

@@ -39,7 +39,7 @@ class WatchedScopeIT {
   private Path dir;
   private EtcdServer etcd;
   private JetcdClusterStore store;
-  private final List<String> wakeups = new CopyOnWriteArrayList<>();
+  private final List<WatchedScope.KeyChange> wakeups = new CopyOnWriteArrayList<>();
   private WatchedScope scope;
   private AutoCloseable watch;
 
@@ -91,7 +91,7 @@ class WatchedScopeIT {
     awaitCacheEqualsEtcd(Map.of(P + "config", "{}"));
 
     assertThat(scope.counts()[0]).as("no range read while the watch kept the cache").isEqualTo(reads);
-    assertThat(wakeups).contains(P + "leader");
+    assertThat(wakeups).extracting(WatchedScope.KeyChange::key).contains(P + "leader");
   }
 
   @Test

@@ -19,7 +19,7 @@ class WatchedScopeTest {
   private static final Duration T = Duration.ofSeconds(1);
 
   private final AtomicLong now = new AtomicLong(1_000_000_000L);
-  private final List<String> wakeups = new ArrayList<>();
+  private final List<WatchedScope.KeyChange> wakeups = new ArrayList<>();
   private final List<RawScope> reads = new ArrayList<>();
   private Runnable duringRead = () -> {};
   private int rangeReads;
@@ -70,7 +70,35 @@ class WatchedScopeTest {
     assertThat(rangeReads).isEqualTo(1);
     assertThat(s.revision()).isEqualTo(13);
     assertThat(s.kvs()).extracting(RawKv::key).containsExactly("/s/members/a", "/s/members/b");
-    assertThat(wakeups).containsExactly(null, "/s/leader", "/s/members/b", "/s/leader");
+    assertThat(wakeups).extracting(WatchedScope.KeyChange::key)
+        .containsExactly(null, "/s/leader", "/s/members/b", "/s/leader");
+  }
+
+  @Test
+  void onlyAMembersStatusRewriteLetsTheLoopSleep() {
+    assertThat(new WatchedScope.KeyChange("/s/members/b", false).wakesLoop("/s/members/")).isFalse();
+    assertThat(new WatchedScope.KeyChange("/s/members/b", true).wakesLoop("/s/members/")).as("joined or left")
+        .isTrue();
+    assertThat(new WatchedScope.KeyChange("/s/leader", false).wakesLoop("/s/members/")).isTrue();
+    assertThat(new WatchedScope.KeyChange("/s/leader", true).wakesLoop("/s/members/")).isTrue();
+    assertThat(new WatchedScope.KeyChange(null, true).wakesLoop("/s/members/")).as("watch restarted").isTrue();
+  }
+
+  @Test
+  void tellsAKeyCreatedOrDeletedFromOneRewritten() {
+    scope.started(10);
+    reads.add(scope(10));
+    scope.read(T);
+    wakeups.clear();
+
+    scope.changed(List.of(new RawKv("/s/members/b", "{}", 11, 11, 1, 7)), List.of(), 11);
+    scope.changed(List.of(new RawKv("/s/members/b", "{\"x\":1}", 12, 11, 2, 7)), List.of(), 12);
+    scope.changed(List.of(), List.of("/s/members/b"), 13);
+    scope.broken();
+
+    assertThat(wakeups).containsExactly(new WatchedScope.KeyChange("/s/members/b", true),
+        new WatchedScope.KeyChange("/s/members/b", false), new WatchedScope.KeyChange("/s/members/b", true),
+        new WatchedScope.KeyChange(null, true));
   }
 
   @Test
