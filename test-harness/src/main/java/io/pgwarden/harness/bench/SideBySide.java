@@ -87,9 +87,9 @@ public final class SideBySide {
   /**
    * How long a failover run lets a ready cluster run before the power-off: a fixed part plus a random one.
    * Right after a rejoin the leader is still reacting to it (pgwarden records the returned node as its
-   * synchronous standby in short ticks, each renewing the lease), so a power-off at once always finds a
-   * fresh renewal and measures the longest possible gap; a steady cluster at a random point of the renewal
-   * cycle is what a power-off meets in production.
+   * synchronous standby in short ticks, each renewing the lease), so a power-off at once tends to find a
+   * fresh renewal; a steady cluster at a random point of the renewal cycle is what a power-off meets in
+   * production.
    */
   static final Duration FAILOVER_SETTLE = Duration.ofSeconds(5);
   static final Duration FAILOVER_JITTER = Duration.ofSeconds(5);
