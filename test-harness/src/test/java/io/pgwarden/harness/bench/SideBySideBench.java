@@ -60,16 +60,7 @@ class SideBySideBench {
     if (scenarios.contains("pgwarden") && (idlePart || swPart || foPart)) {
       scenario("pgwarden", () -> {
         try (PgwardenCluster c = SideBySide.bootstrap(() -> PgwardenCluster.start(Map.of()), PGW_DEFAULTS, boot)) {
-          if (idlePart) {
-            idle.add(SideBySide.idle(c, PGW_DEFAULTS, idleSeconds));
-          }
-          if (swPart) {
-            sw.add(SideBySide.switchover(c, PGW_DEFAULTS + "; back to back", runs, false));
-            sw.add(SideBySide.switchover(c, PGW_DEFAULTS + SETTLED, runs, true));
-          }
-          if (foPart) {
-            fo.add(SideBySide.failover(c, PGW_DEFAULTS, runs));
-          }
+          measure(c, PGW_DEFAULTS, idlePart ? idleSeconds : 0, swPart ? runs : 0, foPart ? runs : 0);
         }
       });
     }
@@ -90,16 +81,7 @@ class SideBySideBench {
     if (patroni && scenarios.contains("patroni") && (idlePart || swPart || foPart)) {
       scenario("patroni", () -> {
         try (PatroniCluster c = SideBySide.bootstrap(() -> PatroniCluster.start(3, Map.of()), PAT_DEFAULTS, boot)) {
-          if (idlePart) {
-            idle.add(SideBySide.idle(c, PAT_DEFAULTS, idleSeconds));
-          }
-          if (swPart) {
-            sw.add(SideBySide.switchover(c, PAT_DEFAULTS + "; back to back", runs, false));
-            sw.add(SideBySide.switchover(c, PAT_DEFAULTS + SETTLED, runs, true));
-          }
-          if (foPart) {
-            fo.add(SideBySide.failover(c, PAT_DEFAULTS, runs));
-          }
+          measure(c, PAT_DEFAULTS, idlePart ? idleSeconds : 0, swPart ? runs : 0, foPart ? runs : 0);
         }
       });
     }
@@ -108,12 +90,7 @@ class SideBySideBench {
         Map<String, Object> equal = Map.of("ttl", 10, "loop_wait", 2, "retry_timeout", 4, "synchronous_mode", true);
         try (PatroniCluster c = SideBySide.bootstrap(() -> PatroniCluster.start(3, equal), PAT_EQUAL, boot)) {
           // Idle cost at the same loop_wait as pgwarden's defaults: the loop period drives etcd load and CPU.
-          if (idlePart) {
-            idle.add(SideBySide.idle(c, PAT_EQUAL, idleSeconds));
-          }
-          if (foPart) {
-            fo.add(SideBySide.failover(c, PAT_EQUAL, runs));
-          }
+          measure(c, PAT_EQUAL, idlePart ? idleSeconds : 0, 0, foPart ? runs : 0);
         }
       });
     }
@@ -171,6 +148,21 @@ class SideBySideBench {
       });
     }
     System.out.println(SideBySide.markdown(report(runs, idleSeconds, patroni)));
+  }
+
+  /** The selected parts on one cluster, in this order; 0 seconds or runs skips a part. */
+  private void measure(BenchCluster c, String settings, int idleSeconds, int switchovers, int failovers)
+      throws Exception {
+    if (idleSeconds > 0) {
+      idle.add(SideBySide.idle(c, settings, idleSeconds));
+    }
+    if (switchovers > 0) {
+      sw.add(SideBySide.switchover(c, settings + "; back to back", switchovers, false));
+      sw.add(SideBySide.switchover(c, settings + SETTLED, switchovers, true));
+    }
+    if (failovers > 0) {
+      fo.add(SideBySide.failover(c, settings, failovers));
+    }
   }
 
   private static Set<String> parts() {
