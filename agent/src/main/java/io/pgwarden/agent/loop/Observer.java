@@ -50,7 +50,8 @@ public final class Observer {
 
   private DynamicConfig config;
   private String lastConfigError;
-  /** Member keys without a lease already reported, so each is logged once while it stays. */
+  /** Unparsable keys and member keys without a lease already reported, so each is logged once while it stays. */
+  private List<String> reportedErrors = List.of();
   private List<String> reportedUnbound = List.of();
   private Long leaderAbsentSinceNanos;
   private long leaderAbsentSinceRevision;
@@ -191,27 +192,23 @@ public final class Observer {
     }
     lastConfigError = p.configError();
     config = p.view().config();
-    for (String err : p.view().errors()) {
+    // Each once, when it appears (again after it was gone), not on every tick while it stays.
+    for (String err : appeared(reportedErrors, p.view().errors())) {
       log.warn("unparsable cluster data (no promotion while it lasts): {}", err);
     }
-    reportUnbound(p.view());
+    reportedErrors = p.view().errors();
+    // The decision ignores such keys (ClusterView#liveMembers); an operator should learn why.
+    for (String name : appeared(reportedUnbound, p.view().unboundMembers())) {
+      log.warn("ignoring member key {}: not bound to a lease, so not written by a live agent; no replication "
+          + "slot, synchronous standby, failover rank or pg_hba entry for it (delete the key if it is stale)",
+          keys.member(name));
+    }
+    reportedUnbound = p.view().unboundMembers();
     return p.view();
   }
 
-  /**
-   * Logs each member key bound to no lease once, when it appears (again after it was gone): the
-   * decision ignores such keys (ClusterView#liveMembers), and an operator should learn why.
-   */
-  private void reportUnbound(ClusterView view) {
-    List<String> unbound = view.unboundMembers();
-    for (String name : unbound) {
-      if (!reportedUnbound.contains(name)) {
-        log.warn("ignoring member key {}: not bound to a lease, so not written by a live agent; no replication "
-            + "slot, synchronous standby, failover rank or pg_hba entry for it (delete the key if it is stale)",
-            keys.member(name));
-      }
-    }
-    reportedUnbound = unbound;
+  private static List<String> appeared(List<String> before, List<String> now) {
+    return now.stream().filter(x -> !before.contains(x)).toList();
   }
 
   private void trackLeader(ClusterView view) {

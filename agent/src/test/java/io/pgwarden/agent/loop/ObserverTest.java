@@ -143,6 +143,26 @@ class ObserverTest {
         "ignoring member key /pgwarden/t/members/x: not bound to a lease, so not written by a live agent"));
   }
 
+  @Test
+  void anUnparsableKeyIsReportedOnceWhileItStays() {
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(Observer.class);
+    logged.start();
+    logger.addAppender(logged);
+    try {
+      others.add(new RawKv(KEYS.member("bad"), "{not json", 4, 4, 1, 9));
+      for (int i = 0; i < 3; i++) {
+        tick();
+      }
+    } finally {
+      logger.detachAppender(logged);
+    }
+    List<String> warnings = logged.list.stream().filter(e -> e.getLevel() == Level.WARN)
+        .map(ILoggingEvent::getFormattedMessage).toList();
+    assertThat(warnings).hasSize(1).allSatisfy(w -> assertThat(w).startsWith(
+        "unparsable cluster data (no promotion while it lasts): /pgwarden/t/members/bad"));
+  }
+
   private static RawKv memberKey(String name, long lease) {
     MemberStatus s = new MemberStatus(name, Role.REPLICA, "running", 1L, null, null, true, null, null, null, null,
         Tags.NONE, "dev", null);
