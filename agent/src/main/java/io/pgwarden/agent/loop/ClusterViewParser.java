@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Turns one etcd range read into a {@link ClusterView}. Pure. A value that does not parse becomes an
@@ -142,6 +143,8 @@ public final class ClusterViewParser {
     if (!configSeen) {
       config = lastValidConfig;
     }
+    // Only keys that still exist: members come and go (a new name per container, say) over an agent's life.
+    memo.keySet().retainAll(scope.kvs().stream().map(RawKv::key).collect(Collectors.toSet()));
     ClusterView view = new ClusterView(true, null, scope.revision(), initialize, leader, members, topology,
         history, config, errors, switchover);
     return new Parsed(view, configError);

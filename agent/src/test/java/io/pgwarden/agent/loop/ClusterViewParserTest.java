@@ -42,6 +42,18 @@ class ClusterViewParserTest {
   }
 
   @Test
+  void aKeyThatWasGoneIsParsedAgainWhenItReturns() {
+    String t1 = "{\"term\":1,\"primary\":\"node1\",\"timeline\":1,\"syncStandbys\":[]}";
+
+    Topology first = parse(topology(t1, 5)).view().topology();
+    parse();
+    Topology back = parse(topology(t1, 5)).view().topology();
+
+    // The parse of a deleted key is not kept for the agent's lifetime.
+    assertThat(back).isNotSameAs(first).isEqualTo(first);
+  }
+
+  @Test
   void aMemberKeysLeaseIsCarriedIntoTheView() {
     String n2 = "{\"name\":\"n2\",\"role\":\"replica\",\"state\":\"running\"}";
     String x = "{\"name\":\"x\",\"role\":\"replica\",\"state\":\"running\"}";
