@@ -757,7 +757,12 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     // checkpoint — and past a fork: that is the position to judge divergence by.
     boolean pastCheckpoint = cd.minRecoveryEnd().isAfter(cd.checkpointLsn())
         && cd.minRecoveryEndTimeline() >= cd.checkpointTimeline();
-    return new LocalPgState(DataDirState.VALID, false, false, cd.state(), cd.systemId(),
+    // PostgreSQL renames backup_label at the first start of a base backup, whose pg_control still says
+    // "in production" (the source's). Judged by pg_control alone, a clone that failed to start would
+    // look like a diverged old primary on the leader's timeline and be cloned again — every tick, each
+    // copy moved aside, until the disk is full.
+    ControlState state = Files.exists(dataDir.resolve("backup_label")) ? ControlState.BASE_BACKUP : cd.state();
+    return new LocalPgState(DataDirState.VALID, false, false, state, cd.systemId(),
         pastCheckpoint ? cd.minRecoveryEndTimeline() : cd.checkpointTimeline(),
         pastCheckpoint ? cd.minRecoveryEnd() : cd.checkpointLsn(), null, false, null, null, null, false, null);
   }

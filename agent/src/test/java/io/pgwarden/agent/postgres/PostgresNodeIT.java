@@ -154,6 +154,10 @@ class PostgresNodeIT {
   @Order(3)
   void replicaClonesAndStreams() throws SQLException {
     b.baseBackup(srcA);
+    // pg_control of a fresh copy is the primary's ("in production"); only backup_label tells it apart.
+    LocalPgState copied = b.probe();
+    assertThat(copied.controlState()).isEqualTo(ControlState.BASE_BACKUP);
+    assertThat(copied.controlState().lastRanAsPrimary()).isFalse();
     b.start(StartMode.REPLICA, srcA);
     exec(a, "CREATE TABLE t (v text PRIMARY KEY)", "INSERT INTO t VALUES ('before-failover')");
 

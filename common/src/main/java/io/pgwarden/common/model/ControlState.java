@@ -1,6 +1,9 @@
 package io.pgwarden.common.model;
 
-/** "Database cluster state" as pg_controldata prints it. */
+/**
+ * "Database cluster state" as pg_controldata prints it, plus {@link #BASE_BACKUP}, which
+ * pg_controldata cannot tell.
+ */
 public enum ControlState {
   STARTING_UP("starting up"),
   SHUT_DOWN("shut down"),
@@ -9,6 +12,12 @@ public enum ControlState {
   IN_CRASH_RECOVERY("in crash recovery"),
   IN_ARCHIVE_RECOVERY("in archive recovery"),
   IN_PRODUCTION("in production"),
+  /**
+   * A base backup that has never been started: its pg_control is the source primary's ("in
+   * production") and a backup_label says where recovery must begin. It holds nothing the source did
+   * not have, so it is a replica in the making, never a diverged old primary.
+   */
+  BASE_BACKUP("base backup, never started"),
   UNKNOWN("unknown");
 
   private final String text;

@@ -638,6 +638,13 @@ class DeciderTest {
             withLeaderN2(node("n1").stopped(ControlState.IN_PRODUCTION, 2, "0/5000000"), 2)
                 .topology(3, "n2", 2).historyEntry(3, "n1", "n2", 2, "0/4000000"),
             expect(Rebuild.class)),
+        row("a base backup that failed to start is started again, not cloned again (its pg_control says in production)",
+            withLeaderN2(node("n1").stopped(ControlState.BASE_BACKUP, 1, "0/3000000"), 1),
+            expect(StartPostgres.class).where(StartPostgres.class, start(StartMode.REPLICA, "n2"))),
+        row("a base backup on a newer leader timeline than its own is started too: recovery follows the history",
+            withLeaderN2(node("n1").stopped(ControlState.BASE_BACKUP, 1, "0/3000000"), 2)
+                .historyEntry(2, "n0", "n2", 2, "0/3800000"),
+            expect(StartPostgres.class).where(StartPostgres.class, start(StartMode.REPLICA, "n2"))),
         row("a postmaster still starting up is left alone",
             withLeaderN2(node("n1").stopped(ControlState.STARTING_UP, 1, "0/3000000").postmasterAlive(), 1),
             noAction().summaryContains("starting up")),
