@@ -5,11 +5,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.util.stream.Collectors;
 
 /**
@@ -30,11 +28,9 @@ public final class Json {
   public static final ObjectMapper YAML = configure(YAMLMapper.builder().build(), true);
 
   private static ObjectMapper configure(ObjectMapper m, boolean strict) {
-    m.registerModule(new JavaTimeModule());
     m.setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
     m.configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, strict);
     m.configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
-    m.configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false);
     return m;
   }
 
