@@ -15,11 +15,14 @@ public final class AgentJvm {
    * Sized for a small idle footprint that still survives a burst (a 3 MB cluster view read while the
    * REST API is polled hard): the heap starts small and may grow to 128 MB. The process exits on an
    * OutOfMemoryError rather than run on with threads that died of it (a leader whose reads fail while
-   * its lease renewals succeed would be blind to its cluster).
+   * its lease renewals succeed would be blind to its cluster). C1 compiles only what runs 20 times
+   * more often than its default threshold: the loop's once-per-tick code stays interpreted, which
+   * costs no measurable CPU at a 2 s loop and keeps ~4 MiB of compiled code and compiler memory
+   * out of an idle agent, while parsing and the network stack still compile under load.
    */
   public static final List<String> OPTIONS = List.of(
       "-Xms16m", "-Xmx128m", "-Xmn4m", "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:-UsePerfData",
+      "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:CompileThresholdScaling=20", "-XX:-UsePerfData",
       "-Dio.netty.jfr.enabled=false", "-Dio.netty.allocator.type=unpooled",
       "-XX:+ExitOnOutOfMemoryError");
 
