@@ -445,18 +445,13 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
             }
           }
         }
+        Map<String, String> known = rejectedValues();
         for (String[] r : rows) {
-          String name = r[0];
           // As configured, so that it compares with what is rendered and with later /config values.
-          String value = configured(name, dynamicParameters);
-          if (value == null) {
-            continue; // one of pgwarden's own settings: not the operator's to fix
+          String value = ParameterChecks.newlyRejected(r[0], cfg.parameters(), dynamicParameters, known);
+          if (value != null) {
+            found.put(r[0], new Rejected(value, reason(c, r), r[9]));
           }
-          Rejected known = rejected.get(name);
-          if (known != null && known.value().equals(value)) {
-            continue;
-          }
-          found.put(name, new Rejected(value, reason(c, r), r[9]));
         }
       } catch (SQLException e) {
         closeConnection();
@@ -530,10 +525,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       if (r.ok() || r.timedOut()) {
         return;
       }
-      Map<String, String> known = new LinkedHashMap<>();
-      rejected.forEach((name, k) -> known.put(name, k.value()));
       List<ParameterChecks.Rejection> found =
-          ParameterChecks.rejectedByCheck(r.stderrTail(), cfg.parameters(), dynamic, known);
+          ParameterChecks.rejectedByCheck(r.stderrTail(), cfg.parameters(), dynamic, rejectedValues());
       for (ParameterChecks.Rejection x : found) {
         log.error("postgresql parameter {} = '{}' rejected by PostgreSQL: {}; left out of the config files "
             + "(PostgreSQL's default applies) until the value is changed", x.name(), x.value(), x.reason());
@@ -544,6 +537,13 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       }
       writeConfigOrThrow("pg_ctl start", mode, upstream);
     }
+  }
+
+  /** The rejected parameters, name to the value rejected. */
+  private Map<String, String> rejectedValues() {
+    Map<String, String> known = new LinkedHashMap<>();
+    rejected.forEach((name, k) -> known.put(name, k.value()));
+    return known;
   }
 
   /** The rejected parameters, name to "value: reason", for the member status. */

@@ -29,6 +29,19 @@ public final class ParameterChecks {
   }
 
   /**
+   * The operator's value of a parameter PostgreSQL named as bad, if that is news: null when the
+   * operator did not configure it (pgwarden's own settings are not the operator's to fix) or it is
+   * already rejected at that value. Used after a reload and before a start alike.
+   *
+   * @param known name to value of the parameters already rejected
+   */
+  public static String newlyRejected(String name, Map<String, ?> local, Map<String, String> dynamic,
+      Map<String, String> known) {
+    String value = configured(name, local, dynamic);
+    return value == null || value.equals(known.get(name)) ? null : value;
+  }
+
+  /**
    * The new rejections in the output of a failed {@code postgres -C} (it reads the config files as a
    * start would, names each bad setting on a line of its own, then fails on "configuration file ...
    * contains errors"). A named parameter counts only when the operator configured it (pgwarden's own
@@ -48,8 +61,8 @@ public final class ParameterChecks {
     Matcher m = PARAMETER_IN_ERROR.matcher(stderr);
     while (m.find()) {
       String name = m.group(2);
-      String value = configured(name, local, dynamic);
-      if (value == null || value.equals(seen.get(name))) {
+      String value = newlyRejected(name, local, dynamic, seen);
+      if (value == null) {
         continue;
       }
       seen.put(name, value);

@@ -73,4 +73,20 @@ class ParameterChecksTest {
     assertThat(ParameterChecks.configured("work_mem", Map.of(), Map.of("work_mem", "4MB"))).isEqualTo("4MB");
     assertThat(ParameterChecks.configured("port", Map.of(), Map.of("work_mem", "4MB"))).isNull();
   }
+
+  /** After a reload, PostgreSQL names the bad settings in pg_file_settings: the same rule decides what is news. */
+  @Test
+  void newlyRejectedIsTheOperatorsValueWhenNotAlreadyRejectedAtIt() {
+    Map<String, String> none = Map.of();
+    assertThat(ParameterChecks.newlyRejected("work_mem", Map.of(), Map.of("work_mem", "lots"), none))
+        .isEqualTo("lots");
+    assertThat(ParameterChecks.newlyRejected("work_mem", Map.of("work_mem", 12), Map.of("work_mem", "lots"), none))
+        .as("the node's own value wins").isEqualTo("12");
+    assertThat(ParameterChecks.newlyRejected("port", Map.of(), Map.of("work_mem", "lots"), none))
+        .as("pgwarden's own setting").isNull();
+    assertThat(ParameterChecks.newlyRejected("work_mem", Map.of(), Map.of("work_mem", "lots"),
+        Map.of("work_mem", "lots"))).as("already rejected at this value").isNull();
+    assertThat(ParameterChecks.newlyRejected("work_mem", Map.of(), Map.of("work_mem", "lots"),
+        Map.of("work_mem", "much"))).as("rejected before at another value").isEqualTo("lots");
+  }
 }
