@@ -51,7 +51,7 @@ public final class ReconcileLoop implements Runnable {
   private final AtomicReference<AgentStatus> status = new AtomicReference<>();
   private volatile boolean running = true;
   private String lastSummary;
-  private String lastPublished;
+  private MemberStatus lastPublished;
   private long ticks;
 
   public ReconcileLoop(String scope, String me, Tags tags, Keys keys, Observer observer, Decider decider,
@@ -171,15 +171,15 @@ public final class ReconcileLoop implements Runnable {
 
   /** Our status, bound to our lease; when it is written is {@link PublishPolicy#shouldPublish}'s call. */
   private void publish(Observation obs, MemberStatus member) {
-    String json = Json.write(member);
+    // Compared as records and serialised only when written, not on every tick.
     if (!PublishPolicy.shouldPublish(obs.cluster().reachable(), lease.isValid(),
         obs.cluster().hasLeader(), obs.cluster().members().get(me), member, lease.leaseId(), obs.leaderAbsentSince(),
-        json.equals(lastPublished))) {
+        member.equals(lastPublished))) {
       return;
     }
     try {
-      store.put(keys.member(me), json, lease.leaseId(), observer.callTimeout());
-      lastPublished = json;
+      store.put(keys.member(me), Json.write(member), lease.leaseId(), observer.callTimeout());
+      lastPublished = member;
     } catch (RuntimeException e) {
       log.warn("could not publish my status: {}", e.getMessage());
     }

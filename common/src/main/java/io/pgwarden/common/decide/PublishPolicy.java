@@ -23,7 +23,7 @@ public final class PublishPolicy {
    * @param status the status we would write now
    * @param myLeaseId the lease our key must be bound to
    * @param leaderAbsentSince the etcd revision of the first read that showed no leader
-   * @param writtenByUs this process last wrote exactly this status (as serialised)
+   * @param writtenByUs this process last wrote exactly this status (equal as a record)
    * @return true when the status should be written now
    */
   public static boolean shouldPublish(boolean reachable, boolean leaseValid, boolean hasLeader, Member published,
