@@ -29,7 +29,7 @@ class BadParameterIT {
     TestCluster c = CLUSTER.get();
     await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
     String primary = c.leader().orElseThrow();
-    String replica = c.nodes().stream().filter(n -> !n.equals(primary)).findFirst().orElseThrow();
+    String replica = c.otherThan(primary);
 
     assertThat(Cli.run(c, "set-config", "parameters.work_mem=7MB").rc()).isZero();
     for (String n : c.nodes()) {
@@ -59,25 +59,25 @@ class BadParameterIT {
     }
 
     // Several loops later: still one error line per parameter and no reload loop; the agents run on.
-    int reloads = count(c.agentLog(primary), "reloading: dynamic parameters");
+    int reloads = c.agentLogCount(primary, "reloading: dynamic parameters");
     Instant later = Instant.now().plusSeconds(10);
     await("a few loops later").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
         .until(() -> Instant.now().isAfter(later));
     for (String n : c.nodes()) {
       String log = c.agentLog(n);
-      assertThat(count(log, "postgresql parameter work_mem = 'lots' rejected by PostgreSQL")).as(n).isEqualTo(1);
-      assertThat(count(log, "postgresql parameter max_files_per_process = 'many' rejected by PostgreSQL")).as(n)
+      assertThat(TestCluster.occurrences(log, "postgresql parameter work_mem = 'lots' rejected by PostgreSQL")).as(n).isEqualTo(1);
+      assertThat(TestCluster.occurrences(log, "postgresql parameter max_files_per_process = 'many' rejected by PostgreSQL")).as(n)
           .isEqualTo(1);
     }
-    assertThat(count(c.agentLog(primary), "reloading: dynamic parameters")).isEqualTo(reloads);
+    assertThat(c.agentLogCount(primary, "reloading: dynamic parameters")).isEqualTo(reloads);
     assertThat(c.healthy()).isTrue();
 
     // A restart does not fail on the rejected values.
-    int starts = count(c.agentLog(replica), "PostgreSQL started as REPLICA");
+    int starts = c.agentLogCount(replica, "PostgreSQL started as REPLICA");
     Cli.Run restart = Cli.run(c, "restart", replica, "--force");
     assertThat(restart.rc()).as(restart.out() + restart.err()).isZero();
     await(replica + " restarted and streams").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-        .until(() -> c.healthy() && count(c.agentLog(replica), "PostgreSQL started as REPLICA") > starts);
+        .until(() -> c.healthy() && c.agentLogCount(replica, "PostgreSQL started as REPLICA") > starts);
     assertThat(c.tryQuery(replica, "SHOW work_mem").orElseThrow()).isEqualTo(List.of("7MB"));
 
     // A fresh agent knows nothing of the rejections and PostgreSQL would refuse to start on them:
@@ -88,7 +88,7 @@ class BadParameterIT {
         .pollInterval(Duration.ofMillis(500)).until(() -> c.healthy()
             && errors(c, replica).keySet().containsAll(List.of("work_mem", "max_files_per_process")));
     String replicaLog = c.agentLog(replica);
-    assertThat(count(replicaLog, "postgresql parameter work_mem = 'lots' rejected by PostgreSQL")).isEqualTo(2);
+    assertThat(TestCluster.occurrences(replicaLog, "postgresql parameter work_mem = 'lots' rejected by PostgreSQL")).isEqualTo(2);
     assertThat(errors(c, replica).get("work_mem")).contains("invalid value for parameter \"work_mem\"");
 
     // Fixed by the operator: applied, and the errors are gone.
@@ -105,13 +105,5 @@ class BadParameterIT {
   private static Map<String, String> errors(TestCluster c, String node) {
     return c.member(node).map(MemberStatus::parameterErrors).orElse(null) == null ? Map.of()
         : c.member(node).orElseThrow().parameterErrors();
-  }
-
-  private static int count(String text, String needle) {
-    int n = 0;
-    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
   }
 }

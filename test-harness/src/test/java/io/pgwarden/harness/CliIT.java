@@ -71,7 +71,7 @@ class CliIT {
     store = JetcdClusterStore.connect(new EtcdConfig(s.etcdEndpoints(), null, null), null);
     keys = new Keys(s.namespace(), s.scope());
     leader = c.leader().orElseThrow();
-    replica = c.nodes().stream().filter(n -> !n.equals(leader)).findFirst().orElseThrow();
+    replica = c.otherThan(leader);
   }
 
   @AfterAll

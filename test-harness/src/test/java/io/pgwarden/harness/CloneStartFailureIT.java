@@ -34,7 +34,7 @@ class CloneStartFailureIT {
     TestCluster c = CLUSTER.get();
     await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
     String primary = c.leader().orElseThrow();
-    String replica = c.nodes().stream().filter(n -> !n.equals(primary)).findFirst().orElseThrow();
+    String replica = c.otherThan(primary);
     c.executeOnPrimary("CREATE TABLE kept (id int)");
     c.executeOnPrimary("INSERT INTO kept VALUES (1)");
 
@@ -45,20 +45,20 @@ class CloneStartFailureIT {
     Path data = Path.of(c.local().node(replica).dataDir());
     deleteTree(data);
     int pgPort = c.local().node(replica).pgPort();
-    int clonesBefore = count(c.agentLog(replica), CLONE);
-    int startsBefore = count(c.agentLog(replica), START);
+    int clonesBefore = c.agentLogCount(replica, CLONE);
+    int startsBefore = c.agentLogCount(replica, START);
 
     try (ServerSocket squatter = new ServerSocket()) {
       squatter.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), pgPort));
       c.startAgent(replica);
       await(replica + " cloned and tried to start three times").atMost(Duration.ofMinutes(2))
           .pollInterval(Duration.ofMillis(500))
-          .until(() -> count(c.agentLog(replica), CLONE) > clonesBefore
-              && count(c.agentLog(replica), START) >= startsBefore + 3);
+          .until(() -> c.agentLogCount(replica, CLONE) > clonesBefore
+              && c.agentLogCount(replica, START) >= startsBefore + 3);
 
       // Many loops later: the one copy is still there and still being started, nothing moved aside.
       assertThat(c.isRunning(replica)).isFalse();
-      assertThat(count(c.agentLog(replica), CLONE)).isEqualTo(clonesBefore + 1);
+      assertThat(c.agentLogCount(replica, CLONE)).isEqualTo(clonesBefore + 1);
       assertThat(c.movedAsideDataDirs(replica)).isEmpty();
       assertThat(Files.exists(data.resolve("backup_label"))).as("never started, so never recovered").isTrue();
     }
@@ -66,7 +66,7 @@ class CloneStartFailureIT {
     // The port is free again: the same copy starts and streams.
     await(replica + " streams").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
     assertThat(c.tryQuery(replica, "SELECT count(*) FROM kept").orElseThrow()).isEqualTo(List.of("1"));
-    assertThat(count(c.agentLog(replica), CLONE)).as("cloned once").isEqualTo(clonesBefore + 1);
+    assertThat(c.agentLogCount(replica, CLONE)).as("cloned once").isEqualTo(clonesBefore + 1);
     assertThat(c.movedAsideDataDirs(replica)).isEmpty();
   }
 
@@ -81,13 +81,5 @@ class CloneStartFailureIT {
         }
       }
     }
-  }
-
-  private static int count(String text, String needle) {
-    int n = 0;
-    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
   }
 }

@@ -25,7 +25,7 @@ class DynamicParametersIT {
     TestCluster c = CLUSTER.get();
     await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
     String primary = c.leader().orElseThrow();
-    String replica = c.nodes().stream().filter(n -> !n.equals(primary)).findFirst().orElseThrow();
+    String replica = c.otherThan(primary);
 
     Cli.Run set = Cli.run(c, "set-config", "parameters.work_mem=7MB");
     assertThat(set.rc()).as(set.out() + set.err()).isZero();

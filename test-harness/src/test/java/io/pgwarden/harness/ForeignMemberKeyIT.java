@@ -42,7 +42,7 @@ class ForeignMemberKeyIT {
     TestCluster c = CLUSTER.get();
     await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
     String primary = c.leader().orElseThrow();
-    String replica = c.nodes().stream().filter(n -> !n.equals(primary)).findFirst().orElseThrow();
+    String replica = c.otherThan(primary);
     String slotsSql = "SELECT slot_name FROM pg_replication_slots ORDER BY slot_name";
     await("the primary has the replica's slot").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
         .until(() -> c.tryQuery(primary, slotsSql).orElse(List.of()), s -> s.equals(List.of(SlotNames.of(replica))));

@@ -18,7 +18,7 @@ class OperatorRequestsIT {
     TestCluster c = CLUSTER.get();
     await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
     String primary = c.leader().orElseThrow();
-    String replica = c.nodes().stream().filter(n -> !n.equals(primary)).findFirst().orElseThrow();
+    String replica = c.otherThan(primary);
     c.executeOnPrimary("CREATE TABLE kept (id int)");
     c.executeOnPrimary("INSERT INTO kept VALUES (1)");
 

@@ -58,20 +58,12 @@ class RestClientCertCliIT {
     assertThat(wrong.rc()).isEqualTo(1);
     assertThat(wrong.out()).contains("refused").contains("--api-cert");
 
-    int reloadsBefore = count(c.agentLog(node), "reloaded PostgreSQL configuration");
+    int reloadsBefore = c.agentLogCount(node, "reloaded PostgreSQL configuration");
     Cli.Run byCert = Cli.run(c, "reload", node, "--api-cacert", CERTS.ca().toString(), "--api-password", "nope",
         "--api-cert", CERTS.clientCert().toString(), "--api-key", CERTS.clientKey().toString());
     assertThat(byCert.rc()).as(byCert.out() + byCert.err()).isZero();
     await("the agent reloads").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-        .until(() -> count(c.agentLog(node), "reloaded PostgreSQL configuration") > reloadsBefore);
+        .until(() -> c.agentLogCount(node, "reloaded PostgreSQL configuration") > reloadsBefore);
     assertThat(c.agentLog(node)).contains("authenticated by client certificate CN=pgwarden-client");
-  }
-
-  private static int count(String text, String needle) {
-    int n = 0;
-    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
   }
 }

@@ -26,7 +26,7 @@ class ScheduledSwitchoverIT {
     TestCluster c = CLUSTER.get();
     await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
     String from = c.leader().orElseThrow();
-    String to = c.nodes().stream().filter(n -> !n.equals(from)).findFirst().orElseThrow();
+    String to = c.otherThan(from);
     int historyBefore = c.view().history().size();
 
     Instant at = Instant.now().plusSeconds(25).truncatedTo(ChronoUnit.SECONDS);

@@ -39,7 +39,7 @@ class SecretsIT {
       passwords.add(pw);
     }
     String primary = c.leader().orElseThrow();
-    String replica = c.nodes().stream().filter(n -> !n.equals(primary)).findFirst().orElseThrow();
+    String replica = c.otherThan(primary);
 
     // Watch every command line while the replica is cloned afresh (pg_basebackup, pg_ctl, ...).
     Set<String> commandLines = ConcurrentHashMap.newKeySet();

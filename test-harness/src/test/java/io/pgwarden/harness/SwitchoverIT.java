@@ -31,7 +31,7 @@ class SwitchoverIT {
             .until(c::healthy);
         String from = c.leader().orElseThrow();
         String to = c.view().topology().syncStandbys().get(0);
-        int rewindsBefore = count(c.agentLog(from), "rewinding from");
+        int rewindsBefore = c.agentLogCount(from, "rewinding from");
         long start = System.nanoTime();
         Cli.Run r = Cli.run(c, "switchover", "--to", to, "--force");
         assertThat(r.rc()).as(r.out() + r.err()).isZero();
@@ -44,7 +44,7 @@ class SwitchoverIT {
         await(from + " follows " + to).atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
             .until(() -> c.member(from).map(m -> m.role() == Role.REPLICA && m.streaming()
                 && np.connUrl().equals(m.upstream())).orElse(false));
-        assertThat(count(c.agentLog(from), "rewinding from")).as("no pg_rewind after a clean switchover")
+        assertThat(c.agentLogCount(from, "rewinding from")).as("no pg_rewind after a clean switchover")
             .isEqualTo(rewindsBefore);
         assertThat(c.movedAsideDataDirs(from)).as("no base backup").isEmpty();
         assertThat(c.view().history()).last().satisfies(h -> {
@@ -86,13 +86,5 @@ class SwitchoverIT {
     });
     await(from + " follows").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(c::healthy);
     assertThat(c.view().switchover()).isNull();
-  }
-
-  private static int count(String text, String needle) {
-    int n = 0;
-    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
   }
 }

@@ -19,7 +19,7 @@ class TwoNodeIT {
     TestCluster c = CLUSTER.get();
     await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
     String a = c.leader().orElseThrow();
-    String b = c.nodes().stream().filter(n -> !n.equals(a)).findFirst().orElseThrow();
+    String b = c.otherThan(a);
     c.executeOnPrimary("CREATE TABLE guestbook (id int PRIMARY KEY)");
     c.executeOnPrimary("INSERT INTO guestbook VALUES (1)");
     await(b + " has row 1").atMost(Duration.ofSeconds(60))

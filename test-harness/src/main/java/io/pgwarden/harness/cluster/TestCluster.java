@@ -269,6 +269,24 @@ public final class TestCluster implements AutoCloseable {
     }
   }
 
+  /** The first node of the cluster that is not {@code node} (for a test that needs "a replica"). */
+  public String otherThan(String node) {
+    return nodes().stream().filter(n -> !n.equals(node)).findFirst().orElseThrow();
+  }
+
+  /** How many times {@code needle} occurs in the node's agent log so far. */
+  public int agentLogCount(String node, String needle) {
+    return occurrences(agentLog(node), needle);
+  }
+
+  public static int occurrences(String text, String needle) {
+    int n = 0;
+    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+
   /** Data directories moved aside by a base backup: a rewind leaves none. */
   public List<Path> movedAsideDataDirs(String node) {
     Path data = Path.of(local.node(node).dataDir());

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pgwarden.agent.local.Processes;
 import io.pgwarden.common.model.SynchronousMode;
+import io.pgwarden.harness.cluster.TestCluster;
 import io.pgwarden.harness.workload.Workload;
 import java.time.Duration;
 import java.util.List;
@@ -141,16 +142,16 @@ public final class Scenarios {
           : sync.get(0);
       String started = "pg_basebackup from ";
       String done = "pg_basebackup done";
-      int startedBefore = count(ctx.cluster().agentLog(r), started);
-      int doneBefore = count(ctx.cluster().agentLog(r), done);
+      int startedBefore = ctx.cluster().agentLogCount(r, started);
+      int doneBefore = ctx.cluster().agentLogCount(r, done);
       ctx.cliOk("reinit", r, "--force");
       await(r + " runs pg_basebackup").atMost(ctx.ttl().multipliedBy(2).plus(ctx.slack()))
           .pollInterval(Duration.ofMillis(5)).pollDelay(Duration.ZERO)
-          .until(() -> count(ctx.cluster().agentLog(r), started) > startedBefore);
+          .until(() -> ctx.cluster().agentLogCount(r, started) > startedBefore);
       try {
         ctx.fault("power off " + a + " while " + r + " takes a base backup",
             () -> ctx.cluster().powerOff(a));
-        if (count(ctx.cluster().agentLog(r), done) > doneBefore) {
+        if (ctx.cluster().agentLogCount(r, done) > doneBefore) {
           // The precondition was missed (the copy finished first): not a finding about pgwarden.
           throw new IllegalStateException("test precondition missed: " + r + "'s base backup finished before "
               + a + " was powered off");
@@ -244,37 +245,38 @@ public final class Scenarios {
       String rewindStarted = "pg_rewind /";
       String cloneStarted = "pg_basebackup from ";
       String rewindDone = "pg_rewind done";
-      int rewindsBefore = count(ctx.cluster().agentLog(a), rewindStarted);
-      int clonesBefore = count(ctx.cluster().agentLog(a), cloneStarted);
-      int doneBefore = count(ctx.cluster().agentLog(a), rewindDone);
+      int rewindsBefore = ctx.cluster().agentLogCount(a, rewindStarted);
+      int clonesBefore = ctx.cluster().agentLogCount(a, cloneStarted);
+      int doneBefore = ctx.cluster().agentLogCount(a, rewindDone);
       ctx.heal("power on " + a, () -> ctx.cluster().startAgent(a));
       try {
         await(a + " starts pg_rewind or a clone from " + b).atMost(ctx.ttl().multipliedBy(2).plus(ctx.slack()))
             .pollInterval(Duration.ofMillis(5)).pollDelay(Duration.ZERO)
             .until(() -> {
               String log = ctx.cluster().agentLog(a);
-              return count(log, rewindStarted) > rewindsBefore || count(log, cloneStarted) > clonesBefore;
+              return TestCluster.occurrences(log, rewindStarted) > rewindsBefore
+                  || TestCluster.occurrences(log, cloneStarted) > clonesBefore;
             });
         // pg_rewind connects to its source first and then, for a crashed target, runs a single-user
         // postgres on it for crash recovery: once that process shows, pg_rewind holds a connection to
         // b and will read from it next, so b dies in the middle of the rewind rather than before it.
         String dataDir = ctx.cluster().local().node(a).dataDir();
         String rewindFailed = "rewinding from " + b + " failed";
-        int failedBefore = count(ctx.cluster().agentLog(a), rewindFailed);
+        int failedBefore = ctx.cluster().agentLogCount(a, rewindFailed);
         boolean inMidRewind;
         try {
           await(a + "'s pg_rewind is connected to " + b).atMost(Duration.ofSeconds(20))
               .pollInterval(Duration.ofMillis(5)).pollDelay(Duration.ZERO)
-              .until(() -> singleUserPostgresOn(dataDir) || count(ctx.cluster().agentLog(a), rewindDone) > doneBefore
-                  || count(ctx.cluster().agentLog(a), rewindFailed) > failedBefore
-                  || count(ctx.cluster().agentLog(a), cloneStarted) > clonesBefore);
+              .until(() -> singleUserPostgresOn(dataDir) || ctx.cluster().agentLogCount(a, rewindDone) > doneBefore
+                  || ctx.cluster().agentLogCount(a, rewindFailed) > failedBefore
+                  || ctx.cluster().agentLogCount(a, cloneStarted) > clonesBefore);
           inMidRewind = singleUserPostgresOn(dataDir);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
           inMidRewind = false;
         }
         ctx.fault("power off " + b + " while " + a + " rewinds", () -> ctx.cluster().powerOff(b));
         ctx.mark(inMidRewind ? a + "'s pg_rewind was connected to " + b + " (crash recovery of the target running)"
-            : count(ctx.cluster().agentLog(a), rewindDone) > doneBefore
+            : ctx.cluster().agentLogCount(a, rewindDone) > doneBefore
                 ? "note: " + a + "'s pg_rewind had already finished when " + b + " went down"
                 : "note: " + a + "'s pg_rewind or clone had started, not seen connected, when " + b + " went down");
         String next = ctx.awaitLeaderOtherThan(b);
@@ -303,13 +305,6 @@ public final class Scenarios {
         .map(c -> c.contains("--single") && c.contains(dataDir)).orElse(false));
   }
 
-  private static int count(String text, String needle) {
-    int n = 0;
-    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
-  }
 
   /**
    * Every scenario that also runs as its own {@code *ChaosIT} (or {@code *ChaosFullIT}): the core ones,
