@@ -119,11 +119,7 @@ class ObserverTest {
 
   @Test
   void aMemberKeyWithoutALeaseIsReportedOnceWhileItStaysAndAgainWhenItReturns() {
-    ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    Logger logger = (Logger) LoggerFactory.getLogger(Observer.class);
-    logged.start();
-    logger.addAppender(logged);
-    try {
+    List<String> warnings = warningsDuring(() -> {
       others.add(memberKey("node1", 9));
       others.add(memberKey("x", 0));
       for (int i = 0; i < 3; i++) {
@@ -134,33 +130,36 @@ class ObserverTest {
       others.add(memberKey("x", 0));
       tick();
       tick();
-    } finally {
-      logger.detachAppender(logged);
-    }
-    List<String> warnings = logged.list.stream().filter(e -> e.getLevel() == Level.WARN)
-        .map(ILoggingEvent::getFormattedMessage).toList();
+    });
     assertThat(warnings).hasSize(2).allSatisfy(w -> assertThat(w).startsWith(
         "ignoring member key /pgwarden/t/members/x: not bound to a lease, so not written by a live agent"));
   }
 
   @Test
   void anUnparsableKeyIsReportedOnceWhileItStays() {
+    List<String> warnings = warningsDuring(() -> {
+      others.add(new RawKv(KEYS.member("bad"), "{not json", 4, 4, 1, 9));
+      for (int i = 0; i < 3; i++) {
+        tick();
+      }
+    });
+    assertThat(warnings).hasSize(1).allSatisfy(w -> assertThat(w).startsWith(
+        "unparsable cluster data (no promotion while it lasts): /pgwarden/t/members/bad"));
+  }
+
+  /** The WARN lines the Observer logs while {@code ticks} runs. */
+  private static List<String> warningsDuring(Runnable ticks) {
     ListAppender<ILoggingEvent> logged = new ListAppender<>();
     Logger logger = (Logger) LoggerFactory.getLogger(Observer.class);
     logged.start();
     logger.addAppender(logged);
     try {
-      others.add(new RawKv(KEYS.member("bad"), "{not json", 4, 4, 1, 9));
-      for (int i = 0; i < 3; i++) {
-        tick();
-      }
+      ticks.run();
     } finally {
       logger.detachAppender(logged);
     }
-    List<String> warnings = logged.list.stream().filter(e -> e.getLevel() == Level.WARN)
-        .map(ILoggingEvent::getFormattedMessage).toList();
-    assertThat(warnings).hasSize(1).allSatisfy(w -> assertThat(w).startsWith(
-        "unparsable cluster data (no promotion while it lasts): /pgwarden/t/members/bad"));
+    return logged.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+        .toList();
   }
 
   private static RawKv memberKey(String name, long lease) {
