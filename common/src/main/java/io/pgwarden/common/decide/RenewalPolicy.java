@@ -34,7 +34,8 @@ public final class RenewalPolicy {
         || lease.leaseId() == 0 || !lease.valid()) {
       return false;
     }
-    Duration window = ttl.minus(retryTimeout);
-    return lease.remaining().compareTo(window.dividedBy(2)) > 0;
+    // In nanoseconds: Duration.dividedBy goes through BigDecimal, on every follower tick.
+    long halfWindow = (ttl.toNanos() - retryTimeout.toNanos()) / 2;
+    return lease.remaining().toNanos() > halfWindow;
   }
 }
