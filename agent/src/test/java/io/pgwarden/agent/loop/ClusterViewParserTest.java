@@ -42,6 +42,25 @@ class ClusterViewParserTest {
   }
 
   @Test
+  void anUnchangedScopeGivesTheSameViewAndAnyChangeANewOne() {
+    String t1 = "{\"term\":1,\"primary\":\"node1\",\"timeline\":1,\"syncStandbys\":[]}";
+    RawScope scope = new RawScope(100, List.of(topology(t1, 5)));
+    DynamicConfig other = new DynamicConfig(20, 4, 8, null, null, null, null, null);
+
+    ClusterView first = parser.parse(scope, DynamicConfig.DEFAULTS).view();
+    ClusterView again = parser.parse(new RawScope(100, List.of(topology(t1, 5))), DynamicConfig.DEFAULTS).view();
+    ClusterView newRevision = parser.parse(new RawScope(101, List.of(topology(t1, 5))), DynamicConfig.DEFAULTS)
+        .view();
+    // Without a /config key the view carries the last valid config: another one must show.
+    ClusterView otherConfig = parser.parse(new RawScope(101, List.of(topology(t1, 5))), other).view();
+
+    assertThat(again).isSameAs(first);
+    assertThat(newRevision).isNotSameAs(first);
+    assertThat(newRevision.revision()).isEqualTo(101);
+    assertThat(otherConfig.config()).isEqualTo(other);
+  }
+
+  @Test
   void aKeyThatWasGoneIsParsedAgainWhenItReturns() {
     String t1 = "{\"term\":1,\"primary\":\"node1\",\"timeline\":1,\"syncStandbys\":[]}";
 
