@@ -18,6 +18,7 @@ import io.pgwarden.common.model.DataDirState;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.TimelineSwitch;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -125,6 +126,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private final Map<String, Rejected> rejected = new java.util.concurrent.ConcurrentHashMap<>();
   private final Path pgpassFile;
   private final Path logFile;
+  /** Checked on every tick, so resolved once. */
+  private final Path rewindMarker;
   private final Path socketDir;
   private final String jdbcUrl;
 
@@ -152,6 +155,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     this.parentDir = dataDir.getParent();
     this.pgpassFile = sibling(".pgpass");
     this.logFile = sibling(".log");
+    this.rewindMarker = sibling(".rewind-incomplete");
     this.socketDir = chooseSocketDir(parentDir, cfg.listen().port());
     this.jdbcUrl = "jdbc:postgresql://" + jdbcHost(cfg.listen()) + ":" + cfg.listen().port() + "/postgres";
   }
@@ -1140,14 +1144,15 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     if (!Files.isDirectory(dataDir)) {
       return DataDirState.INVALID;
     }
+    // The usual case first, and without listing the directory: this runs on every tick.
+    if (Files.exists(dataDir.resolve("global").resolve("pg_control"))) {
+      return DataDirState.VALID;
+    }
     try (Stream<Path> entries = Files.list(dataDir)) {
-      if (entries.findAny().isEmpty()) {
-        return DataDirState.EMPTY;
-      }
+      return entries.findAny().isEmpty() ? DataDirState.EMPTY : DataDirState.INVALID;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return Files.exists(dataDir.resolve("global").resolve("pg_control")) ? DataDirState.VALID : DataDirState.INVALID;
   }
 
   /** Moves a complete {@code fresh} directory into place; a non-empty old one is moved aside. */
@@ -1182,8 +1187,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   boolean postmasterAlive() {
     Path pidFile = dataDir.resolve("postmaster.pid");
     String first;
-    try (Stream<String> lines = Files.lines(pidFile)) {
-      first = lines.findFirst().orElse("").strip();
+    // A reader, not Files.lines: this runs on every tick, and a stream pipeline costs more than the read.
+    try (BufferedReader r = Files.newBufferedReader(pidFile)) {
+      String line = r.readLine();
+      first = line == null ? "" : line.strip();
     } catch (NoSuchFileException e) {
       return false;
     } catch (IOException | UncheckedIOException e) {
@@ -1299,7 +1306,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   }
 
   private Path rewindMarker() {
-    return sibling(".rewind-incomplete");
+    return rewindMarker;
   }
 
   private void deleteMarker(String what) {
