@@ -794,11 +794,14 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       boolean inRecovery;
       String systemId;
       Set<String> pending = new HashSet<>();
-      // One round trip for what both roles need (the probe runs every tick); parameter names hold no comma.
+      LocalPgState replica;
+      // One round trip for what both roles need and all a replica needs (the probe runs every tick, and
+      // every one of these functions also answers on a primary); a primary reads its own in a second.
+      // Parameter names hold no comma.
       try (Statement st = c.createStatement();
           ResultSet rs = st.executeQuery(
               "SELECT pg_is_in_recovery(), (SELECT system_identifier::text FROM pg_control_system()),"
-                  + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart)")) {
+                  + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart), " + REPLICA_COLUMNS)) {
         rs.next();
         inRecovery = rs.getBoolean(1);
         systemId = rs.getString(2);
@@ -806,8 +809,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         if (names != null) {
           pending.addAll(List.of(names.split(",")));
         }
+        replica = inRecovery ? replicaState(rs, 4, systemId) : null;
       }
-      LocalPgState s = inRecovery ? queryReplica(c, systemId) : queryPrimary(c, systemId);
+      LocalPgState s = inRecovery ? replica : queryPrimary(c, systemId);
       return s.withParameters(null, pending);
     }
   }
@@ -857,28 +861,28 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         false, null, history, slots, true, null, sync);
   }
 
-  private LocalPgState queryReplica(Connection c, String systemId) throws SQLException {
-    try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,"
-            + " (SELECT received_tli FROM pg_stat_wal_receiver), (SELECT status FROM pg_stat_wal_receiver),"
-            + " (SELECT timeline_id FROM pg_control_checkpoint()), current_setting('primary_conninfo'),"
-            // After pg_rewind the last checkpoint is on the old timeline while replay already runs on the
-            // new one; the minimum recovery point says which.
-            + " (SELECT min_recovery_end_timeline FROM pg_control_recovery()), pg_postmaster_start_time()::text")) {
-      rs.next();
-      Lsn received = lsnOrNull(rs.getString(1));
-      Lsn replayed = lsnOrNull(rs.getString(2));
-      long receivedTli = rs.getLong(3);
-      String status = rs.getString(4);
-      long checkpointTli = rs.getLong(5);
-      String conninfo = rs.getString(6);
-      long minRecoveryTli = rs.getLong(7);
-      long timeline = rememberTimeline(rs.getString(8), Math.max(Math.max(receivedTli, checkpointTli), minRecoveryTli));
-      Lsn lsn = received == null ? replayed : replayed == null ? received : received.isAfter(replayed) ? received : replayed;
-      return new LocalPgState(DataDirState.VALID, true, true, ControlState.UNKNOWN, systemId,
-          timeline, lsn, replayed, "streaming".equals(status), upstreamOf(conninfo),
-          null, null, true, null);
-    }
+  /** What a replica reports of its replication; from {@link #replicaState}'s first column on. */
+  private static final String REPLICA_COLUMNS = "pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,"
+      + " (SELECT received_tli FROM pg_stat_wal_receiver), (SELECT status FROM pg_stat_wal_receiver),"
+      + " (SELECT timeline_id FROM pg_control_checkpoint()), current_setting('primary_conninfo'),"
+      // After pg_rewind the last checkpoint is on the old timeline while replay already runs on the
+      // new one; the minimum recovery point says which.
+      + " (SELECT min_recovery_end_timeline FROM pg_control_recovery()), pg_postmaster_start_time()::text";
+
+  private LocalPgState replicaState(ResultSet rs, int first, String systemId) throws SQLException {
+    Lsn received = lsnOrNull(rs.getString(first));
+    Lsn replayed = lsnOrNull(rs.getString(first + 1));
+    long receivedTli = rs.getLong(first + 2);
+    String status = rs.getString(first + 3);
+    long checkpointTli = rs.getLong(first + 4);
+    String conninfo = rs.getString(first + 5);
+    long minRecoveryTli = rs.getLong(first + 6);
+    long timeline = rememberTimeline(rs.getString(first + 7),
+        Math.max(Math.max(receivedTli, checkpointTli), minRecoveryTli));
+    Lsn lsn = received == null ? replayed : replayed == null ? received : received.isAfter(replayed) ? received : replayed;
+    return new LocalPgState(DataDirState.VALID, true, true, ControlState.UNKNOWN, systemId,
+        timeline, lsn, replayed, "streaming".equals(status), upstreamOf(conninfo),
+        null, null, true, null);
   }
 
   /**
