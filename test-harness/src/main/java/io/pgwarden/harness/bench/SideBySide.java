@@ -215,9 +215,17 @@ public final class SideBySide {
     return new Switchover(c.tool(), settings, gaps, min(gaps), median(gaps), max(gaps), lost, acked, error);
   }
 
-  /** RSS and CPU of every agent process and etcd requests over {@code seconds} of an idle, ready cluster. */
-  public static Idle idle(BenchCluster c, String settings, int seconds) throws Exception {
+  /**
+   * RSS and CPU of every agent process and etcd requests over {@code seconds} of an idle, ready cluster, the
+   * window opening {@code settleSeconds} after it was first seen ready.
+   */
+  public static Idle idle(BenchCluster c, String settings, int seconds, int settleSeconds) throws Exception {
     awaitReady(c, c.tool() + " ready before idle");
+    if (settleSeconds > 0) {
+      // Part of what is measured (a cluster that has sat idle for a while), not synchronisation.
+      Thread.sleep(settleSeconds * 1000L);
+      awaitReady(c, c.tool() + " still ready after " + settleSeconds + " s idle");
+    }
     List<Long> pids = c.nodes().stream().map(c::agentPid).toList();
     Map<String, Double> m0 = etcdMetrics(c);
     List<Long> cpu0 = pids.stream().map(ProcStat::cpuTicks).toList();

@@ -16,8 +16,10 @@ import org.junit.jupiter.api.Test;
  * mvn -B -o verify -pl test-harness -am -Pbench -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dit.test=SideBySideBench -Dfailsafe.failIfNoSpecifiedTests=false
  * </pre>
- * -Dbench.runs=N (default 5), -Dbench.idle=SECONDS (default 60), -Dbench.scenarios=a,b (default all of
- * pgwarden, patroni, patroni-equal, patroni-equal-async, pgwarden-fast, patroni-sync, pgwarden-lean),
+ * -Dbench.runs=N (default 5), -Dbench.idle=SECONDS (default 60), -Dbench.idleSettle=SECONDS (default 0: how
+ * long a ready cluster sits before its idle window opens, the same for every tool), -Dbench.scenarios=a,b
+ * (default all of pgwarden, patroni, patroni-equal, patroni-equal-async, pgwarden-fast, patroni-sync,
+ * pgwarden-lean, pgwarden-patroni-timing),
  * -Dbench.parts=a,b (default all
  * of idle, switchover, failover; bootstrap is always measured since every scenario starts a cluster; a
  * scenario with none of its parts selected is not started), -Dbench.baselineJar=JAR (also measure the idle
@@ -32,6 +34,7 @@ class SideBySideBench {
   static final String PAT_DEFAULTS = "defaults: ttl 30, loop_wait 10, retry_timeout 10, sync off";
   static final String PAT_SYNC = "defaults + synchronous_mode on";
   static final String PAT_EQUAL = "pgwarden's timing: ttl 10, loop_wait 2, retry_timeout 4, sync on";
+  static final String PGW_AT_PATRONI = "Patroni's timing: ttl 30, loop_wait 10, retry_timeout 10, sync on";
   static final String PAT_EQUAL_ASYNC = "pgwarden's timing, asynchronous: ttl 10, loop_wait 2, retry_timeout 4, sync off";
   static final String SETTLED = "; standbys settled on the new timeline before each";
 
@@ -50,7 +53,8 @@ class SideBySideBench {
     int runs = Integer.getInteger("bench.runs", 5);
     int idleSeconds = Integer.getInteger("bench.idle", 60);
     Set<String> scenarios = Set.of(System.getProperty("bench.scenarios",
-        "pgwarden,patroni,patroni-equal,patroni-equal-async,pgwarden-fast,patroni-sync,pgwarden-lean").split(","));
+        "pgwarden,patroni,patroni-equal,patroni-equal-async,pgwarden-fast,patroni-sync,pgwarden-lean,"
+            + "pgwarden-patroni-timing").split(","));
     boolean patroni = PatroniCluster.installed();
     Set<String> parts = parts();
     boolean idlePart = parts.contains("idle");
@@ -72,7 +76,7 @@ class SideBySideBench {
         System.setProperty("pgwarden.jar", baseline);
         String label = PGW_DEFAULTS + "; baseline jar " + Path.of(baseline).getFileName();
         try (PgwardenCluster c = SideBySide.bootstrap(() -> PgwardenCluster.start(Map.of()), label, boot)) {
-          idle.add(SideBySide.idle(c, label, idleSeconds));
+          idle.add(idle(c, label, idleSeconds));
         } finally {
           System.setProperty("pgwarden.jar", jar);
         }
@@ -143,7 +147,17 @@ class SideBySideBench {
             "-XX:MaxMetaspaceSize=64m", "-XX:MaxDirectMemorySize=32m", "-XX:+ExitOnOutOfMemoryError");
         String label = "defaults, JVM flags of the issue's probe";
         try (PgwardenCluster c = SideBySide.bootstrap(() -> PgwardenCluster.start(Map.of(), lean), label, boot)) {
-          idle.add(SideBySide.idle(c, label, idleSeconds));
+          idle.add(idle(c, label, idleSeconds));
+        }
+      });
+    }
+    if (scenarios.contains("pgwarden-patroni-timing") && idlePart) {
+      scenario("pgwarden-patroni-timing", () -> {
+        // The other equal-timing comparison of the idle cost: pgwarden at Patroni's defaults, whose loop runs
+        // 5x less often than at pgwarden's own, so that etcd load and CPU are compared loop for loop.
+        Map<String, Object> slow = Map.of("ttl", 30, "loop_wait", 10, "retry_timeout", 10);
+        try (PgwardenCluster c = SideBySide.bootstrap(() -> PgwardenCluster.start(slow), PGW_AT_PATRONI, boot)) {
+          idle.add(idle(c, PGW_AT_PATRONI, idleSeconds));
         }
       });
     }
@@ -154,7 +168,7 @@ class SideBySideBench {
   private void measure(BenchCluster c, String settings, int idleSeconds, int switchovers, int failovers)
       throws Exception {
     if (idleSeconds > 0) {
-      idle.add(SideBySide.idle(c, settings, idleSeconds));
+      idle.add(idle(c, settings, idleSeconds));
     }
     if (switchovers > 0) {
       sw.add(SideBySide.switchover(c, settings + "; back to back", switchovers, false));
@@ -163,6 +177,12 @@ class SideBySideBench {
     if (failovers > 0) {
       fo.add(SideBySide.failover(c, settings, failovers));
     }
+  }
+
+  /** The idle part, after the settle time of -Dbench.idleSettle (named in the row when there is one). */
+  private static SideBySide.Idle idle(BenchCluster c, String settings, int seconds) throws Exception {
+    int settle = Integer.getInteger("bench.idleSettle", 0);
+    return SideBySide.idle(c, settle > 0 ? settings + "; after " + settle + " s idle" : settings, seconds, settle);
   }
 
   private static Set<String> parts() {
