@@ -115,11 +115,16 @@ public final class SideBySide {
           // Taken once both processes are gone: kill(1) is spawned per signal, and an insert acknowledged by the
           // old primary while the signals were on their way must count as before the fault, not after it.
           long kill = System.nanoTime();
+          java.time.Instant killWall = java.time.Instant.now();
           await(c.tool() + " writes again after power-off of " + from).atMost(Duration.ofMinutes(3))
               .pollInterval(Duration.ofMillis(100)).until(() -> w.ackedAfter(kill));
           w.close();
           gap = w.gapMillis(kill);
           acks = w.acks();
+          // Wall-clock marks to line the gap up with the agents' logs (-Dbench.keepLogs=true keeps them).
+          System.out.println(c.tool() + " failover (" + settings + ") run " + i + ": " + from + " powered off at "
+              + killWall + ", last ack " + w.millisBefore(kill) + " ms before, first ack " + w.millisAfter(kill)
+              + " ms after");
           await("a new leader").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
               .until(() -> c.leader().filter(l -> !l.equals(from)).isPresent());
           to = c.leader().orElseThrow();
@@ -141,6 +146,9 @@ public final class SideBySide {
     } catch (Exception | AssertionError e) {
       error = e.toString();
       System.out.println(c.tool() + " failover (" + settings + ") FAILED: " + e);
+      c.saveLogs(Path.of("target", "bench", "logs", c.tool() + "-failover-" + settings.replaceAll("\\W+", "_")));
+    }
+    if (Boolean.getBoolean("bench.keepLogs") && error == null) {
       c.saveLogs(Path.of("target", "bench", "logs", c.tool() + "-failover-" + settings.replaceAll("\\W+", "_")));
     }
     List<Long> gaps = out.stream().map(FailoverRun::gapMs).toList();

@@ -130,6 +130,18 @@ public final class Writer implements AutoCloseable {
     return max / 1_000_000;
   }
 
+  /** Milliseconds from the last ack at or before {@code nanos} to it; -1 if none. */
+  public long millisBefore(long nanos) {
+    return acks().stream().mapToLong(Ack::nanos).filter(n -> n <= nanos).max().stream()
+        .map(n -> (nanos - n) / 1_000_000).findFirst().orElse(-1);
+  }
+
+  /** Milliseconds from {@code nanos} to the first ack after it; -1 if none. */
+  public long millisAfter(long nanos) {
+    return acks().stream().mapToLong(Ack::nanos).filter(n -> n > nanos).min().stream()
+        .map(n -> (n - nanos) / 1_000_000).findFirst().orElse(-1);
+  }
+
   public boolean ackedAfter(long nanos) {
     return acks().stream().anyMatch(a -> a.nanos() > nanos);
   }
