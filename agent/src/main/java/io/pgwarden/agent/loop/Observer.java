@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +45,7 @@ public final class Observer {
   private final MonotonicClock clock;
   private final ClusterViewParser parser;
   private final OperatorRequests requests;
-  private final Function<Duration, RawScope> scopeReader;
+  private final ScopeReader scopeReader;
 
   private DynamicConfig config;
   private String lastConfigError;
@@ -62,16 +61,26 @@ public final class Observer {
   public Observer(String me, Tags tags, Keys keys, ClusterStore store, PostgresProbe probe, LeaseTracker lease,
       AsyncActions async, MonotonicClock clock, DynamicConfig initialConfig, OperatorRequests requests) {
     this(me, tags, keys, store, probe, lease, async, clock, initialConfig, requests,
-        timeout -> store.readPrefix(keys.prefix(), timeout));
+        (timeout, fullReadPeriod) -> store.readPrefix(keys.prefix(), timeout));
+  }
+
+  /** Reads the whole scope at one revision, as {@link WatchedScope#read(Duration, Duration)}. */
+  @FunctionalInterface
+  public interface ScopeReader {
+    /**
+     * @param timeout how long the read may take
+     * @param fullReadPeriod the longest a cached answer may go without a full range read
+     */
+    RawScope read(Duration timeout, Duration fullReadPeriod);
   }
 
   /**
    * @param scopeReader reads the whole scope at one revision within the timeout (e.g. {@link
-   *     WatchedScope#read}); throws like {@link ClusterStore#readPrefix}
+   *     WatchedScope#read(Duration, Duration)}); throws like {@link ClusterStore#readPrefix}
    */
   public Observer(String me, Tags tags, Keys keys, ClusterStore store, PostgresProbe probe, LeaseTracker lease,
       AsyncActions async, MonotonicClock clock, DynamicConfig initialConfig, OperatorRequests requests,
-      Function<Duration, RawScope> scopeReader) {
+      ScopeReader scopeReader) {
     this.scopeReader = scopeReader;
     this.me = me;
     this.tags = tags;
@@ -176,7 +185,7 @@ public final class Observer {
   private ClusterView readScope() {
     RawScope raw;
     try {
-      raw = scopeReader.apply(callTimeout());
+      raw = scopeReader.read(callTimeout(), WatchedScope.fullReadPeriod(config.ttlDuration()));
     } catch (EtcdUnavailableException e) {
       return ClusterView.unreachable(e.getMessage(), config);
     } catch (RuntimeException e) {

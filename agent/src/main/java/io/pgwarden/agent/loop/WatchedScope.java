@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * watch covers (R at or after the watch's start revision) was installed, and every change after R
  * was applied. Otherwise — watch not yet started, broken, cancelled (compaction, lost etcd leader),
  * a read older than the watch, a write of this process the watch has not delivered yet (the loop must
- * see its own writes), a write whose outcome is unknown, or more than {@link #FULL_READ_PERIOD} since
+ * see its own writes), a write whose outcome is unknown, or more than {@link #fullReadPeriod} since
  * the last range read — it
  * does a range read, exactly as without the cache, and installs it when the watch covers it.
  *
@@ -37,14 +37,26 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
   private static final Logger log = LoggerFactory.getLogger(WatchedScope.class);
 
   /**
-   * The longest a cached view goes without a full range read. The watch alone is complete (etcd
-   * delivers every change in order or cancels the watch), and a dead connection is noticed by gRPC's
-   * keepalive (10 s + 5 s) which breaks the watch; this re-read only bounds what an undetected fault of
-   * the watch path (a client-library bug, a lost event) could hide. 30 s costs 2 range reads per member
-   * per minute against 30 at loop_wait 2 without the cache, and the worst such fault then delays a
-   * failover by at most 30 s — while no two leaders can arise from it at all.
+   * The shortest period between full range reads of a cached view; see {@link #fullReadPeriod}. The watch
+   * alone is complete (etcd delivers every change in order or cancels the watch), and a dead connection is
+   * noticed by gRPC's keepalive (10 s + 5 s) which breaks the watch; this re-read only bounds what an
+   * undetected fault of the watch path (a client-library bug, a lost event) could hide. 30 s costs 2 range
+   * reads per member per minute against 30 at loop_wait 2 without the cache, and the worst such fault then
+   * delays a failover by at most 30 s — while no two leaders can arise from it at all.
    */
   public static final Duration FULL_READ_PERIOD = Duration.ofSeconds(30);
+
+  /**
+   * The longest a cached view goes without a full range read at this ttl: {@link #FULL_READ_PERIOD}, or two
+   * ttls when that is longer. An operator who chose a ttl of 30 s accepts failovers of 30 s and more, so
+   * the worst a hidden watch fault could add keeps the same proportion to that as at the default ttl,
+   * while a loop of 10 s does not range-read on every third tick.
+   */
+  public static Duration fullReadPeriod(Duration ttl) {
+    Duration twice = ttl.multipliedBy(2);
+    return twice.compareTo(FULL_READ_PERIOD) > 0 ? twice : FULL_READ_PERIOD;
+  }
+
   /** More changes than this during one range read: give up caching for this round rather than hold them. */
   static final int MAX_BUFFERED_REVISIONS = 10_000;
 
@@ -118,16 +130,21 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
     this.onChange = onChange;
   }
 
-  /**
-   * The scope, from the cache when it is complete and fresh, else by one range read (which may throw
-   * what {@link ClusterStore#readPrefix} throws).
-   */
+  /** {@link #read(Duration, Duration)} at the shortest full-read period. */
   public RawScope read(Duration timeout) {
+    return read(timeout, FULL_READ_PERIOD);
+  }
+
+  /**
+   * The scope, from the cache when it is complete and was range-read less than {@code fullReadPeriod}
+   * ago, else by one range read (which may throw what {@link ClusterStore#readPrefix} throws).
+   */
+  public RawScope read(Duration timeout, Duration fullReadPeriod) {
     long watchAtStart;
     long uncertain = uncertainWrites.getAsLong();
     long ownWrite = lastWriteRevision.getAsLong();
     synchronized (this) {
-      if (synced && clock.nanoTime() - readAtNanos < FULL_READ_PERIOD.toNanos() && revision >= ownWrite
+      if (synced && clock.nanoTime() - readAtNanos < fullReadPeriod.toNanos() && revision >= ownWrite
           && uncertain == uncertainSeen) {
         cachedReads++;
         return snapshot();

@@ -193,6 +193,29 @@ class WatchedScopeTest {
   }
 
   @Test
+  void theFullReadPeriodIsThirtySecondsOrTwoTtlsWhenLonger() {
+    assertThat(WatchedScope.fullReadPeriod(Duration.ofSeconds(5))).isEqualTo(Duration.ofSeconds(30));
+    assertThat(WatchedScope.fullReadPeriod(Duration.ofSeconds(15))).isEqualTo(Duration.ofSeconds(30));
+    assertThat(WatchedScope.fullReadPeriod(Duration.ofSeconds(30))).isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void aLongerPeriodDefersTheFullReRead() {
+    Duration period = WatchedScope.fullReadPeriod(Duration.ofSeconds(30));
+    scope.started(1);
+    reads.add(scope(1, kv("/s/leader", "a", 1)));
+    scope.read(T, period);
+    now.addAndGet(WatchedScope.FULL_READ_PERIOD.toNanos());
+    scope.read(T, period);
+    assertThat(rangeReads).isEqualTo(1);
+
+    now.addAndGet(period.minus(WatchedScope.FULL_READ_PERIOD).toNanos());
+    reads.add(scope(7, kv("/s/leader", "b", 7)));
+    assertThat(scope.read(T, period).kvs()).extracting(RawKv::value).containsExactly("b");
+    assertThat(rangeReads).isEqualTo(2);
+  }
+
+  @Test
   void ownWritesAreSeenAtOnceEvenBeforeTheWatchDeliversThem() {
     scope.started(1);
     reads.add(scope(1));
