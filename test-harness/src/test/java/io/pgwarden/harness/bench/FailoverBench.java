@@ -18,8 +18,8 @@ class FailoverBench {
     int runs = Integer.getInteger("bench.runs", 5);
     List<FailoverBenchmark.Result> results = List.of(
         FailoverBenchmark.run(runs, 3, Map.of(), "defaults (ttl 10, loop_wait 2, retry_timeout 4)"),
-        FailoverBenchmark.run(runs, 3, Map.of("ttl", 5, "loop_wait", 1, "retry_timeout", 2),
-            "fast profile (ttl 5, loop_wait 1, retry_timeout 2)"));
+        FailoverBenchmark.run(runs, 3, FastProfile.current().config(),
+            "fast profile (" + FastProfile.current().label() + ")"));
     System.out.println(FailoverBenchmark.markdown(results));
     FailoverBenchmark.write(Path.of("target", "bench"), "failover", results);
     // Safety, not speed: synchronous mode (the default) must not lose an acknowledged row.

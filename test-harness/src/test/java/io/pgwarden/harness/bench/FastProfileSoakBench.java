@@ -18,15 +18,16 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fast profile's soak (issue 6): ttl 5, loop_wait 1, retry_timeout 2 on 3 nodes, a writer inserting every
- * 20 ms, and every core kept busy by a CPU hog at normal priority for {@code -Dsoak.minutes} (default 30).
+ * The fast profile's soak (issue 6): {@link FastProfile} (ttl 4, loop_wait 1, retry_timeout 1) on 3 nodes, a
+ * writer inserting every 20 ms, and every core kept busy by a CPU hog at normal priority for {@code -Dsoak.minutes} (default 30).
  * Counts leader changes, topology terms, demotion decisions and the longest write gap; the target is no
  * leader change at all. Not part of the default build:
  * <pre>
  * mvn -B -o verify -pl test-harness -am -Pbench -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dit.test=FastProfileSoakBench -Dfailsafe.failIfNoSpecifiedTests=false -Dsoak.minutes=30
  * </pre>
- * Writes target/bench/soak.{json,md}. The hog's size is {@code -Dsoak.hogs} (default: one per core).
+ * Writes target/bench/soak.{json,md}. The hog's size is {@code -Dsoak.hogs} (default: one per core); another
+ * profile is {@code -Dbench.fastProfile=TTL,LOOP_WAIT,RETRY_TIMEOUT}.
  */
 class FastProfileSoakBench {
   record Result(String settings, int minutes, int hogs, String leaderAtStart, String leaderAtEnd,
@@ -37,8 +38,9 @@ class FastProfileSoakBench {
   void soak() throws Exception {
     int minutes = Integer.getInteger("soak.minutes", 30);
     int hogs = Integer.getInteger("soak.hogs", Runtime.getRuntime().availableProcessors());
-    Map<String, Object> fast = Map.of("ttl", 5, "loop_wait", 1, "retry_timeout", 2);
-    String settings = "fast: ttl 5, loop_wait 1, retry_timeout 2, sync on";
+    FastProfile profile = FastProfile.current();
+    Map<String, Object> fast = profile.config();
+    String settings = profile.label();
     try (TestCluster c = TestCluster.start(3, fast)) {
       await("3 streaming members, a synchronous standby recorded").atMost(Duration.ofMinutes(5))
           .pollInterval(Duration.ofMillis(500)).until(c::healthy);

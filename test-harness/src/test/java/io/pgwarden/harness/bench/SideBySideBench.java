@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
  */
 class SideBySideBench {
   static final String PGW_DEFAULTS = "defaults: ttl 10, loop_wait 2, retry_timeout 4, sync on";
-  static final String PGW_FAST = "fast: ttl 5, loop_wait 1, retry_timeout 2, sync on";
+  static final FastProfile FAST = FastProfile.current();
+  static final String PGW_FAST = FAST.label();
   static final String PAT_DEFAULTS = "defaults: ttl 30, loop_wait 10, retry_timeout 10, sync off";
   static final String PAT_SYNC = "defaults + synchronous_mode on";
   static final String PAT_EQUAL = "pgwarden's timing: ttl 10, loop_wait 2, retry_timeout 4, sync on";
@@ -110,13 +111,13 @@ class SideBySideBench {
     }
     if (scenarios.contains("pgwarden-fast") && foPart) {
       scenario("pgwarden-fast", () -> {
-        Map<String, Object> fast = Map.of("ttl", 5, "loop_wait", 1, "retry_timeout", 2);
+        Map<String, Object> fast = FAST.config();
         PgwardenCluster c;
         String label = PGW_FAST;
         try {
           c = SideBySide.bootstrap(() -> PgwardenCluster.start(fast), PGW_FAST, boot);
         } catch (RuntimeException e) {
-          // Bootstrapping at ttl 5 can fail when initdb outlasts the lease (see docs/benchmarks.md); measure the
+          // Bootstrapping at the fast profile's ttl can fail when initdb outlasts the lease (see docs/benchmarks.md); measure the
           // failover at the fast profile anyway, on a cluster bootstrapped at the defaults and switched over.
           errors.add("pgwarden bootstrap at " + PGW_FAST + ": " + e);
           boot.add(new SideBySide.Bootstrap("pgwarden", PGW_FAST + " FAILED: " + e.getMessage().lines().findFirst()
@@ -124,7 +125,7 @@ class SideBySideBench {
           label = PGW_FAST + " (bootstrapped at the defaults, then set-config)";
           c = SideBySide.bootstrap(() -> PgwardenCluster.start(Map.of()), PGW_DEFAULTS + " (for the fast profile)",
               boot);
-          c.setConfig("ttl=5", "loop_wait=1", "retry_timeout=2");
+          c.setConfig(FAST.setConfigArgs());
         }
         try (PgwardenCluster cc = c) {
           fo.add(SideBySide.failover(cc, label, runs));
