@@ -450,10 +450,6 @@ public final class Decider {
         return d;
       }
     }
-    Decision sync = synchronousStandbys(obs, t, next);
-    if (sync != null) {
-      return sync;
-    }
     // Live members only: a key without a lease is nobody's, and its slot would retain WAL forever.
     Set<String> slots = new TreeSet<>();
     for (Member m : c.liveMembers()) {
@@ -461,7 +457,21 @@ public final class Decider {
         slots.add(SlotNames.of(m.name()));
       }
     }
-    if (!slots.equals(local.slots())) {
+    boolean slotsDiffer = !slots.equals(local.slots());
+    Decision sync = synchronousStandbys(obs, t, next);
+    if (sync != null) {
+      if (!slotsDiffer) {
+        return sync;
+      }
+      // Not a tick later: a returning node's walreceiver connects about a second after its PostgreSQL
+      // starts, and without its slot it retries only after wal_retrieve_retry_interval (5 s); the
+      // synchronous-standby work a return sets off would otherwise hold the slot back by a loop_wait.
+      // After the synchronous-standby action, so that a failing slot operation cannot delay it.
+      List<Action> actions = new ArrayList<>(sync.actions());
+      actions.add(new EnsureSlots(slots));
+      return new Decision(actions, sync.requeueAfter(), sync.summary() + "; syncing replication slots " + slots);
+    }
+    if (slotsDiffer) {
       return Decision.act("no action: primary with the lock; syncing replication slots " + slots, next,
           new EnsureSlots(slots));
     }

@@ -525,6 +525,19 @@ class DeciderTest {
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2").slots("n2"))
                 .member(member("n2").replica(1, "0/5000000")),
             expect(SetSyncStandbys.class).where(SetSyncStandbys.class, a -> assertThat(a.names()).containsExactly("n2"))),
+        row("a member that returns gets its slot in the tick that records it, not a loop_wait later",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
+                .member(member("n2").replica(1, "0/5000000"))
+                .member(member("n3").replica(1, "0/5000000")),
+            expect(WriteTopology.class, EnsureSlots.class)
+                .where(EnsureSlots.class, a -> assertThat(a.slots()).containsExactly("n2", "n3"))
+                .summaryContains("recording synchronous standby").summaryContains("syncing replication slots")),
+        row("a recorded synchronous standby is set in PostgreSQL together with a returning member's slot",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2").slots("n2"))
+                .member(member("n2").replica(1, "0/5000000"))
+                .member(member("n3").replica(1, "0/5000000")),
+            expect(SetSyncStandbys.class, EnsureSlots.class)
+                .where(EnsureSlots.class, a -> assertThat(a.slots()).containsExactly("n2", "n3"))),
         row("a vanished synchronous standby leaves PostgreSQL first",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2").pgSyncStandbys("n2")),
             expect(SetSyncStandbys.class).where(SetSyncStandbys.class, a -> assertThat(a.names()).isEmpty())),
