@@ -19,12 +19,22 @@ public record FastProfile(int ttl, int loopWait, int retryTimeout) {
     if (p == null || p.isBlank()) {
       return DEFAULT;
     }
+    return parse(p);
+  }
+
+  /** {@code TTL,LOOP_WAIT,RETRY_TIMEOUT} in whole seconds, as {@code -Dbench.fastProfile} takes it. */
+  static FastProfile parse(String p) {
     String[] parts = p.split(",");
-    if (parts.length != 3) {
-      throw new IllegalArgumentException("-Dbench.fastProfile wants TTL,LOOP_WAIT,RETRY_TIMEOUT, got " + p);
+    try {
+      if (parts.length == 3) {
+        return new FastProfile(Integer.parseInt(parts[0].strip()), Integer.parseInt(parts[1].strip()),
+            Integer.parseInt(parts[2].strip()));
+      }
+    } catch (NumberFormatException e) {
+      // reported below, with the whole value
     }
-    return new FastProfile(Integer.parseInt(parts[0].strip()), Integer.parseInt(parts[1].strip()),
-        Integer.parseInt(parts[2].strip()));
+    throw new IllegalArgumentException(
+        "-Dbench.fastProfile wants TTL,LOOP_WAIT,RETRY_TIMEOUT in whole seconds (e.g. 5,1,2), got '" + p + "'");
   }
 
   /** As the cluster's dynamic configuration. */

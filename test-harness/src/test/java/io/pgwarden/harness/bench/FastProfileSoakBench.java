@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fast profile's soak (issue 6): {@link FastProfile} (ttl 4, loop_wait 1, retry_timeout 1) on 3 nodes, a
- * writer inserting every 20 ms, and every core kept busy by a CPU hog at normal priority for {@code -Dsoak.minutes} (default 30).
+ * writer inserting every 20 ms, and every core kept busy by a CPU hog at normal priority for
+ * {@code -Dsoak.minutes} (default 30).
  * Counts leader changes, topology terms, demotion decisions and the longest write gap; the target is no
  * leader change at all. Not part of the default build:
  * <pre>
