@@ -286,7 +286,9 @@ public final class Watchdog implements AutoCloseable {
   /** State T (stopped) or t (traced) in /proc/PID/stat; unknown counts as running. */
   static boolean stopped(long pid) {
     try {
-      return stoppedState(Files.readString(Path.of("/proc/" + pid + "/stat")));
+      // Latin-1: a plain copy of the bytes (this runs on every tick); the state and ')' are ASCII either way.
+      byte[] stat = Files.readAllBytes(Path.of("/proc/" + pid + "/stat"));
+      return stoppedState(new String(stat, StandardCharsets.ISO_8859_1));
     } catch (IOException | RuntimeException e) {
       return false;
     }
