@@ -52,6 +52,10 @@ public final class Observer {
   /** Unparsable keys and member keys without a lease already reported, so each is logged once while it stays. */
   private List<String> reportedErrors = List.of();
   private List<String> reportedUnbound = List.of();
+  /** The parser's last answer: the same object again means the same scope and config (it memoises). */
+  private ClusterViewParser.Parsed lastParsed;
+  private int fullReadPeriodTtl = -1;
+  private Duration fullReadPeriod;
   private Long leaderAbsentSinceNanos;
   private long leaderAbsentSinceRevision;
   private WalPosition lastPrimaryPosition;
@@ -185,13 +189,18 @@ public final class Observer {
   private ClusterView readScope() {
     RawScope raw;
     try {
-      raw = scopeReader.read(callTimeout(), WatchedScope.fullReadPeriod(config.ttlDuration()));
+      raw = scopeReader.read(callTimeout(), fullReadPeriod());
     } catch (EtcdUnavailableException e) {
       return ClusterView.unreachable(e.getMessage(), config);
     } catch (RuntimeException e) {
       return ClusterView.unreachable("reading the cluster failed: " + e, config);
     }
     ClusterViewParser.Parsed p = parser.parse(raw, config);
+    if (p == lastParsed) {
+      // The parser's answer for an unchanged scope and config: everything below was done for it already.
+      return p.view();
+    }
+    lastParsed = p;
     if (p.configError() != null) {
       if (!p.configError().equals(lastConfigError)) {
         log.error("ignoring invalid dynamic config, keeping the last valid one: {}", p.configError());
@@ -214,6 +223,16 @@ public final class Observer {
     }
     reportedUnbound = p.view().unboundMembers();
     return p.view();
+  }
+
+  /** {@link WatchedScope#fullReadPeriod} at the current ttl, worked out again only when the ttl changes. */
+  private Duration fullReadPeriod() {
+    int ttl = config.ttl();
+    if (ttl != fullReadPeriodTtl) {
+      fullReadPeriod = WatchedScope.fullReadPeriod(config.ttlDuration());
+      fullReadPeriodTtl = ttl;
+    }
+    return fullReadPeriod;
   }
 
   private static List<String> appeared(List<String> before, List<String> now) {
