@@ -796,7 +796,6 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       LocalPgState replica;
       // One round trip for what both roles need and all a replica needs (the probe runs every tick, and
       // every one of these functions also answers on a primary); a primary reads its own in a second.
-      // Parameter names hold no comma.
       try (PreparedStatement st = c.prepareStatement(PROBE_QUERY); ResultSet rs = st.executeQuery()) {
         rs.next();
         inRecovery = rs.getBoolean(1);
@@ -841,7 +840,6 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     }
     Set<String> slots = new HashSet<>();
     Set<String> sync;
-    // Slot names are [a-z0-9_]: a comma separates them safely.
     try (PreparedStatement st = c.prepareStatement(PRIMARY_SLOTS_QUERY); ResultSet rs = st.executeQuery()) {
       rs.next();
       String names = rs.getString(1);
