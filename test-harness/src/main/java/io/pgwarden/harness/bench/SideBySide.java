@@ -146,9 +146,8 @@ public final class SideBySide {
     } catch (Exception | AssertionError e) {
       error = e.toString();
       System.out.println(c.tool() + " failover (" + settings + ") FAILED: " + e);
-      c.saveLogs(Path.of("target", "bench", "logs", c.tool() + "-failover-" + settings.replaceAll("\\W+", "_")));
     }
-    if (Boolean.getBoolean("bench.keepLogs") && error == null) {
+    if (error != null || Boolean.getBoolean("bench.keepLogs")) {
       c.saveLogs(Path.of("target", "bench", "logs", c.tool() + "-failover-" + settings.replaceAll("\\W+", "_")));
     }
     List<Long> gaps = out.stream().map(FailoverRun::gapMs).toList();

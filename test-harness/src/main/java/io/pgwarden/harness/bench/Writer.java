@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -88,19 +89,20 @@ public final class Writer implements AutoCloseable {
 
   /** The write gap around {@code faultNanos}: last ack before it to first ack after it, in ms; -1 if none after. */
   public long gapMillis(long faultNanos) {
-    long before = Long.MIN_VALUE;
-    long after = Long.MAX_VALUE;
-    for (Ack a : acks()) {
-      if (a.nanos() <= faultNanos) {
-        before = Math.max(before, a.nanos());
-      } else {
-        after = Math.min(after, a.nanos());
-      }
-    }
-    if (after == Long.MAX_VALUE || before == Long.MIN_VALUE) {
+    OptionalLong before = lastAckAtOrBefore(faultNanos);
+    OptionalLong after = firstAckAfter(faultNanos);
+    if (before.isEmpty() || after.isEmpty()) {
       return -1;
     }
-    return (after - before) / 1_000_000;
+    return (after.getAsLong() - before.getAsLong()) / 1_000_000;
+  }
+
+  private OptionalLong lastAckAtOrBefore(long nanos) {
+    return acks().stream().mapToLong(Ack::nanos).filter(n -> n <= nanos).max();
+  }
+
+  private OptionalLong firstAckAfter(long nanos) {
+    return acks().stream().mapToLong(Ack::nanos).filter(n -> n > nanos).min();
   }
 
   /**
@@ -132,14 +134,14 @@ public final class Writer implements AutoCloseable {
 
   /** Milliseconds from the last ack at or before {@code nanos} to it; -1 if none. */
   public long millisBefore(long nanos) {
-    return acks().stream().mapToLong(Ack::nanos).filter(n -> n <= nanos).max().stream()
-        .map(n -> (nanos - n) / 1_000_000).findFirst().orElse(-1);
+    OptionalLong before = lastAckAtOrBefore(nanos);
+    return before.isEmpty() ? -1 : (nanos - before.getAsLong()) / 1_000_000;
   }
 
   /** Milliseconds from {@code nanos} to the first ack after it; -1 if none. */
   public long millisAfter(long nanos) {
-    return acks().stream().mapToLong(Ack::nanos).filter(n -> n > nanos).min().stream()
-        .map(n -> (n - nanos) / 1_000_000).findFirst().orElse(-1);
+    OptionalLong after = firstAckAfter(nanos);
+    return after.isEmpty() ? -1 : (after.getAsLong() - nanos) / 1_000_000;
   }
 
   public boolean ackedAfter(long nanos) {

@@ -117,8 +117,9 @@ class SideBySideBench {
         try {
           c = SideBySide.bootstrap(() -> PgwardenCluster.start(fast), PGW_FAST, boot);
         } catch (RuntimeException e) {
-          // Bootstrapping at the fast profile's ttl can fail when initdb outlasts the lease (see docs/benchmarks.md); measure the
-          // failover at the fast profile anyway, on a cluster bootstrapped at the defaults and switched over.
+          // Bootstrapping at the fast profile's ttl can fail when initdb outlasts the lease (see docs/benchmarks.md);
+          // measure the failover at the fast profile anyway, on a cluster bootstrapped at the defaults and switched
+          // over.
           errors.add("pgwarden bootstrap at " + PGW_FAST + ": " + e);
           boot.add(new SideBySide.Bootstrap("pgwarden", PGW_FAST + " FAILED: " + e.getMessage().lines().findFirst()
               .orElse(""), -1));
