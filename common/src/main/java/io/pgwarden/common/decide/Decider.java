@@ -20,6 +20,7 @@ import io.pgwarden.common.decide.FailoverRanking.Candidate;
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.DataDirState;
 import io.pgwarden.common.model.HistoryEntry;
+import io.pgwarden.common.model.InFlight;
 import io.pgwarden.common.model.LeaderRecord;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Lsn;
@@ -52,6 +53,8 @@ public final class Decider {
   private static final Duration FRESHNESS_POLL = Duration.ofMillis(200);
   // A new primary records its timeline at once: followers wait for that record before they re-point.
   private static final Duration AFTER_PROMOTE = Duration.ofMillis(100);
+  // Replicas' status rewrites do not wake the lock holder (WatchedScope.KeyChange#wakesLoop).
+  private static final Duration JOINING_POLL = Duration.ofMillis(500);
   private final DecisionPolicy policy;
 
   public Decider(DecisionPolicy policy) {
@@ -471,11 +474,13 @@ public final class Decider {
       actions.add(new EnsureSlots(slots));
       return new Decision(actions, sync.requeueAfter(), sync.summary() + "; syncing replication slots " + slots);
     }
+    Duration pace = awaitingStandby(obs, t) ? min(next, JOINING_POLL) : next;
     if (slotsDiffer) {
-      return Decision.act("no action: primary with the lock; syncing replication slots " + slots, next,
+      return Decision.act("no action: primary with the lock; syncing replication slots " + slots, pace,
           new EnsureSlots(slots));
     }
-    return Decision.noAction("no action: I am (" + obs.me() + ") the primary with the lock", next);
+    return Decision.noAction("no action: I am (" + obs.me() + ") the primary with the lock"
+        + (pace.equals(next) ? "" : "; a standby is on its way, looking again in " + pace.toMillis() + " ms"), pace);
   }
 
   private Decision follower(Observation obs) {
@@ -655,6 +660,34 @@ public final class Decider {
     }
     return Decision.act("promoting: switchover from " + from + ", I have all its WAL (" + self.position() + ")", AFTER_PROMOTE,
         new AcquireLeaderKey("switchover"), new Promote("switchover from " + from));
+  }
+
+  /**
+   * A synchronous standby is wanted and a member is on its way to being one: without data yet, cloning,
+   * rewinding, or running as a replica that does not stream from me yet. Until it streams, a cluster in synchronous
+   * mode has no failover candidate (at bootstrap, after every failover), and its status rewrite will
+   * not wake this loop, so the holder looks again sooner than loop_wait.
+   */
+  private static boolean awaitingStandby(Observation obs, Topology t) {
+    ClusterView c = obs.cluster();
+    if (c.config().synchronousMode() == SynchronousMode.OFF
+        || t.syncStandbys().size() >= c.config().synchronousNodeCount()) {
+      return false;
+    }
+    for (Member member : c.liveMembers()) {
+      MemberStatus m = member.status();
+      if (m.name().equals(obs.me()) || m.tags().nosync() || !m.tags().canFailover()) {
+        continue;
+      }
+      // A member without data (no system identifier) is about to clone from me.
+      boolean cloning = m.state().equals(InFlight.Kind.BASE_BACKUP.state())
+          || m.state().equals(InFlight.Kind.REWIND.state()) || ("stopped".equals(m.state()) && m.systemId() == null);
+      boolean connecting = m.role() == Role.REPLICA && m.isRunning() && !healthyReplicaOfMe(m, obs);
+      if (cloning || connecting) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -32,6 +32,7 @@ import io.pgwarden.common.model.Observation;
 import io.pgwarden.common.model.OperatorRequest;
 import io.pgwarden.common.model.Switchover;
 import io.pgwarden.common.model.SynchronousMode;
+import io.pgwarden.common.model.Tags;
 import io.pgwarden.common.testing.Observations;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -538,6 +539,39 @@ class DeciderTest {
                 .member(member("n3").replica(1, "0/5000000")),
             expect(SetSyncStandbys.class, EnsureSlots.class)
                 .where(EnsureSlots.class, a -> assertThat(a.slots()).containsExactly("n2", "n3"))),
+        row("a cloning member makes the holder look again soon while no synchronous standby is recorded",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
+                .member(member("n2").replica(1, "0/5000000").state("creating replica")),
+            noAction().requeue(ofMillis(500)).summaryContains("a standby is on its way")),
+        row("so does a member without data, about to clone",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
+                .member(member("n2").stoppedAt(1, "0/5000000").systemId(null)),
+            noAction().requeue(ofMillis(500))),
+        row("so does a rewinding member, while its slot is made",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1))
+                .member(member("n2").stoppedAt(1, "0/5000000").state("rewinding")),
+            expect(EnsureSlots.class).requeue(ofMillis(500))),
+        row("and a running replica whose WAL receiver has not connected yet",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
+                .member(member("n2").replica(1, "0/5000000").notStreaming()),
+            noAction().requeue(ofMillis(500))),
+        row("a stopped member does not hurry the holder: it may stay stopped",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
+                .member(member("n2").stoppedAt(1, "0/5000000")),
+            noAction().requeue(LOOP_WAIT)),
+        row("nor does a cloning member tagged nosync",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
+                .member(member("n2").replica(1, "0/5000000").state("creating replica").tags(new Tags(false, false, 1, true))),
+            noAction().requeue(LOOP_WAIT)),
+        row("nor a cloning member once the synchronous standbys are recorded",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2").slots("n2", "n3")
+                .pgSyncStandbys("n2")).member(member("n2").replica(1, "0/5000000"))
+                .member(member("n3").replica(1, "0/5000000").state("creating replica")),
+            noAction().requeue(LOOP_WAIT)),
+        row("nor a cloning member without synchronous mode",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .member(member("n2").replica(1, "0/5000000").state("creating replica")),
+            noAction().requeue(LOOP_WAIT)),
         row("a vanished synchronous standby leaves PostgreSQL first",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2").pgSyncStandbys("n2")),
             expect(SetSyncStandbys.class).where(SetSyncStandbys.class, a -> assertThat(a.names()).isEmpty())),

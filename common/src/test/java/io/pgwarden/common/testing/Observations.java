@@ -475,6 +475,7 @@ public final class Observations {
     private long modRevision = REVISION;
     private long lease = MEMBER_LEASE_ID;
     private String upstream;
+    private boolean streaming = true;
 
     private MemberBuilder(String name) {
       this.name = name;
@@ -536,6 +537,12 @@ public final class Observations {
       return this;
     }
 
+    /** A running replica whose WAL receiver is not (yet) connected. */
+    public MemberBuilder notStreaming() {
+      this.streaming = false;
+      return this;
+    }
+
     public MemberBuilder stoppedAt(long timeline, String lsn) {
       this.role = Role.UNKNOWN;
       this.state = "stopped";
@@ -561,7 +568,7 @@ public final class Observations {
     }
 
     public MemberStatus status() {
-      return new MemberStatus(name, role, state, timeline, lsn, null, role == Role.REPLICA, upstream,
+      return new MemberStatus(name, role, state, timeline, lsn, null, role == Role.REPLICA && streaming, upstream,
           "http://" + name + ":8008", connUrl, systemId, tags, "0.1.0", null);
     }
 
