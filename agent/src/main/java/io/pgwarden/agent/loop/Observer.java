@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class Observer {
   private static final Logger log = LoggerFactory.getLogger(Observer.class);
   private static final Duration MIN_CALL_TIMEOUT = Duration.ofMillis(200);
+  private static final Duration LAST_TRY = Duration.ofMillis(500);
 
   private final String me;
   private final Tags tags;
@@ -150,6 +151,11 @@ public final class Observer {
     Duration t = config.retryTimeoutDuration();
     if (lease.isValid() && lease.remaining().compareTo(t) < 0) {
       t = lease.remaining();
+    } else if (!lease.isValid() && lease.leaseId() != 0 && lastLocal != null && lastLocal.runningAsPrimary()
+        && !config.paused()) {
+      // A primary whose lease ran out locally must stop taking writes before etcd may expire its key, at most
+      // retry_timeout later; a renewal that waited retry_timeout would demote only then. One short last try.
+      t = t.dividedBy(2).compareTo(LAST_TRY) < 0 ? t.dividedBy(2) : LAST_TRY;
     }
     return t.compareTo(MIN_CALL_TIMEOUT) < 0 ? MIN_CALL_TIMEOUT : t;
   }

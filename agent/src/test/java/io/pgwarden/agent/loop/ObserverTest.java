@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.agent.port.EtcdUnavailableException;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.port.RawScope;
 import io.pgwarden.common.config.Keys;
@@ -19,6 +20,7 @@ import io.pgwarden.common.model.DynamicConfig;
 import io.pgwarden.common.model.InFlight;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Observation;
 import io.pgwarden.common.model.Role;
 import io.pgwarden.common.model.Tags;
 import java.time.Duration;
@@ -46,6 +48,8 @@ class ObserverTest {
   private final WakeupSignal wakeup = new WakeupSignal();
   private final AsyncActions async = new AsyncActions(wakeup::signal);
   private Runnable duringRead = () -> {};
+  private RuntimeException keepAliveFailure;
+  private final List<Duration> keepAliveTimeouts = new ArrayList<>();
   /** Keys the store returns besides the leader key. */
   private final List<RawKv> others = new ArrayList<>();
   private final Observer observer = new Observer("node2", Tags.NONE, KEYS, new Store(), () -> local(primary), lease,
@@ -93,6 +97,28 @@ class ObserverTest {
     for (int i = 0; i < 4; i++) {
       assertThat(tick()).isTrue();
     }
+  }
+
+  @Test
+  void aPrimaryWhoseLeaseRanOutGetsOneShortRenewalNotRetryTimeout() {
+    leader = "node2";
+    primary = true;
+    assertThat(tick()).isTrue();
+    keepAliveFailure = new EtcdUnavailableException("etcd did not answer", null);
+    now.addAndGet(5 * SECOND); // 7 s after the renewal: past its 6 s of local validity
+    Observation o = observer.observe();
+    assertThat(o.lease().valid()).isFalse();
+    assertThat(o.cluster().reachable()).isFalse();
+    assertThat(keepAliveTimeouts).last().isEqualTo(Duration.ofMillis(500));
+  }
+
+  @Test
+  void aReplicaWhoseLeaseRanOutStillWaitsRetryTimeout() {
+    assertThat(tick()).isTrue();
+    keepAliveFailure = new EtcdUnavailableException("etcd did not answer", null);
+    now.addAndGet(6 * SECOND);
+    assertThat(observer.observe().lease().valid()).isFalse();
+    assertThat(keepAliveTimeouts).last().isEqualTo(Duration.ofSeconds(4));
   }
 
   @Test
@@ -176,6 +202,10 @@ class ObserverTest {
     }
 
     @Override public Duration keepAliveOnce(long leaseId, Duration timeout) {
+      keepAliveTimeouts.add(timeout);
+      if (keepAliveFailure != null) {
+        throw keepAliveFailure;
+      }
       renewals.add(now.get());
       return Duration.ofSeconds(10);
     }
