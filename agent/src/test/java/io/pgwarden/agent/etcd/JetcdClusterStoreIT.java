@@ -89,12 +89,12 @@ class JetcdClusterStoreIT {
 
   @Test
   void aLeasedKeyDisappearsWhenTheLeaseExpires() {
-    Grant g = store.grantLease(Duration.ofSeconds(2), T);
-    assertThat(g.ttl()).isEqualTo(Duration.ofSeconds(2));
+    Grant g = store.grantLease(Duration.ofSeconds(8), T);
+    assertThat(g.ttl()).isEqualTo(Duration.ofSeconds(8));
     assertThat(store.putIfAbsent(p + "leader", "node1", g.leaseId(), T)).isTrue();
     assertThat(store.get(p + "leader", T).lease()).isEqualTo(g.leaseId());
 
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+    await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200))
         .until(() -> store.get(p + "leader", T) == null);
 
     assertThatThrownBy(() -> store.keepAliveOnce(g.leaseId(), T)).isInstanceOf(LeaseLostException.class);

