@@ -51,6 +51,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.postgresql.PGConnection;
@@ -105,8 +107,12 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private final Path binDir;
   private final Path dataDir;
   private final Path parentDir;
-  /** Survives restarts of PostgreSQL (not of the agent: the lock holder sets it again). */
-  private volatile String synchronousStandbyNames = "";
+  /**
+   * Survives restarts of PostgreSQL. Null until this agent set it or saw it on a running primary: a render
+   * before that keeps what the data directory's pgwarden.conf holds, never an empty value — a primary that
+   * stopped waiting for its recorded synchronous standby could acknowledge commits that standby lacks.
+   */
+  private volatile String synchronousStandbyNames;
   private String timelineOfStart;
   private long highestTimeline;
   /** The dynamic parameters to render next (from the last observed /config). */
@@ -378,6 +384,37 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       log.info("synchronous_standby_names = '{}'", value);
     }
   }
+
+  private String currentSynchronousStandbyNames() {
+    String v = synchronousStandbyNames;
+    if (v == null) {
+      v = managedConfValue("synchronous_standby_names").orElse("");
+      synchronousStandbyNames = v;
+    }
+    return v;
+  }
+
+  /** The value pgwarden.conf of the data directory holds for {@code name}, unquoted; empty when none. */
+  Optional<String> managedConfValue(String name) {
+    Path file = dataDir.resolve(MANAGED_CONF);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    try {
+      for (String line : Files.readAllLines(file)) {
+        Matcher m = CONF_LINE.matcher(line);
+        if (m.matches() && m.group(1).equals(name)) {
+          return Optional.of(m.group(2).replace("''", "'"));
+        }
+      }
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + file, e);
+    }
+  }
+
+  /** {@code name = 'value'} as {@link PgText#gucString} writes it; enough for values without backslashes. */
+  private static final Pattern CONF_LINE = Pattern.compile("^\\s*([a-z_]+)\\s*=\\s*'((?:[^']|'')*)'\\s*$");
 
   /** The value for synchronous_standby_names: member names are quoted as identifiers. */
   static String synchronousStandbyNames(List<String> names, int count) {
@@ -840,16 +877,26 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     }
     Set<String> slots = new HashSet<>();
     Set<String> sync;
+    Set<String> confirmed = new HashSet<>();
     try (PreparedStatement st = c.prepareStatement(PRIMARY_SLOTS_QUERY); ResultSet rs = st.executeQuery()) {
       rs.next();
       String names = rs.getString(1);
       if (names != null) {
         slots.addAll(List.of(names.split(",")));
       }
-      sync = parseSynchronousStandbyNames(rs.getString(2));
+      String syncNames = rs.getString(2);
+      if (synchronousStandbyNames == null) {
+        // This agent has not set it yet: what the running server waits for is what later renders keep.
+        synchronousStandbyNames = syncNames == null ? "" : syncNames;
+      }
+      sync = parseSynchronousStandbyNames(syncNames);
+      String streamingSync = rs.getString(3);
+      if (streamingSync != null) {
+        confirmed.addAll(List.of(streamingSync.split(",")));
+      }
     }
     return new LocalPgState(DataDirState.VALID, true, false, ControlState.UNKNOWN, systemId, timeline, lsn, null,
-        false, null, history, slots, true, null, sync);
+        false, null, history, slots, true, null, sync).withSyncConfirmed(confirmed);
   }
 
   /** What a replica reports of its replication; from {@link #replicaState}'s first column on. */
@@ -870,10 +917,12 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart), " + REPLICA_COLUMNS;
   private static final String PRIMARY_POSITION_QUERY =
       "SELECT l::text, pg_walfile_name(l) FROM pg_current_wal_lsn() AS l";
-  /** Slot names are [a-z0-9_]: a comma separates them safely. */
+  /** Slot names are [a-z0-9_] and member names (application_name) [A-Za-z0-9_.-]: a comma separates them safely. */
   private static final String PRIMARY_SLOTS_QUERY =
       "SELECT (SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical'),"
-          + " current_setting('synchronous_standby_names')";
+          + " current_setting('synchronous_standby_names'),"
+          + " (SELECT string_agg(application_name, ',') FROM pg_stat_replication"
+          + " WHERE sync_state = 'sync' AND state = 'streaming')";
 
   private LocalPgState replicaState(ResultSet rs, int first, String systemId) throws SQLException {
     Lsn received = lsnOrNull(rs.getString(first));
@@ -966,7 +1015,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     s.put("password_encryption", "scram-sha-256");
     s.put("cluster_name", member);
     // Managed by the lock holder; a replica never waits for anyone, even right after a promote.
-    s.put("synchronous_standby_names", mode == StartMode.PRIMARY ? synchronousStandbyNames : "");
+    s.put("synchronous_standby_names", mode == StartMode.PRIMARY ? currentSynchronousStandbyNames() : "");
     // Patroni's precedence: the cluster-wide /config parameters over pgwarden's defaults, the node's
     // own config file over both (so one node can differ, e.g. in memory settings).
     dynamic.forEach(s::put);

@@ -73,6 +73,7 @@ class PostgresNodeIT {
   private final ProcessRunner runner = new ProcessRunner(ROOT ? AS_POSTGRES : List.of());
   private final List<PostgresNode> nodes = new ArrayList<>();
   private final Map<PostgresNode, Integer> ports = new java.util.HashMap<>();
+  private final Map<PostgresNode, PostgresConfig> configs = new java.util.HashMap<>();
   private Path base;
   private PostgresNode a;
   private PostgresNode b;
@@ -272,6 +273,7 @@ class PostgresNodeIT {
     PostgresNode n = new PostgresNode(name, cfg, su, repl, runner);
     nodes.add(n);
     ports.put(n, port);
+    configs.put(n, cfg);
     return n;
   }
 
@@ -318,6 +320,26 @@ class PostgresNodeIT {
     // With the old value this commit would wait for a, which is not b's standby, until the loop replaced it.
     exec(b, "INSERT INTO t VALUES ('not-waiting')");
     assertThat(values(b)).contains("not-waiting");
+  }
+
+  @Test
+  @Order(9)
+  void aRestartedAgentKeepsTheStandbyThePrimaryWaitsFor() throws SQLException {
+    b.setSynchronousStandbys(List.of("a"), 1);
+    // A new agent process for the same data directory: its first render must not drop the standby, or the
+    // primary would acknowledge commits its recorded synchronous standby lacks.
+    try (PostgresNode restarted = new PostgresNode("b", configs.get(b), SU, REPL, runner)) {
+      assertThat(restarted.managedSettings(StartMode.PRIMARY, null))
+          .as("rendered before any probe: what pgwarden.conf holds")
+          .containsEntry("synchronous_standby_names", "FIRST 1 (\"a\")");
+    }
+    try (PostgresNode restarted = new PostgresNode("b", configs.get(b), SU, REPL, runner)) {
+      restarted.probe();
+      restarted.reload();
+      assertThat(setting(b, "synchronous_standby_names")).isEqualTo("FIRST 1 (\"a\")");
+    } finally {
+      b.setSynchronousStandbys(List.of(), 1);
+    }
   }
 
   private String setting(PostgresNode n, String name) throws SQLException {

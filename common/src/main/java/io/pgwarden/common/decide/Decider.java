@@ -664,7 +664,8 @@ public final class Decider {
 
   /**
    * A synchronous standby is wanted and a member is on its way to being one: without data yet, cloning,
-   * rewinding, or running as a replica that does not stream from me yet. Until it streams, a cluster in synchronous
+   * rewinding, running as a replica that does not stream from me yet, or waited for by PostgreSQL but not
+   * yet shown synchronous and streaming. Until it is recorded, a cluster in synchronous
    * mode has no failover candidate (at bootstrap, after every failover), and its status rewrite will
    * not wake this loop, so the holder looks again sooner than loop_wait.
    */
@@ -673,6 +674,11 @@ public final class Decider {
     if (c.config().synchronousMode() == SynchronousMode.OFF
         || t.syncStandbys().size() >= c.config().synchronousNodeCount()) {
       return false;
+    }
+    for (String waitedFor : obs.local().syncStandbys()) {
+      if (!waitedFor.equals("*") && !t.syncStandbys().contains(waitedFor)) {
+        return true; // until PostgreSQL shows it synchronous and streaming, and it is recorded
+      }
     }
     for (Member member : c.liveMembers()) {
       MemberStatus m = member.status();
@@ -691,9 +697,11 @@ public final class Decider {
   }
 
   /**
-   * Synchronous standbys, in the safe order: a standby is recorded in the topology before PostgreSQL
-   * may count on it, and dropped from the record only after PostgreSQL no longer waits for it — so
-   * every standby PostgreSQL acknowledged a commit through is always a recorded (eligible) one.
+   * Synchronous standbys, in the safe order: every recorded standby — a failover candidate — holds every
+   * commit PostgreSQL acknowledged. So a standby leaves the record before PostgreSQL may stop waiting for
+   * it, and enters the record only once PostgreSQL shows it synchronous and streaming (caught up, and
+   * every commit since waits for it). In between the record is smaller: a failover then waits for a
+   * candidate rather than promote one that lacks commits.
    */
   private Decision synchronousStandbys(Observation obs, Topology t, Duration next) {
     ClusterView c = obs.cluster();
@@ -716,24 +724,24 @@ public final class Decider {
       }
     }
     List<String> pgWanted = desired.isEmpty() && mode == SynchronousMode.STRICT ? List.of("*") : desired;
-    if (!recorded.containsAll(desired)) {
-      List<String> union = new ArrayList<>(recorded);
-      for (String d : desired) {
-        if (!union.contains(d)) {
-          union.add(d);
-        }
-      }
-      return Decision.act("recording synchronous standby " + desired + " before PostgreSQL waits for it", next,
-          new WriteTopology(new Topology(t.term(), t.primary(), t.timeline(), union), null));
+    List<String> keep = recorded.stream().filter(desired::contains).toList();
+    if (!keep.equals(recorded)) {
+      return Decision.act("dropping " + without(recorded, keep) + " from the synchronous standby record before"
+          + " PostgreSQL may stop waiting for it", next,
+          new WriteTopology(new Topology(t.term(), t.primary(), t.timeline(), keep), null));
     }
     if (!obs.local().syncStandbys().equals(Set.copyOf(pgWanted))) {
       String what = pgWanted.isEmpty() ? "no synchronous standby" : pgWanted.equals(List.of("*"))
           ? "any standby (strict mode, none healthy)" : "synchronous standby " + pgWanted;
       return Decision.act("setting " + what + " in PostgreSQL", next, new SetSyncStandbys(pgWanted, count, mode.json()));
     }
-    if (!recorded.equals(desired)) {
-      return Decision.act("PostgreSQL no longer waits for " + without(recorded, desired) + "; dropping it from the record",
-          next, new WriteTopology(new Topology(t.term(), t.primary(), t.timeline(), desired), null));
+    List<String> confirmed = desired.stream()
+        .filter(n -> !recorded.contains(n) && obs.local().syncConfirmed().contains(n)).toList();
+    if (!confirmed.isEmpty()) {
+      List<String> union = new ArrayList<>(recorded);
+      union.addAll(confirmed);
+      return Decision.act("recording synchronous standby " + confirmed + ": PostgreSQL shows it synchronous and"
+          + " streaming", next, new WriteTopology(new Topology(t.term(), t.primary(), t.timeline(), union), null));
     }
     return null;
   }

@@ -30,6 +30,8 @@ import java.util.TreeMap;
  * @param parameterErrors PostgreSQL parameters (dynamic or from the node's config) that PostgreSQL
  *     rejected on the last reload, by name: the value and why. They are left out of the config files
  *     (so a restart does not fail on them) until the value changes. Empty when none
+ * @param syncConfirmed the standbys pg_stat_replication shows synchronous and streaming (primary only):
+ *     caught up, and every commit from now on waits for them
  */
 public record LocalPgState(
     DataDirState dataDir,
@@ -50,9 +52,11 @@ public record LocalPgState(
     Map<String, String> appliedParameters,
     Set<String> pendingRestart,
     Set<String> appliedReplicationHosts,
-    Map<String, String> parameterErrors) {
+    Map<String, String> parameterErrors,
+    Set<String> syncConfirmed) {
 
   public LocalPgState {
+    syncConfirmed = syncConfirmed == null ? Set.of() : Set.copyOf(syncConfirmed);
     parameterErrors = parameterErrors == null ? Map.of()
         : java.util.Collections.unmodifiableMap(new TreeMap<>(parameterErrors));
     syncStandbys = syncStandbys == null ? Set.of() : Set.copyOf(syncStandbys);
@@ -63,6 +67,17 @@ public record LocalPgState(
     controlState = controlState == null ? ControlState.UNKNOWN : controlState;
     history = history == null ? List.of() : List.copyOf(history);
     slots = slots == null ? Set.of() : Set.copyOf(slots);
+  }
+
+  /** Without synchronous standbys confirmed by pg_stat_replication. */
+  public LocalPgState(DataDirState dataDir, boolean running, boolean inRecovery, ControlState controlState,
+      String systemId, Long timeline, Lsn lsn, Lsn replayedLsn, boolean streaming, String upstream,
+      List<TimelineSwitch> history, Set<String> slots, boolean postmasterAlive, String probeError,
+      Set<String> syncStandbys, Map<String, String> appliedParameters, Set<String> pendingRestart,
+      Set<String> appliedReplicationHosts, Map<String, String> parameterErrors) {
+    this(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn, streaming, upstream,
+        history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters, pendingRestart,
+        appliedReplicationHosts, parameterErrors, Set.of());
   }
 
   /** Without parameter errors. */
@@ -102,21 +117,28 @@ public record LocalPgState(
   public LocalPgState withParameters(Map<String, String> applied, Set<String> pending) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
         streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, applied, pending,
-        appliedReplicationHosts, parameterErrors);
+        appliedReplicationHosts, parameterErrors, syncConfirmed);
   }
 
   /** The same state, with the parameters PostgreSQL rejected. */
   public LocalPgState withParameterErrors(Map<String, String> errors) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
         streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
-        pendingRestart, appliedReplicationHosts, errors);
+        pendingRestart, appliedReplicationHosts, errors, syncConfirmed);
   }
 
   /** The same state, with the replication hosts pg_hba.conf holds. */
   public LocalPgState withReplicationHosts(Set<String> hosts) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
         streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
-        pendingRestart, hosts, parameterErrors);
+        pendingRestart, hosts, parameterErrors, syncConfirmed);
+  }
+
+  /** The same state, with the standbys pg_stat_replication shows synchronous and streaming. */
+  public LocalPgState withSyncConfirmed(Set<String> confirmed) {
+    return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
+        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
+        pendingRestart, appliedReplicationHosts, parameterErrors, confirmed);
   }
 
   public boolean isUnknown() {

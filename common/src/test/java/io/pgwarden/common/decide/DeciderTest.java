@@ -514,25 +514,43 @@ class DeciderTest {
             noAction().requeue(LOOP_WAIT).summaryContains("streaming from the leader n2")),
 
         // ---- synchronous replication (the lock holder's bookkeeping) ----
-        row("a healthy streaming replica is recorded as synchronous standby before PostgreSQL waits for it",
+        row("a healthy streaming replica is set in PostgreSQL first, the record left as it is",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
                 .member(member("n2").replica(1, "0/5000000")),
+            expect(SetSyncStandbys.class).where(SetSyncStandbys.class, a -> assertThat(a.names()).containsExactly("n2"))),
+        row("a standby PostgreSQL waits for is not recorded before it shows synchronous and streaming (catching up)",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .pgSyncStandbys("n2")).member(member("n2").replica(1, "0/1000000")),
+            noAction().requeue(ofMillis(500))),
+        row("it is recorded once PostgreSQL shows it synchronous and streaming",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .pgSyncStandbys("n2").syncConfirmed("n2")).member(member("n2").replica(1, "0/5000000")),
             expect(WriteTopology.class).where(WriteTopology.class, a -> {
               assertThat(a.topology().syncStandbys()).containsExactly("n2");
               assertThat(a.topology().term()).isEqualTo(1);
               assertThat(a.history()).isNull();
             })),
+        row("a synchronous standby that stopped streaming leaves the record before PostgreSQL waits for another",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2").slots("n2", "n3")
+                .pgSyncStandbys("n2").syncConfirmed()).member(member("n2").replica(1, "0/5000000").notStreaming())
+                .member(member("n3").replica(1, "0/4000000")),
+            expect(WriteTopology.class).where(WriteTopology.class, a -> assertThat(a.topology().syncStandbys()).isEmpty())),
+        row("then PostgreSQL waits for the other, which the record gets only once it is caught up",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2", "n3")
+                .pgSyncStandbys("n2")).member(member("n2").replica(1, "0/5000000").notStreaming())
+                .member(member("n3").replica(1, "0/4000000")),
+            expect(SetSyncStandbys.class).where(SetSyncStandbys.class, a -> assertThat(a.names()).containsExactly("n3"))),
         row("a recorded synchronous standby is then set in PostgreSQL",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2").slots("n2"))
                 .member(member("n2").replica(1, "0/5000000")),
             expect(SetSyncStandbys.class).where(SetSyncStandbys.class, a -> assertThat(a.names()).containsExactly("n2"))),
-        row("a member that returns gets its slot in the tick that records it, not a loop_wait later",
+        row("a member that returns gets its slot in the tick that sets it in PostgreSQL, not a loop_wait later",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
                 .member(member("n2").replica(1, "0/5000000"))
                 .member(member("n3").replica(1, "0/5000000")),
-            expect(WriteTopology.class, EnsureSlots.class)
+            expect(SetSyncStandbys.class, EnsureSlots.class)
                 .where(EnsureSlots.class, a -> assertThat(a.slots()).containsExactly("n2", "n3"))
-                .summaryContains("recording synchronous standby").summaryContains("syncing replication slots")),
+                .summaryContains("setting synchronous standby").summaryContains("syncing replication slots")),
         row("a recorded synchronous standby is set in PostgreSQL together with a returning member's slot",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2").slots("n2"))
                 .member(member("n2").replica(1, "0/5000000"))
@@ -572,12 +590,13 @@ class DeciderTest {
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
                 .member(member("n2").replica(1, "0/5000000").state("creating replica")),
             noAction().requeue(LOOP_WAIT)),
-        row("a vanished synchronous standby leaves PostgreSQL first",
+        row("a vanished synchronous standby leaves the record first",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2").pgSyncStandbys("n2")),
+            expect(WriteTopology.class).where(WriteTopology.class, a -> assertThat(a.topology().syncStandbys()).isEmpty())
+                .summaryContains("before PostgreSQL may stop waiting for it")),
+        row("and only then does PostgreSQL stop waiting for it",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).pgSyncStandbys("n2")),
             expect(SetSyncStandbys.class).where(SetSyncStandbys.class, a -> assertThat(a.names()).isEmpty())),
-        row("and is dropped from the record only after PostgreSQL stopped waiting for it",
-            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2")),
-            expect(WriteTopology.class).where(WriteTopology.class, a -> assertThat(a.topology().syncStandbys()).isEmpty())),
         row("a member key without a lease is never made a synchronous standby",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1))
                 .member(member("x").replica(1, "0/5000000").noLease()),

@@ -80,6 +80,7 @@ public final class Observations {
   private Lsn replayedLsn;
   private Switchover switchover;
   private Set<String> pgSyncStandbys = Set.of();
+  private Set<String> syncConfirmed = Set.of();
   // Unless a row says otherwise, the config files hold exactly the dynamic parameters of /config.
   private boolean appliedInSync = true;
   private Map<String, String> appliedParameters;
@@ -397,6 +398,12 @@ public final class Observations {
     return this;
   }
 
+  /** The standbys pg_stat_replication shows synchronous and streaming. */
+  public Observations syncConfirmed(String... names) {
+    this.syncConfirmed = Set.of(names);
+    return this;
+  }
+
   /** The dynamic PostgreSQL parameters in /config. */
   public Observations parameters(Map<String, String> parameters) {
     DynamicConfig c = config;
@@ -443,7 +450,8 @@ public final class Observations {
     LocalPgState local = new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn,
         replayedLsn, streaming, upstream, timelineHistory, slots, postmasterAlive, probeError, pgSyncStandbys,
         appliedInSync ? config.parameters() : appliedParameters, pendingRestart,
-        hostsInSync ? io.pgwarden.common.decide.ReplicationHosts.wanted(cluster) : appliedReplicationHosts);
+        hostsInSync ? io.pgwarden.common.decide.ReplicationHosts.wanted(cluster) : appliedReplicationHosts)
+        .withSyncConfirmed(syncConfirmed);
     return new Observation(me, tags, cluster, local, lease, inFlight, leaderAbsentFor, leaderAbsentSince,
         lastPrimaryPosition, rewindFailed, request, now);
   }
