@@ -262,6 +262,15 @@ public final class Decider {
       }
       Optional<String> handTo = switchoverTarget(obs);
       if (handTo.isPresent()) {
+        if (local.controlState() != io.pgwarden.common.model.ControlState.SHUT_DOWN
+            && (c.topology() == null || !c.topology().syncStandbys().contains(handTo.get()))) {
+          // Not a clean shutdown (the fast stop escalated, or PostgreSQL crashed): the position we publish
+          // is the last checkpoint's, possibly far short of what we acknowledged, so a target checked
+          // against it could lack commits. Only a recorded synchronous standby is sure to hold them all.
+          return Decision.act("switchover to " + handTo.get() + " dropped: PostgreSQL did not shut down cleanly ("
+              + local.controlState().text() + ") and " + handTo.get() + " is not a recorded synchronous standby",
+              wait, new ClearSwitchover("old primary not shut down cleanly"));
+        }
         // Our final WAL position is published (this tick) before the key goes: the candidate promotes
         // only once it has received all of it.
         return Decision.act("switchover: PostgreSQL stopped, handing the lock to " + handTo.get(), wait,

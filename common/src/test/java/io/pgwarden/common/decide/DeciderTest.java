@@ -657,6 +657,14 @@ class DeciderTest {
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
                 .switchover(new Switchover("n7", "n2", null, false, false)),
             expect(ClearSwitchover.class)),
+        row("a primary that did not shut down cleanly hands over to no replica but a recorded synchronous standby",
+            node("n1").stopped(ControlState.IN_PRODUCTION, 1, "0/5000000").holdingKey().topology(1, "n1", 1)
+                .member(member("n2").replica(1, "0/5000100")).switchover(new Switchover("n1", "n2", null, false, false)),
+            expect(ClearSwitchover.class).summaryContains("did not shut down cleanly")),
+        row("to a recorded synchronous standby it may: that one holds every acknowledged commit",
+            sync(node("n1").stopped(ControlState.IN_PRODUCTION, 1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2"))
+                .member(member("n2").replica(1, "0/5000100")).switchover(new Switchover("n1", "n2", null, false, false)),
+            expect(ReleaseLeaderKey.class)),
         row("the stopped primary hands the lock over once its final position is published",
             node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/5000000").holdingKey().topology(1, "n1", 1)
                 .member(member("n2").replica(1, "0/5000100")).switchover(new Switchover("n1", "n2", null, false, false)),
