@@ -102,7 +102,7 @@ public final class ActionExecutor {
     } else if (a instanceof ReleaseLeaderKey r) {
       release();
     } else if (a instanceof Promote p) {
-      promote();
+      promote(obs);
     } else if (a instanceof Demote d) {
       pg.stop(d.mode());
       if (d.releaseKey()) {
@@ -217,9 +217,11 @@ public final class ActionExecutor {
     }
   }
 
-  private void promote() {
+  private void promote(Observation obs) {
     requireLease("promote");
-    pg.promote();
+    // In synchronous mode the record names the old term's standbys until the next tick writes the new
+    // topology: a commit acknowledged before that, by this node alone, would be missing on them.
+    pg.promote(obs.config().synchronousMode() != io.pgwarden.common.model.SynchronousMode.OFF);
     // Lost the lease while promoting? Stop at once: nobody may be writable without the lock.
     if (!lease.isValid()) {
       pg.stop(io.pgwarden.common.decide.DemoteMode.IMMEDIATE);

@@ -19,8 +19,13 @@ public interface PostgresControl {
   /** Stop: fast, escalating to immediate after {@code mode.escalateAfter()}; immediate at once. */
   void stop(DemoteMode mode);
 
-  /** pg_ctl promote and wait until pg_is_in_recovery() is false. No-op when already primary. */
-  void promote();
+  /**
+   * pg_ctl promote and wait until pg_is_in_recovery() is false. No-op when already primary.
+   *
+   * @param holdCommits promote with synchronous_standby_names '*': no commit is acknowledged until a
+   *     standby of this node has it (until the lock holder sets its synchronous standbys)
+   */
+  void promote(boolean holdCommits);
 
   /** Rewrite primary_conninfo/primary_slot_name for {@code upstream} and reload. */
   void follow(ReplicationSource upstream);

@@ -113,6 +113,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
    * stopped waiting for its recorded synchronous standby could acknowledge commits that standby lacks.
    */
   private volatile String synchronousStandbyNames;
+  /** Set while a replica's files are rendered for a promotion that holds commits. */
+  private volatile boolean holdOnPromote;
   private String timelineOfStart;
   private long highestTimeline;
   /** The dynamic parameters to render next (from the last observed /config). */
@@ -278,7 +280,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   }
 
   @Override
-  public void promote() {
+  public void promote(boolean holdCommits) {
     synchronized (actionLock) {
       LocalPgState s = probe();
       if (s.runningAsPrimary()) {
@@ -293,8 +295,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       // back with the next PRIMARY rendering (a reload, a pg_hba change): the new primary would make every
       // commit wait for a standby that is not its own until the leader's next tick replaced it. The new
       // topology starts with no synchronous standby; the loop records and sets one as standbys stream.
-      synchronousStandbyNames = "";
-      log.info("promoting PostgreSQL");
+      synchronousStandbyNames = holdCommits ? "*" : "";
+      if (holdCommits) {
+        // Loaded before the promotion, so the first commit after it already waits.
+        holdOnPromote = true;
+        try {
+          writeConfigOrThrow("hold commits before promoting", StartMode.REPLICA,
+              s.upstream() == null ? null : ReplicationSource.parse(s.upstream(), s.upstream()));
+          reloadConf();
+        } finally {
+          holdOnPromote = false;
+        }
+      }
+      log.info("promoting PostgreSQL{}", holdCommits ? " (commits wait for a standby until the new topology is recorded)" : "");
       runner.runChecked("pg_ctl promote", List.of(bin("pg_ctl"), "promote", "-D", dataDir.toString(), "-w",
           "-t", Long.toString(PG_CTL_WAIT.toSeconds())), env(), parentDir, PG_CTL_TIMEOUT);
       // The exit code says the signal was sent; only the server can say recovery has ended.
@@ -1014,8 +1027,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     s.put("hot_standby_feedback", "on");
     s.put("password_encryption", "scram-sha-256");
     s.put("cluster_name", member);
-    // Managed by the lock holder; a replica never waits for anyone, even right after a promote.
-    s.put("synchronous_standby_names", mode == StartMode.PRIMARY ? currentSynchronousStandbyNames() : "");
+    // Managed by the lock holder. A replica's value only matters from its promotion on: '*' while a
+    // promotion holds commits (see promote), else nothing to wait for.
+    s.put("synchronous_standby_names",
+        mode == StartMode.PRIMARY ? currentSynchronousStandbyNames() : holdOnPromote ? "*" : "");
     // Patroni's precedence: the cluster-wide /config parameters over pgwarden's defaults, the node's
     // own config file over both (so one node can differ, e.g. in memory settings).
     dynamic.forEach(s::put);

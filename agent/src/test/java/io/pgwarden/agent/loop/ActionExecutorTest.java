@@ -16,6 +16,7 @@ import io.pgwarden.common.decide.Action.StartMode;
 import io.pgwarden.common.decide.DemoteMode;
 import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.DynamicConfig;
+import io.pgwarden.common.model.SynchronousMode;
 import io.pgwarden.common.model.HistoryEntry;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Observation;
@@ -107,6 +108,15 @@ class ActionExecutorTest {
   }
 
   @Test
+  void inSynchronousModeAPromotionHoldsCommitsUntilTheNewTopologyIsRecorded() {
+    validLease();
+    Observation sync = Observations.node("n1").replicaRunning(1, "0/3000000").leaderKey("n2")
+        .member(Observations.member("n2").primary(1, "0/5000000")).synchronousMode(SynchronousMode.ON).build();
+    executor.apply(List.of(new Action.Promote("t")), sync);
+    assertThat(pg.calls).containsExactly("promote holding commits");
+  }
+
+  @Test
   void acquireFailsWhenAnotherMemberHoldsTheKey() {
     validLease();
     store.leader = "n2";
@@ -180,7 +190,10 @@ class ActionExecutorTest {
       calls.add("start " + mode + (upstream == null ? "" : " " + upstream.name()));
     }
     @Override public void stop(DemoteMode mode) { calls.add("stop " + mode); }
-    @Override public void promote() { calls.add("promote"); onPromote.accept(null); }
+    @Override public void promote(boolean holdCommits) {
+      calls.add(holdCommits ? "promote holding commits" : "promote");
+      onPromote.accept(null);
+    }
     @Override public void follow(ReplicationSource upstream) { calls.add("follow " + upstream.name()); }
     @Override public void rewind(ReplicationSource source) { calls.add("rewind " + source.name()); }
     @Override public void baseBackup(ReplicationSource source) { calls.add("baseBackup " + source.name()); }

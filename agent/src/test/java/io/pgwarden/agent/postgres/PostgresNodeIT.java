@@ -117,7 +117,7 @@ class PostgresNodeIT {
     a.initdb(); // a valid cluster is left alone
     a.start(StartMode.PRIMARY, null);
     a.start(StartMode.PRIMARY, null); // already running as primary: no-op
-    a.promote(); // already primary: no-op
+    a.promote(false); // already primary: no-op
     a.ensureReplicationRole();
     a.ensureReplicationRole(); // the role exists now: ALTER, not CREATE
     a.ensureSlots(Set.of("b", "stale"));
@@ -179,7 +179,7 @@ class PostgresNodeIT {
   @Test
   @Order(4)
   void promotedReplicaMovesToTimelineTwo() {
-    b.promote();
+    b.promote(false);
     b.ensureSlots(Set.of("a"));
 
     LocalPgState s = b.probe();
@@ -306,14 +306,14 @@ class PostgresNodeIT {
     assertThat(setting(b, "synchronous_standby_names")).isEqualTo("FIRST 1 (\"a\")");
     exec(b, "INSERT INTO t VALUES ('synchronous-to-a')");
     // A switchover without restarting either agent: a is promoted, b follows it.
-    a.promote();
+    a.promote(false);
     a.ensureSlots(Set.of("b"));
     b.stop(DemoteMode.FAST);
     b.rewind(srcA);
     b.start(StartMode.REPLICA, srcA);
     await().atMost(LONG).untilAsserted(() -> assertThat(b.probe().streaming()).isTrue());
     // b is promoted again (a second failover), then its configuration is rendered as a primary's again.
-    b.promote();
+    b.promote(false);
     b.reload();
 
     assertThat(setting(b, "synchronous_standby_names")).isEmpty();
@@ -340,6 +340,25 @@ class PostgresNodeIT {
     } finally {
       b.setSynchronousStandbys(List.of(), 1);
     }
+  }
+
+  @Test
+  @Order(10)
+  void aPromotionInSynchronousModeHoldsCommitsUntilTheStandbysAreSet() throws SQLException {
+    // a becomes b's replica again, then is promoted as a synchronous-mode failover does it.
+    b.ensureSlots(Set.of("a"));
+    a.stop(DemoteMode.FAST);
+    a.rewind(srcB);
+    a.start(StartMode.REPLICA, srcB);
+    await().atMost(LONG).untilAsserted(() -> assertThat(a.probe().streaming()).isTrue());
+    a.promote(true);
+    assertThat(a.probe().runningAsPrimary()).isTrue();
+    assertThat(setting(a, "synchronous_standby_names")).as("loaded before the promotion").isEqualTo("*");
+    a.reload();
+    assertThat(setting(a, "synchronous_standby_names")).as("kept by later renders").isEqualTo("*");
+    a.setSynchronousStandbys(List.of(), 1);
+    exec(a, "INSERT INTO t VALUES ('after-the-hold')");
+    assertThat(values(a)).contains("after-the-hold");
   }
 
   private String setting(PostgresNode n, String name) throws SQLException {
