@@ -52,7 +52,7 @@ import java.util.TreeSet;
 public final class Decider {
   private static final Duration FRESHNESS_POLL = Duration.ofMillis(200);
   // A new primary records its timeline at once: followers wait for that record before they re-point.
-  private static final Duration AFTER_PROMOTE = Duration.ofMillis(100);
+  private static final Duration AFTER_PROMOTE = Duration.ofMillis(20);
   // Replicas' status rewrites do not wake the lock holder (WatchedScope.KeyChange#wakesLoop).
   private static final Duration JOINING_POLL = Duration.ofMillis(500);
   private final DecisionPolicy policy;
@@ -450,11 +450,18 @@ public final class Decider {
       }
       HistoryEntry h = new HistoryEntry(term, kind, t == null ? null : t.primary(), obs.me(), local.timeline(),
           switchLsn, null, reason);
-      WriteTopology write = new WriteTopology(next1, h);
       String summary = "writing topology term " + term + ": " + obs.me() + " is primary on timeline " + local.timeline();
-      return mine
-          ? Decision.act(summary, policy.shortWait(), write, new ClearSwitchover(kind + " done"))
-          : Decision.act(summary, policy.shortWait(), write);
+      List<Action> actions = new ArrayList<>(List.of(new WriteTopology(next1, h)));
+      if (mine) {
+        actions.add(new ClearSwitchover(kind + " done"));
+      }
+      if (c.config().synchronousMode() == SynchronousMode.ON && local.syncStandbys().contains("*")) {
+        // The promotion held commits until this record (ActionExecutor); once it is written, and not before
+        // (actions stop at the first failure), they go through. Standbys are set as they stream from me.
+        actions.add(new SetSyncStandbys(List.of(), c.config().synchronousNodeCount(), SynchronousMode.ON.json()));
+        summary += "; then releasing the commits the promotion held";
+      }
+      return new Decision(actions, policy.shortWait(), summary);
     }
     if (c.switchover() != null) {
       Decision d = handOver(obs, c.switchover(), next);

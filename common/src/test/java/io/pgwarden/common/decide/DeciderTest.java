@@ -693,6 +693,16 @@ class DeciderTest {
               assertThat(a.history().kind()).isEqualTo("switchover");
               assertThat(a.history().switchLsn()).isEqualTo(Lsn.parse("0/5000100"));
             })),
+        row("in synchronous mode the new primary releases the commits its promotion held once the topology is written",
+            sync(node("n2").primaryRunning(2, "0/5000200").holdingKey().topology(1, "n1", 1, "n2").timelineSwitch(1, "0/5000100")
+                .pgSyncStandbys("*")),
+            expect(WriteTopology.class, SetSyncStandbys.class)
+                .where(WriteTopology.class, a -> assertThat(a.topology().syncStandbys()).isEmpty())
+                .where(SetSyncStandbys.class, a -> assertThat(a.names()).isEmpty())),
+        row("in strict mode it keeps waiting for any standby",
+            node("n2").primaryRunning(2, "0/5000200").holdingKey().topology(1, "n1", 1, "n2").timelineSwitch(1, "0/5000100")
+                .synchronousMode(SynchronousMode.STRICT).pgSyncStandbys("*"),
+            expect(WriteTopology.class)),
         row("a cleanly shut down old primary follows without rewind when it stopped before the fork",
             withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/5000000"), 2)
                 .historyEntry(2, "n1", "n2", 2, "0/5000100"),
