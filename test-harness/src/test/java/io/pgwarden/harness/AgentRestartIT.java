@@ -3,6 +3,7 @@ package io.pgwarden.harness;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.harness.cluster.TestCluster;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -15,10 +16,9 @@ class AgentRestartIT {
   @Test
   void killingAndRestartingEveryAgentAtOnceLeavesTheSamePrimaryInPlace() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    String primary = c.leader().orElseThrow();
-    long term = c.view().topology().term();
-    long oldLease = c.view().leader().leaseId();
+    String primary = c.awaitHealthy();
+    long term = c.viewNow().topology().term();
+    long oldLease = c.viewNow().leader().leaseId();
 
     for (String n : c.nodes()) {
       c.killAgent(n);
@@ -39,11 +39,14 @@ class AgentRestartIT {
     // yet: wait until the restarted primary agent has taken its key over under its own lease.
     await("the leader key moves to the restarted agent's lease").atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(500))
-        .until(() -> c.view() != null && c.view().hasLeader() && c.view().leader().leaseId() != oldLease);
-    await("healthy again").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
+        .until(() -> {
+          ClusterView v = c.view();
+          return v != null && v.hasLeader() && v.leader().leaseId() != oldLease;
+        });
+    c.awaitHealthy("healthy again", Duration.ofMinutes(2));
     assertThat(c.leader()).contains(primary);
-    assertThat(c.view().topology().term()).as("no failover happened").isEqualTo(term);
-    assertThat(c.view().history()).noneMatch(h -> h.kind().equals("failover"));
+    assertThat(c.viewNow().topology().term()).as("no failover happened").isEqualTo(term);
+    assertThat(c.viewNow().history()).noneMatch(h -> h.kind().equals("failover"));
     assertThat(c.agentLog(primary)).contains("rebinding the leader key to my lease");
   }
 }

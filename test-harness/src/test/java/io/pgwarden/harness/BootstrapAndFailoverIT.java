@@ -31,13 +31,12 @@ class BootstrapAndFailoverIT {
   @Order(1)
   void threeNodesBootstrapIntoOnePrimaryAndTwoStreamingReplicas() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("one primary and two streaming replicas").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
-        .until(c::healthy);
+    c.awaitHealthy("one primary and two streaming replicas", Duration.ofMinutes(3));
     firstPrimary = c.leader().orElseThrow();
     long primaries = c.nodes().stream().filter(n -> c.member(n).map(m -> m.role() == Role.PRIMARY).orElse(false)).count();
     assertThat(primaries).isEqualTo(1);
-    assertThat(c.view().topology().term()).isEqualTo(1);
-    assertThat(c.view().topology().primary()).isEqualTo(firstPrimary);
+    assertThat(c.viewNow().topology().term()).isEqualTo(1);
+    assertThat(c.viewNow().topology().primary()).isEqualTo(firstPrimary);
 
     c.execute(firstPrimary, "CREATE TABLE guestbook (id int PRIMARY KEY, note text)");
     c.execute(firstPrimary, "INSERT INTO guestbook VALUES (1, 'written on the primary')");
@@ -82,9 +81,9 @@ class BootstrapAndFailoverIT {
     await(other + " has the new row").atMost(Duration.ofSeconds(60))
         .until(() -> c.tryQuery(other, "SELECT count(*) FROM guestbook").orElse(List.of()), r -> r.equals(List.of("2")));
     assertThat(c.isWritable(other)).isFalse();
-    assertThat(c.view().topology().term()).isEqualTo(2);
-    assertThat(c.view().topology().primary()).isEqualTo(newPrimary);
-    assertThat(c.view().history()).anySatisfy(h -> {
+    assertThat(c.viewNow().topology().term()).isEqualTo(2);
+    assertThat(c.viewNow().topology().primary()).isEqualTo(newPrimary);
+    assertThat(c.viewNow().history()).anySatisfy(h -> {
       assertThat(h.kind()).isEqualTo("failover");
       assertThat(h.to()).isEqualTo(newPrimary);
       assertThat(h.timeline()).isEqualTo(2);

@@ -54,10 +54,10 @@ class BurstIT {
   @Test
   void aThreeMegabyteViewPolledHardLeavesTheLeaderAliveAndLeading() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    LeaderRecord before = c.view().leader();
+    c.awaitHealthy();
+    LeaderRecord before = c.viewNow().leader();
     String primary = before.holder();
-    long term = c.view().topology().term();
+    long term = c.viewNow().topology().term();
     LocalCluster.State s = c.local().state();
     Keys keys = new Keys(s.namespace(), s.scope());
 
@@ -138,10 +138,10 @@ class BurstIT {
         assertThat(c.local().agentAlive(n)).as(n + "'s agent is alive").isTrue();
         assertThat(c.agentLog(n)).as(n + "'s log").doesNotContain("OutOfMemoryError");
       }
-      LeaderRecord after = c.view().leader();
+      LeaderRecord after = c.viewNow().leader();
       assertThat(after.holder()).as("the leader").isEqualTo(primary);
       assertThat(after.leaseId()).as("the leader key's lease (renewed, never lost)").isEqualTo(before.leaseId());
-      assertThat(c.view().topology().term()).as("no failover").isEqualTo(term);
+      assertThat(c.viewNow().topology().term()).as("no failover").isEqualTo(term);
       assertThat(c.agentLog(primary)).as("the unparsable values are reported, naming the key")
           .contains("unparsable cluster data (no promotion while it lasts): " + keys.membersPrefix() + "burst-bad-");
 
@@ -149,7 +149,7 @@ class BurstIT {
         store.delete(k, timeout);
       }
     }
-    await("healthy after the burst").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    assertThat(c.view().members().keySet()).noneMatch(n -> n.startsWith("burst-"));
+    c.awaitHealthy("healthy after the burst", Duration.ofMinutes(2));
+    assertThat(c.viewNow().members().keySet()).noneMatch(n -> n.startsWith("burst-"));
   }
 }

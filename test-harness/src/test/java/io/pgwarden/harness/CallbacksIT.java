@@ -55,8 +55,7 @@ class CallbacksIT {
   @Test
   void startRoleChangeAndCleanStopRunTheScripts() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    String first = c.leader().orElseThrow();
+    String first = c.awaitHealthy();
     String second = c.otherThan(first);
     await("on_start on both").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
         .until(() -> calls(first).contains("on_start primary it") && calls(second).contains("on_start replica it"));

@@ -1,7 +1,6 @@
 package io.pgwarden.harness;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgwarden.agent.Main;
@@ -65,8 +64,7 @@ class CliIT {
   @BeforeAll
   static void healthyCluster() {
     TestCluster c = CLUSTER.get();
-    await("one primary and two streaming replicas").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
-        .until(c::healthy);
+    c.awaitHealthy("one primary and two streaming replicas", Duration.ofMinutes(3));
     LocalCluster.State s = c.local().state();
     store = JetcdClusterStore.connect(new EtcdConfig(s.etcdEndpoints(), null, null), null);
     keys = new Keys(s.namespace(), s.scope());

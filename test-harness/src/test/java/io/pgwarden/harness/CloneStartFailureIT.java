@@ -32,8 +32,7 @@ class CloneStartFailureIT {
   @Test
   void aCopyThatCannotStartIsRetriedNotClonedAgain() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    String primary = c.leader().orElseThrow();
+    String primary = c.awaitHealthy();
     String replica = c.otherThan(primary);
     c.executeOnPrimary("CREATE TABLE kept (id int)");
     c.executeOnPrimary("INSERT INTO kept VALUES (1)");
@@ -64,7 +63,7 @@ class CloneStartFailureIT {
     }
 
     // The port is free again: the same copy starts and streams.
-    await(replica + " streams").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
+    c.awaitHealthy(replica + " streams", Duration.ofMinutes(2));
     assertThat(c.tryQuery(replica, "SELECT count(*) FROM kept").orElseThrow()).isEqualTo(List.of("1"));
     assertThat(c.agentLogCount(replica, CLONE)).as("cloned once").isEqualTo(clonesBefore + 1);
     assertThat(c.movedAsideDataDirs(replica)).isEmpty();

@@ -23,8 +23,7 @@ class DynamicParametersIT {
   @Test
   void parametersApplyWithReloadAndPendingRestartUntilRestarted() {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    String primary = c.leader().orElseThrow();
+    String primary = c.awaitHealthy();
     String replica = c.otherThan(primary);
 
     Cli.Run set = Cli.run(c, "set-config", "parameters.work_mem=7MB");

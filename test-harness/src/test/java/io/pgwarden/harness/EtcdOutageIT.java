@@ -18,8 +18,7 @@ class EtcdOutageIT {
   @Test
   void withEtcdStoppedThePrimaryStopsAcceptingWritesBeforeTtlAndTheClusterRecoversWithoutLoss() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    String primary = c.leader().orElseThrow();
+    String primary = c.awaitHealthy();
     c.execute(primary, "CREATE TABLE acked (id int PRIMARY KEY)");
     for (int i = 1; i <= 100; i++) {
       c.execute(primary, "INSERT INTO acked VALUES (" + i + ")");
@@ -37,8 +36,7 @@ class EtcdOutageIT {
     }
 
     c.startEtcd();
-    await("one primary again").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    String after = c.leader().orElseThrow();
+    String after = c.awaitHealthy("one primary again", Duration.ofMinutes(3));
     await("every acknowledged row is on the primary").atMost(Duration.ofSeconds(30))
         .until(() -> c.tryQuery(after, "SELECT count(*) FROM acked").orElse(List.of()), r -> r.equals(List.of("100")));
     long writable = c.nodes().stream().filter(c::isWritable).count();

@@ -37,8 +37,7 @@ class HaproxyIT {
   @BeforeAll
   static void startHaproxy() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("one primary and two streaming replicas").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
-        .until(c::healthy);
+    c.awaitHealthy("one primary and two streaming replicas", Duration.ofMinutes(3));
     port = FreePorts.take(1).get(0);
     dir = Files.createTempDirectory("pgwarden-haproxy-");
     StringBuilder cfg = new StringBuilder("""

@@ -16,8 +16,7 @@ class OperatorRequestsIT {
   @Test
   void restartReloadAndReinitTakeEffect() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    String primary = c.leader().orElseThrow();
+    String primary = c.awaitHealthy();
     String replica = c.otherThan(primary);
     c.executeOnPrimary("CREATE TABLE kept (id int)");
     c.executeOnPrimary("INSERT INTO kept VALUES (1)");

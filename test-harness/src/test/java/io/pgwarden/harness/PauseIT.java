@@ -17,9 +17,8 @@ class PauseIT {
   @Test
   void aPrimaryWhoseAgentRestartsDuringPauseIsNotFailedOver() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    String primary = c.leader().orElseThrow();
-    long term = c.view().topology().term();
+    String primary = c.awaitHealthy();
+    long term = c.viewNow().topology().term();
 
     Cli.Run pause = Cli.run(c, "pause");
     assertThat(pause.rc()).as(pause.out() + pause.err()).isZero();
@@ -40,8 +39,8 @@ class PauseIT {
         .until(() -> c.leader().map(primary::equals).orElse(false));
     Cli.Run resume = Cli.run(c, "resume");
     assertThat(resume.rc()).as(resume.out() + resume.err()).isZero();
-    await("healthy after resume").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
+    c.awaitHealthy("healthy after resume", Duration.ofMinutes(2));
     assertThat(c.leader()).contains(primary);
-    assertThat(c.view().topology().term()).as("no failover").isEqualTo(term);
+    assertThat(c.viewNow().topology().term()).as("no failover").isEqualTo(term);
   }
 }

@@ -50,7 +50,7 @@ class RestClientCertCliIT {
   @Test
   void theCliAuthenticatesWithAClientCertificate() {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
+    c.awaitHealthy();
     String node = c.nodes().get(0);
     assertThat(c.member(node).orElseThrow().apiUrl()).startsWith("https://");
 

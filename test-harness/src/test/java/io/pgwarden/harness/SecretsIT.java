@@ -31,7 +31,7 @@ class SecretsIT {
   @Test
   void passwordsAppearNowhere() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
+    c.awaitHealthy();
     List<String> passwords = new ArrayList<>();
     for (String f : List.of("superuser", "replication", "api")) {
       String pw = Files.readString(c.local().dir().resolve("secrets").resolve(f)).trim();

@@ -21,16 +21,14 @@ class SwitchoverIT {
   @Test
   void switchoversUnderWriteLoadLoseNothingAndTheOldPrimaryFollowsWithoutRewind() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
+    c.awaitHealthy();
     List<Long> gaps = new ArrayList<>();
     Writer w = new Writer(c, 20);
     try {
       await().atMost(Duration.ofSeconds(30)).until(() -> w.acks().size() >= 20);
       for (int i = 0; i < 5; i++) {
-        await("healthy before switchover " + i).atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-            .until(c::healthy);
-        String from = c.leader().orElseThrow();
-        String to = c.view().topology().syncStandbys().get(0);
+        String from = c.awaitHealthy("healthy before switchover " + i, Duration.ofMinutes(2));
+        String to = c.viewNow().topology().syncStandbys().get(0);
         int rewindsBefore = c.agentLogCount(from, "rewinding from");
         long start = System.nanoTime();
         Cli.Run r = Cli.run(c, "switchover", "--to", to, "--force");
@@ -47,12 +45,12 @@ class SwitchoverIT {
         assertThat(c.agentLogCount(from, "rewinding from")).as("no pg_rewind after a clean switchover")
             .isEqualTo(rewindsBefore);
         assertThat(c.movedAsideDataDirs(from)).as("no base backup").isEmpty();
-        assertThat(c.view().history()).last().satisfies(h -> {
+        assertThat(c.viewNow().history()).last().satisfies(h -> {
           assertThat(h.kind()).isEqualTo("switchover");
           assertThat(h.from()).isEqualTo(from);
           assertThat(h.to()).isEqualTo(to);
         });
-        assertThat(c.view().switchover()).as("the request is cleared").isNull();
+        assertThat(c.viewNow().switchover()).as("the request is cleared").isNull();
         gaps.add(w.maxGapMillis(start, System.nanoTime()));
       }
     } finally {
@@ -70,21 +68,20 @@ class SwitchoverIT {
   @Test
   void aForcedFailoverToTheSynchronousStandbyPromotesItAndIsRecorded() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(c::healthy);
-    String from = c.leader().orElseThrow();
-    String to = c.view().topology().syncStandbys().get(0);
+    String from = c.awaitHealthy("healthy", Duration.ofMinutes(2));
+    String to = c.viewNow().topology().syncStandbys().get(0);
     Cli.Run r = Cli.run(c, "failover", "--to", to, "--force");
     assertThat(r.rc()).as(r.out() + r.err()).isZero();
     await(to + " leads").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
         .until(() -> c.leader().map(to::equals).orElse(false) && c.isWritable(to));
     await("history records it").atMost(Duration.ofSeconds(30))
-        .until(() -> c.view().history().get(c.view().history().size() - 1).to().equals(to));
-    assertThat(c.view().history()).last().satisfies(h -> {
+        .until(() -> c.viewNow().history().get(c.viewNow().history().size() - 1).to().equals(to));
+    assertThat(c.viewNow().history()).last().satisfies(h -> {
       assertThat(h.kind()).isEqualTo("failover");
       assertThat(h.from()).isEqualTo(from);
       assertThat(h.reason()).contains("forced by operator");
     });
-    await(from + " follows").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(c::healthy);
-    assertThat(c.view().switchover()).isNull();
+    c.awaitHealthy(from + " follows", Duration.ofMinutes(2));
+    assertThat(c.viewNow().switchover()).isNull();
   }
 }

@@ -17,8 +17,7 @@ class TwoNodeIT {
   @Test
   void twoNodesFailOverFromOneToTheOtherAndBack() throws Exception {
     TestCluster c = CLUSTER.get();
-    await("healthy").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(c::healthy);
-    String a = c.leader().orElseThrow();
+    String a = c.awaitHealthy();
     String b = c.otherThan(a);
     c.executeOnPrimary("CREATE TABLE guestbook (id int PRIMARY KEY)");
     c.executeOnPrimary("INSERT INTO guestbook VALUES (1)");
@@ -29,7 +28,7 @@ class TwoNodeIT {
     failOver(c, b, a, 3);
 
     assertThat(c.leader()).contains(a);
-    assertThat(c.view().topology().term()).isEqualTo(3);
+    assertThat(c.viewNow().topology().term()).isEqualTo(3);
     assertThat(c.tryQuery(a, "SELECT count(*) FROM guestbook").orElseThrow()).containsExactly("3");
   }
 
@@ -39,7 +38,7 @@ class TwoNodeIT {
     // the rejoined node is one, as an operator would before pulling the next plug.
     await("healthy with " + to + " as synchronous standby").atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(500)).until(c::healthy);
-    assertThat(c.view().topology().syncStandbys()).containsExactly(to);
+    assertThat(c.viewNow().topology().syncStandbys()).containsExactly(to);
     c.powerOff(from);
     await(to + " takes over").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
         .until(() -> c.leader().map(to::equals).orElse(false) && c.isWritable(to));

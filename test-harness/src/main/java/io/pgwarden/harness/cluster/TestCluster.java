@@ -1,5 +1,7 @@
 package io.pgwarden.harness.cluster;
 
+import static org.awaitility.Awaitility.await;
+
 import io.pgwarden.agent.etcd.JetcdClusterStore;
 import io.pgwarden.agent.local.EtcdServer;
 import io.pgwarden.agent.local.LocalCluster;
@@ -14,6 +16,10 @@ import io.pgwarden.common.model.Role;
 import io.pgwarden.common.model.SynchronousMode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -30,6 +36,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -40,6 +48,8 @@ import java.util.stream.Stream;
 public final class TestCluster implements AutoCloseable {
   /** Lease settings for tests: long enough that a GC pause or a busy core does not fail a test. */
   public static final Map<String, Object> TEST_TIMING = Map.of("ttl", 12, "loop_wait", 2, "retry_timeout", 5);
+  private static final Pattern LOOP_TICKS = Pattern.compile("(?m)^pgwarden_loop_ticks_total(?:\\{[^}]*})? (\\d+)$");
+  private static final HttpClient LOCAL_HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   private final LocalCluster local;
   private final ClusterStore store;
@@ -114,6 +124,26 @@ public final class TestCluster implements AutoCloseable {
     } catch (RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * The scope as read within 30 s (a slow etcd on a loaded machine gets retries): for a test that
+   * dereferences the view, which would fail with a NullPointerException on {@link #view()}'s null.
+   */
+  public ClusterView viewNow() {
+    return await("a read of the cluster view").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        .until(this::view, java.util.Objects::nonNull);
+  }
+
+  /** Waits until the cluster is {@link #healthy()} (3 minutes at most) and returns its leader. */
+  public String awaitHealthy() {
+    return awaitHealthy("healthy", Duration.ofMinutes(3));
+  }
+
+  public String awaitHealthy(String what, Duration atMost) {
+    // The leader is read in the same poll that found the cluster healthy, not in a read after it.
+    return await(what).atMost(atMost).pollInterval(Duration.ofSeconds(1))
+        .until(() -> healthy() ? leader() : Optional.<String>empty(), Optional::isPresent).orElseThrow();
   }
 
   public Optional<String> leader() {
@@ -272,6 +302,24 @@ public final class TestCluster implements AutoCloseable {
   /** The first node of the cluster that is not {@code node} (for a test that needs "a replica"). */
   public String otherThan(String node) {
     return nodes().stream().filter(n -> !n.equals(node)).findFirst().orElseThrow();
+  }
+
+  /** How many loops the node's agent has run (its pgwarden_loop_ticks_total), to wait for loops, not time. */
+  public long loopTicks(String node) {
+    try {
+      HttpResponse<String> r = LOCAL_HTTP.send(HttpRequest.newBuilder(URI.create(local.node(node).apiUrl() + "/metrics"))
+          .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      Matcher m = LOOP_TICKS.matcher(r.body());
+      if (!m.find()) {
+        throw new IllegalStateException("no pgwarden_loop_ticks_total in " + node + "'s /metrics");
+      }
+      return Long.parseLong(m.group(1));
+    } catch (IOException e) {
+      throw new UncheckedIOException(node + "'s /metrics", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** How many times {@code needle} occurs in the node's agent log so far. */

@@ -46,7 +46,7 @@ class FastProfileSoakBench {
       await("3 streaming members, a synchronous standby recorded").atMost(Duration.ofMinutes(5))
           .pollInterval(Duration.ofMillis(500)).until(c::healthy);
       String leader0 = c.leader().orElseThrow();
-      long term0 = c.view().topology().term();
+      long term0 = c.viewNow().topology().term();
       Map<String, Integer> demotionsBefore = demotions(c);
 
       List<Process> hog = new ArrayList<>();
@@ -85,7 +85,7 @@ class FastProfileSoakBench {
         List<Writer.Ack> acks = w.acks();
         w.close();
         String leader1 = c.leader().orElse("none");
-        long term1 = c.view().topology().term();
+        long term1 = c.viewNow().topology().term();
         Map<String, Integer> demotionsAfter = demotions(c);
         int demoted = demotionsAfter.values().stream().mapToInt(Integer::intValue).sum()
             - demotionsBefore.values().stream().mapToInt(Integer::intValue).sum();
