@@ -14,6 +14,7 @@ import io.pgwarden.agent.loop.WakeupSignal;
 import io.pgwarden.agent.loop.WatchedScope;
 import io.pgwarden.agent.port.ClusterStore;
 import io.pgwarden.agent.port.FatalAgentException;
+import io.pgwarden.agent.port.PostgresControl;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.postgres.PostgresNode;
 import io.pgwarden.agent.postgres.ProcessRunner;
@@ -129,14 +130,13 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
       try {
         loop.run();
         if (terminating.get()) {
-          boolean stopped = shutdown(pg, store, keys, cfg.name(), lease, observer);
+          boolean stopped = shutdown(pg, store, keys, cfg.name(), lease, observer.config().paused(), fence);
           // After the keys are released, so a slow on_stop does not delay a failover.
           callbacks.agentStopping(stopped);
         } else {
           callbacks.close();
+          fence.close();
         }
-        // Only after PostgreSQL stopped and the keys are released: the watchdog also covers a hung shutdown.
-        fence.close();
       } catch (FatalAgentException e) {
         log.error("stopping the agent: {}", e.getMessage());
         return 3;
@@ -149,17 +149,31 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
     }
   }
 
-  /** Returns whether this agent stopped PostgreSQL. */
-  private static boolean shutdown(PostgresNode pg, ClusterStore store, Keys keys, String me, LeaseTracker lease,
-      Observer observer) {
-    if (observer.config().paused()) {
+  /**
+   * Stops PostgreSQL, releases the keys, and then lets the watchdog go. Returns whether this agent
+   * stopped PostgreSQL.
+   */
+  static boolean shutdown(PostgresControl pg, ClusterStore store, Keys keys, String me, LeaseTracker lease,
+      boolean paused, WatchdogFence fence) {
+    if (paused) {
       log.info("paused: leaving PostgreSQL running");
+      fence.close();
       return false;
     }
     try {
       pg.stop(DemoteMode.FAST);
     } catch (RuntimeException e) {
-      log.error("could not stop PostgreSQL: {}", e.getMessage());
+      // Disarming now would leave a primary that nothing fences once my lease runs out and a replica
+      // is promoted. Armed, the watchdog takes the end of its input for my death and stops it at once.
+      if (fence.armed()) {
+        log.error("could not stop PostgreSQL ({}); leaving the watchdog armed so that it stops PostgreSQL (immediate) "
+            + "as I exit: it may be running as primary, and a replica is promoted once my lease runs out",
+            e.getMessage());
+      } else {
+        log.error("could not stop PostgreSQL ({}); leaving it running: it is not primary, so the watchdog is "
+            + "disarmed", e.getMessage());
+      }
+      fence.hangUp();
       return false;
     }
     try {
@@ -171,6 +185,8 @@ final class AgentCommand implements java.util.concurrent.Callable<Integer> {
     } catch (RuntimeException e) {
       log.warn("could not release my keys (they expire with my lease): {}", e.getMessage());
     }
+    // Only after PostgreSQL stopped and the keys are released: the watchdog also covers a hung shutdown.
+    fence.close();
     return true;
   }
 

@@ -46,6 +46,8 @@ public final class Watchdog implements AutoCloseable {
   private final Object lock = new Object();
   private String pending;
   private boolean closing;
+  /** Closing without the final disarm: see {@link #hangUp()}. */
+  private boolean hangingUp;
   private volatile boolean armed;
   private volatile boolean failed;
   private volatile long writeStartedAt;
@@ -208,6 +210,33 @@ public final class Watchdog implements AutoCloseable {
   }
 
   /**
+   * Ends its input without the disarm {@link #close()} sends first, as the agent's death would:
+   * armed, it stops PostgreSQL at once; disarmed, it exits and leaves PostgreSQL alone. For a
+   * shutdown that could not stop PostgreSQL itself. Waits a little for it to finish, never kills it:
+   * that would keep it from firing.
+   */
+  public void hangUp() {
+    synchronized (lock) {
+      if (closing) {
+        return;
+      }
+      closing = true;
+      hangingUp = true;
+      lock.notifyAll();
+    }
+    try {
+      writer.join(CLOSE_WAIT.toMillis());
+      if (process.waitFor(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.info("watchdog exited (status {}); its log: {}", process.exitValue(), logFile);
+      } else {
+        log.warn("watchdog (pid {}) still runs; it finishes on its own, its log: {}", process.pid(), logFile);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
    * Ends a watchdog that is no longer {@link #alive()} without waiting for it: a frozen one would
    * hold the loop up. SIGKILL cannot make it fire, so this never stops PostgreSQL.
    */
@@ -230,7 +259,10 @@ public final class Watchdog implements AutoCloseable {
     }
   }
 
-  /** The writer thread: delivers the latest command; on close, "disarm" and then EOF. */
+  /**
+   * The writer thread: delivers the latest command; on close, "disarm" and then EOF; on hang-up, the
+   * command still waiting (so it acts on the agent's last word) and then EOF.
+   */
   private void deliver() {
     while (true) {
       String next;
@@ -244,10 +276,10 @@ public final class Watchdog implements AutoCloseable {
           }
         }
         last = closing;
-        next = last ? "disarm" : pending;
+        next = last && !hangingUp ? "disarm" : pending;
         pending = null;
       }
-      if (!write(next)) {
+      if (next != null && !write(next)) {
         return;
       }
       if (last) {

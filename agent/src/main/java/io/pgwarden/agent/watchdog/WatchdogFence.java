@@ -100,6 +100,20 @@ public final class WatchdogFence implements AutoCloseable {
     return true;
   }
 
+  /** Whether the watchdog would stop PostgreSQL if this agent died now: it may be taking writes. */
+  public boolean armed() {
+    return watchdog.armed();
+  }
+
+  /**
+   * For a shutdown that could not stop PostgreSQL: lets the watchdog go without disarming it, as the
+   * agent's death would. Armed, it stops PostgreSQL at once, before the lease this agent leaves
+   * behind runs out and a replica is promoted; disarmed (a replica, a stopped server), it just exits.
+   */
+  public void hangUp() {
+    watchdog.hangUp();
+  }
+
   /** After PostgreSQL is stopped and the keys released: a clean shutdown never fires it. */
   @Override
   public void close() {

@@ -95,6 +95,24 @@ class WatchdogScriptTest {
   }
 
   @Test
+  void aHangUpIsAnEndOfInputWithoutTheDisarm() {
+    Watchdog armed = watchdog();
+    armed.arm(Duration.ofSeconds(30));
+    armed.hangUp();
+    await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(10)).until(() -> !postmaster.isAlive());
+  }
+
+  @Test
+  void aHangUpActsOnTheLastCommandItWasGiven() {
+    Watchdog w = watchdog();
+    w.arm(Duration.ofSeconds(30));
+    w.disarm();
+    w.hangUp();
+    await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(w.pid()).isEmpty());
+    assertThat(postmaster.isAlive()).isTrue();
+  }
+
+  @Test
   void disarmedAnEndOfInputLeavesPostgresRunning() throws Exception {
     Process p = raw();
     write(p, "arm " + (BootClock.PROC_UPTIME.centis() + 3000) + "\ndisarm\n");
