@@ -145,17 +145,25 @@ public final class ActionExecutor {
 
   private void bootstrap() {
     requireLease("bootstrap");
+    if (!async.ready()) {
+      // The last attempt failed and is being backed off (it said so). A claim now would have nothing
+      // to finish or release it, and bound to our live lease it would keep every node waiting for good.
+      log.debug("bootstrap: not claiming /initialize until the last failure's back-off is over");
+      return;
+    }
+    long claimLease = lease.leaseId();
     // The claim is bound to our lease: if we die half-way, it expires and another node may try.
-    if (!store.putIfAbsent(keys.initialize(), "", lease.leaseId(), callTimeout.get())) {
+    if (!store.putIfAbsent(keys.initialize(), "", claimLease, callTimeout.get())) {
       log.info("another node claimed /initialize first; not bootstrapping");
       return;
     }
     // initdb can outlast a short ttl: run it off the loop thread so the loop keeps renewing the lease
     // that holds our claim (and publishes "bootstrapping" meanwhile).
-    long claimLease = lease.leaseId();
-    async.submit(new InFlight(InFlight.Kind.BOOTSTRAP, me), () -> {
+    boolean started = async.submit(new InFlight(InFlight.Kind.BOOTSTRAP, me), () -> {
+      boolean initialised = false;
       try {
         pg.initdb();
+        initialised = true;
         requireClaim(claimLease);
         pg.start(StartMode.PRIMARY, null);
         pg.ensureReplicationRole();
@@ -171,14 +179,37 @@ public final class ActionExecutor {
         }
         log.info("bootstrapped cluster with system identifier {}", sysid);
       } catch (RuntimeException e) {
-        try {
-          store.deleteIfValue(keys.initialize(), "", callTimeout.get());
-        } catch (RuntimeException cleanup) {
-          e.addSuppressed(cleanup);
-        }
+        releaseClaim(claimLease, e);
+        // WARN: AsyncActions logs the failure itself; this line says whether the cluster is stuck on it.
+        // Past initdb this node has data and will not bootstrap again, but another node may.
+        log.warn("bootstrap failed: {}; {}", e.getMessage(), initialised ? "released /initialize" : "retrying");
         throw e;
       }
     });
+    if (!started) {
+      ActionFailedException e = new ActionFailedException(
+          "bootstrap failed: the long-action worker did not take it; retrying");
+      releaseClaim(claimLease, e);
+      throw e;
+    }
+  }
+
+  /**
+   * Deletes /initialize while it is still our unfinished claim, so that a later tick or another node
+   * can bootstrap. Never a claim on another lease: once ours expired, another node may be bootstrapping.
+   * (The store has no delete-if-lease; between the read and the delete ours would have to expire and
+   * another node claim the key, within one round trip.)
+   */
+  private void releaseClaim(long claimLease, RuntimeException failure) {
+    try {
+      Duration t = callTimeout.get();
+      RawKv kv = store.get(keys.initialize(), t);
+      if (kv != null && kv.value().isEmpty() && kv.lease() == claimLease) {
+        store.deleteIfValue(keys.initialize(), "", t);
+      }
+    } catch (RuntimeException cleanup) {
+      failure.addSuppressed(cleanup);
+    }
   }
 
   /** Our /initialize claim still exists under our lease: nobody else may be bootstrapping. */

@@ -47,6 +47,11 @@ public final class AsyncActions implements AutoCloseable {
     return rewindFailed.get();
   }
 
+  /** Whether {@link #submit} would start work now: none runs, and no failure is being backed off. */
+  public boolean ready() {
+    return current.get() == null && System.nanoTime() - notBeforeNanos >= 0;
+  }
+
   /** Starts {@code work} unless another long action runs; returns whether it started. */
   public boolean submit(InFlight what, Runnable work) {
     if (System.nanoTime() - notBeforeNanos < 0) {

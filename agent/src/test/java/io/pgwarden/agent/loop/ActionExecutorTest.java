@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.pgwarden.agent.port.ClusterStore;
 import io.pgwarden.agent.port.FatalAgentException;
+import io.pgwarden.agent.port.PostgresCommandException;
 import io.pgwarden.agent.port.PostgresControl;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.port.RawScope;
@@ -32,6 +36,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The executor against hand-written fakes: what each action does, and the last-moment safety checks. */
 class ActionExecutorTest {
@@ -171,6 +176,56 @@ class ActionExecutorTest {
   }
 
   @Test
+  void aFailedBootstrapReleasesItsClaimAndALaterTickTriesAgain() {
+    validLease();
+    pg.onInitdb = () -> {
+      throw new PostgresCommandException("initdb", 1, "initdb: error: must specify a password for the superuser");
+    };
+    Observation obs = Observations.node("n1").noData().build();
+    Action bootstrap = new Action.Bootstrap("no /initialize key");
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(ActionExecutor.class);
+    logged.start();
+    logger.addAppender(logged);
+    try {
+      executor.apply(List.of(bootstrap), obs);
+      await().atMost(Duration.ofSeconds(10)).until(() -> async.current() == null);
+      assertThat(store.values).doesNotContainKey(KEYS.initialize());
+
+      // The next tick comes while that failure is backed off: a claim now would have nothing to release it.
+      executor.apply(List.of(bootstrap), obs);
+      assertThat(store.values).as("no claim left bound to my live lease").doesNotContainKey(KEYS.initialize());
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        executor.apply(List.of(bootstrap), obs);
+        return pg.calls.stream().filter("initdb"::equals).count() == 2;
+      });
+      await().atMost(Duration.ofSeconds(10)).until(() -> async.current() == null);
+      assertThat(store.values).doesNotContainKey(KEYS.initialize());
+    } finally {
+      logger.detachAppender(logged);
+    }
+    assertThat(logged.list.stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.startsWith("bootstrap failed")))
+        .containsExactly(
+            "bootstrap failed: initdb failed with exit code 1: initdb: error: must specify a password for the superuser; retrying",
+            "bootstrap failed: initdb failed with exit code 1: initdb: error: must specify a password for the superuser; retrying");
+  }
+
+  @Test
+  void aFailedBootstrapNeverReleasesAnotherNodesClaim() {
+    validLease();
+    pg.onInitdb = () -> {
+      // My lease ran out during initdb, and another node claimed /initialize on its own.
+      store.values.put(KEYS.initialize(), "");
+      store.leases.put(KEYS.initialize(), 99L);
+      throw new PostgresCommandException("initdb", 1, "out of disk");
+    };
+    executor.apply(List.of(new Action.Bootstrap("t")), Observations.node("n1").noData().build());
+    await().atMost(Duration.ofSeconds(10)).until(() -> async.current() == null);
+    assertThat(store.leases).containsEntry(KEYS.initialize(), 99L);
+  }
+
+  @Test
   void theObservedDynamicParametersReachPostgresBeforeAnyAction() {
     Observation obs = Observations.node("n1").replicaRunning(1, "0/3000000")
         .parameters(Map.of("work_mem", "8MB")).appliedParameters(Map.of()).build();
@@ -184,8 +239,9 @@ class ActionExecutorTest {
   static final class FakePostgres implements PostgresControl {
     final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
     Consumer<Void> onPromote = x -> {};
+    Runnable onInitdb = () -> {};
 
-    @Override public void initdb() { calls.add("initdb"); }
+    @Override public void initdb() { calls.add("initdb"); onInitdb.run(); }
     @Override public void start(StartMode mode, ReplicationSource upstream) {
       calls.add("start " + mode + (upstream == null ? "" : " " + upstream.name()));
     }
@@ -207,9 +263,10 @@ class ActionExecutorTest {
     @Override public void ensureSlots(Set<String> slots) { calls.add("slots " + slots); }
   }
 
-  /** Just enough etcd: one leader key with its lease, and plain values. */
+  /** Just enough etcd: one leader key with its lease, and plain values (with theirs). */
   static final class FakeStore implements ClusterStore {
-    final Map<String, String> values = new HashMap<>();
+    final Map<String, String> values = new java.util.concurrent.ConcurrentHashMap<>();
+    final Map<String, Long> leases = new java.util.concurrent.ConcurrentHashMap<>();
     String leader;
     long leaderLease;
 
@@ -217,7 +274,12 @@ class ActionExecutorTest {
     @Override public Duration keepAliveOnce(long leaseId, Duration timeout) { return Duration.ofSeconds(30); }
     @Override public void revokeLease(long leaseId, Duration timeout) {}
     @Override public RawScope readPrefix(String prefix, Duration timeout) { return new RawScope(1, List.of()); }
-    @Override public RawKv get(String key, Duration timeout) { return null; }
+    @Override
+    public RawKv get(String key, Duration timeout) {
+      String v = values.get(key);
+      return v == null ? null : new RawKv(key, v, 1, 1, 1, leases.getOrDefault(key, 0L));
+    }
+
     @Override public void put(String key, String value, long leaseId, Duration timeout) { values.put(key, value); }
 
     @Override
@@ -230,7 +292,11 @@ class ActionExecutorTest {
         leaderLease = leaseId;
         return true;
       }
-      return values.putIfAbsent(key, value) == null;
+      if (values.putIfAbsent(key, value) != null) {
+        return false;
+      }
+      leases.put(key, leaseId);
+      return true;
     }
 
     @Override
@@ -258,6 +324,10 @@ class ActionExecutorTest {
     public boolean deleteIfValue(String key, String expected, Duration timeout) {
       if (key.equals(KEYS.leader()) && expected.equals(leader)) {
         leader = null;
+        return true;
+      }
+      if (!key.equals(KEYS.leader()) && values.remove(key, expected)) {
+        leases.remove(key);
         return true;
       }
       return false;
