@@ -116,6 +116,7 @@ public final class ChangeCommands {
       if (cancel && (from != null || to != null || at != null)) {
         throw new IllegalArgumentException("--cancel takes no --from, --to or --at");
       }
+      checkWait(waitSeconds);
     }
 
     @Override
@@ -139,6 +140,12 @@ public final class ChangeCommands {
         return 1;
       }
       return submitAndWait(c, s, what, waitSeconds, out);
+    }
+  }
+
+  private static void checkWait(int waitSeconds) {
+    if (waitSeconds < 0) {
+      throw new IllegalArgumentException("--wait must be 0 (don't wait) or more seconds, got " + waitSeconds);
     }
   }
 
@@ -176,6 +183,11 @@ public final class ChangeCommands {
     @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "60",
         description = "How long to wait for the new leader (default ${DEFAULT-VALUE}; 0: don't wait).")
     int waitSeconds;
+
+    @Override
+    void checkArguments() {
+      checkWait(waitSeconds);
+    }
 
     @Override
     int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {

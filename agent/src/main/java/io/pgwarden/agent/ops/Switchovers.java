@@ -44,7 +44,7 @@ public final class Switchovers {
     } else if (healthyReplicas(v, leader) == 0) {
       throw new IllegalArgumentException("no running replica could take over");
     }
-    return new Switchover(leader, to, scheduledAt(at), force ? true : null,
+    return new Switchover(leader, to, scheduledAt(at, Instant.now()), force ? true : null,
         allowDataLoss ? true : null);
   }
 
@@ -76,21 +76,30 @@ public final class Switchovers {
         .count();
   }
 
-  /** {@code now} or null: now; otherwise an ISO-8601 instant (or offset date-time). */
-  static String scheduledAt(String at) {
+  /**
+   * {@code now} or null: now; otherwise an ISO-8601 instant (or offset date-time) not before
+   * {@code now}. A time already past would otherwise run at once, which the operator did not ask for.
+   */
+  static String scheduledAt(String at, Instant now) {
     if (at == null || at.equalsIgnoreCase("now")) {
       return null;
     }
+    Instant t;
     try {
-      return Instant.parse(at).toString();
+      t = Instant.parse(at);
     } catch (java.time.format.DateTimeParseException e) {
       try {
-        return java.time.OffsetDateTime.parse(at).toInstant().toString();
+        t = java.time.OffsetDateTime.parse(at).toInstant();
       } catch (java.time.format.DateTimeParseException e2) {
         throw new IllegalArgumentException("--at must be \"now\" or an ISO-8601 time like 2026-01-31T23:00:00Z, got '"
             + at + "'");
       }
     }
+    if (t.isBefore(now)) {
+      throw new IllegalArgumentException("cannot schedule a switchover in the past: " + t + " is before now ("
+          + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "); give a later time, or \"now\"");
+    }
+    return t.toString();
   }
 
   /** Writes the request unless one is pending. Returns false when one is. */

@@ -11,6 +11,7 @@ import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Role;
 import io.pgwarden.common.model.Switchover;
 import io.pgwarden.common.model.Tags;
+import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -54,6 +55,19 @@ class SwitchoversTest {
     assertThatThrownBy(() -> Switchovers.plan(HEALTHY, null, "b", "soon", false, false)).hasMessageContaining("ISO-8601");
     assertThatThrownBy(() -> Switchovers.plan(view(null, m("b", Role.REPLICA, "running", Tags.NONE)), null, "b", null,
         false, false)).hasMessageContaining("failover");
+  }
+
+  @Test
+  void aTimeInThePastIsRefusedNamingItAndNow() {
+    Instant now = Instant.parse("2026-03-01T12:00:30.250Z");
+    assertThatThrownBy(() -> Switchovers.scheduledAt("2026-03-01T13:00:00+01:00", now))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("cannot schedule a switchover in the past: 2026-03-01T12:00:00Z is before now "
+            + "(2026-03-01T12:00:30Z); give a later time, or \"now\"");
+    assertThat(Switchovers.scheduledAt("2026-03-01T12:00:30.250Z", now)).isEqualTo("2026-03-01T12:00:30.250Z");
+    assertThat(Switchovers.scheduledAt("2026-03-01T12:05:00Z", now)).isEqualTo("2026-03-01T12:05:00Z");
+    assertThatThrownBy(() -> Switchovers.plan(HEALTHY, null, "b", "2020-01-01T00:00:00Z", false, false))
+        .hasMessageStartingWith("cannot schedule a switchover in the past: 2020-01-01T00:00:00Z is before now (");
   }
 
   @Test

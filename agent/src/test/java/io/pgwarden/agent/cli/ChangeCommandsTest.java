@@ -1,0 +1,25 @@
+package io.pgwarden.agent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgwarden.agent.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Argument checks that need no cluster: they fail before connecting, so no etcd is needed. */
+class ChangeCommandsTest {
+  @ParameterizedTest
+  @ValueSource(strings = {"switchover", "failover"})
+  void aNegativeWaitIsRefused(String verb) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    // Nothing listens on port 1: reaching etcd would mean the check came too late.
+    int rc = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), verb, "--to", "node2", "--force",
+        "--wait", "-5", "--etcd", "http://127.0.0.1:1", "--scope", "t");
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo("pgwarden: --wait must be 0 (don't wait) or more seconds, got -5"
+        + System.lineSeparator());
+  }
+}
