@@ -125,7 +125,8 @@ public final class ConfigEdits {
     try {
       tree = Json.YAML.readTree(yaml);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("not valid YAML: " + e.getOriginalMessage());
+      // Not Jackson's message: it quotes the offending line.
+      throw new IllegalArgumentException(Json.describe(e));
     }
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       return DynamicConfig.DEFAULTS;
@@ -135,7 +136,7 @@ public final class ConfigEdits {
 
   private static DynamicConfig parse(JsonNode tree) {
     try {
-      return ConfigLoader.parseDynamic(Json.write(tree));
+      return ConfigLoader.parseDynamic(tree);
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

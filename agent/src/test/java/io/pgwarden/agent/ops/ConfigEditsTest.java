@@ -77,6 +77,14 @@ class ConfigEditsTest {
   }
 
   @Test
+  void anEditedYamlErrorPointsAtTheLineWithoutQuotingIt() {
+    assertThatThrownBy(() -> ConfigEdits.parseEdited("ttl: 12\nparameters: { application_name: \"s3cret-ish }\n"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("parameters.application_name: not valid YAML (line 3, column 1, in what begins at line 2, column 33)")
+        .hasMessageNotContaining("s3cret");
+  }
+
+  @Test
   void theDiffMarksRemovedAndAddedLines() {
     String before = "a: 1\nb: 2\nc: 3\n";
     String after = "a: 1\nb: 20\nc: 3\nd: 4\n";

@@ -1,8 +1,10 @@
 package io.pgwarden.common.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.pgwarden.common.json.Json;
 import io.pgwarden.common.model.DynamicConfig;
@@ -11,7 +13,6 @@ import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Iterator;
 
 /** Reads and validates config; every failure names the file and the field. */
 public final class ConfigLoader {
@@ -47,7 +48,8 @@ public final class ConfigLoader {
       }
       return c;
     } catch (JsonProcessingException e) {
-      throw new ConfigException(describe(Json.YAML, yaml, AgentConfig.class, e), e);
+      // Without e as the cause: its message quotes the input, which may be a password.
+      throw new ConfigException(describe(() -> Json.YAML.createParser(yaml), AgentConfig.class, e));
     }
   }
 
@@ -60,45 +62,72 @@ public final class ConfigLoader {
       DynamicConfig c = Json.STRICT.readValue(json, DynamicConfig.class);
       return c == null ? DynamicConfig.DEFAULTS : c;
     } catch (JsonProcessingException e) {
-      throw new ConfigException(describe(Json.STRICT, json, DynamicConfig.class, e), e);
+      throw new ConfigException(describe(() -> Json.STRICT.createParser(json), DynamicConfig.class, e));
     }
+  }
+
+  /**
+   * Checks a dynamic config built in memory, such as the CLI's edits. Errors name the field but no
+   * line: there is no text an operator wrote to point into.
+   */
+  public static DynamicConfig parseDynamic(JsonNode tree) {
+    try {
+      DynamicConfig c = Json.STRICT.treeToValue(tree, DynamicConfig.class);
+      return c == null ? DynamicConfig.DEFAULTS : c;
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(describe(() -> tree.traverse(Json.STRICT), DynamicConfig.class, e));
+    }
+  }
+
+  @FunctionalInterface
+  private interface Source {
+    JsonParser open() throws IOException;
   }
 
   /**
    * Jackson builds a record before it reports the record's unknown fields, so a typo such as {@code
    * data_dri} would surface as "data_dir is missing". Name the unknown field first.
    */
-  private static String describe(ObjectMapper mapper, String text, Class<?> type, JsonProcessingException e) {
-    try {
-      String unknown = firstUnknownField(mapper.readTree(text), type, "");
-      if (unknown != null) {
-        return unknown + ": unknown field '" + unknown.substring(unknown.lastIndexOf('.') + 1) + "'";
+  private static String describe(Source text, Class<?> type, JsonProcessingException e) {
+    try (JsonParser p = text.open()) {
+      if (p.nextToken() == JsonToken.START_OBJECT) {
+        String unknown = firstUnknownField(p, type, "");
+        if (unknown != null) {
+          return unknown;
+        }
       }
-    } catch (JsonProcessingException notEvenATree) {
+    } catch (IOException notEvenWellFormed) {
       // fall through: describe the original failure
     }
     return Json.describe(e);
   }
 
-  private static String firstUnknownField(JsonNode node, Class<?> type, String path) {
-    if (node == null || !node.isObject() || !type.isRecord()) {
+  /** With {@code p} just past a '{' of a {@code type} object: the first field {@code type} lacks. */
+  private static String firstUnknownField(JsonParser p, Class<?> type, String path) throws IOException {
+    if (!type.isRecord()) {
+      p.skipChildren();
       return null;
     }
-    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonLocation at = p.currentTokenLocation();
       RecordComponent match = null;
       for (RecordComponent rc : type.getRecordComponents()) {
         if (SNAKE.translate(rc.getName()).equals(name)) {
           match = rc;
         }
       }
-      String here = path.isEmpty() ? name : path + "." + name;
       if (match == null) {
-        return here;
+        return Json.unknownField(path, name, at);
       }
-      String deeper = firstUnknownField(node.get(name), match.getType(), here);
-      if (deeper != null) {
-        return deeper;
+      String here = path.isEmpty() ? name : path + "." + name;
+      if (p.nextToken() == JsonToken.START_OBJECT) {
+        String deeper = firstUnknownField(p, match.getType(), here);
+        if (deeper != null) {
+          return deeper;
+        }
+      } else {
+        p.skipChildren();
       }
     }
     return null;

@@ -1,14 +1,34 @@
 package io.pgwarden.common.json;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.DatabindException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.cfg.MapperBuilder;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * The project's mappers. Field names are snake_case on the wire (like Patroni's), records in Java.
@@ -17,21 +37,24 @@ public final class Json {
   private Json() {}
 
   /** Strict: an unknown field is an error. For config written by operators. */
-  public static final ObjectMapper STRICT = configure(JsonMapper.builder().build(), true);
+  public static final ObjectMapper STRICT = configure(JsonMapper.builder(), true);
 
   /**
    * Lenient: unknown fields are ignored, so an agent of an older version can still read a member
    * status published by a newer one.
    */
-  public static final ObjectMapper LENIENT = configure(JsonMapper.builder().build(), false);
+  public static final ObjectMapper LENIENT = configure(JsonMapper.builder(), false);
 
-  public static final ObjectMapper YAML = configure(YAMLMapper.builder().build(), true);
+  public static final ObjectMapper YAML = configure(YAMLMapper.builder(), true);
 
-  private static ObjectMapper configure(ObjectMapper m, boolean strict) {
-    m.setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
-    m.configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, strict);
-    m.configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
-    return m;
+  private static ObjectMapper configure(MapperBuilder<?, ?> b, boolean strict) {
+    return b.propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, strict)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        // Off by default since Jackson 2.16; stated here because the text read is config with
+        // passwords, and an exception's location would otherwise quote it wherever it is logged.
+        .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+        .build();
   }
 
   public static String write(Object value) {
@@ -51,28 +74,170 @@ public final class Json {
   }
 
   /**
-   * Turns a Jackson failure into one line that names the offending field, e.g. {@code
-   * postgresql.listen: unknown field} or {@code ttl: loop_wait + 2*retry_timeout must be <= ttl}.
+   * Turns a Jackson failure into one line that names the offending field, the cause and where it is,
+   * e.g. {@code postgresql.authentication.superuser: expected a mapping (line 15, column 16)} or
+   * {@code ttl: loop_wait + 2*retry_timeout must be <= ttl, got 10 + 2*11 > 30}.
+   *
+   * <p>Jackson's own messages quote the input ("from String value ('...')", "Unrecognized token
+   * '...'") and the YAML parser's quote the source line, so a password on a bad line would end up in
+   * logs and terminals. None of that text is used here: the line is built from the exception's type,
+   * path and location only. The messages of our own validation ({@link IllegalArgumentException}
+   * from a record's constructor or creator) are kept: they are written to name no secret.
    */
   public static String describe(JsonProcessingException e) {
-    String path = "";
-    if (e instanceof JsonMappingException jme && !jme.getPath().isEmpty()) {
-      path =
-          jme.getPath().stream()
-              .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-              .collect(Collectors.joining("."))
-              .replace(".[", "[");
-    }
-    String what;
-    if (e instanceof UnrecognizedPropertyException upe) {
-      what = "unknown field '" + upe.getPropertyName() + "'";
-    } else {
-      Throwable root = e;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
+    String path = path(e);
+    String cause = cause(e);
+    MarkedYAMLException yaml = yamlSyntaxError(e);
+    if (yaml != null && yaml.getProblemMark() != null) {
+      // Jackson places a YAML error after the last good token, often the line before the bad one.
+      Mark problem = yaml.getProblemMark();
+      Mark context = yaml.getContextMark();
+      String at = "line " + (problem.getLine() + 1) + ", column " + (problem.getColumn() + 1);
+      if (context != null && context.getLine() != problem.getLine()) {
+        // An unclosed quote is noticed at the end of the file; the quote is where the context began.
+        at += ", in what begins at line " + (context.getLine() + 1) + ", column " + (context.getColumn() + 1);
       }
-      what = root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
+      return (path.isEmpty() ? cause : path + ": " + cause) + " (" + at + ")";
     }
-    return path.isEmpty() ? what : path + ": " + what;
+    return where(path, cause, e.getLocation());
+  }
+
+  private static MarkedYAMLException yamlSyntaxError(Throwable e) {
+    for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+      if (t instanceof MarkedYAMLException m) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  private static String cause(JsonProcessingException e) {
+    IllegalArgumentException ours = thrownByACreator(e);
+    if (ours != null) {
+      return ours.getMessage();
+    }
+    if (e instanceof UnrecognizedPropertyException upe) {
+      return unknownFieldCause(upe.getPropertyName());
+    }
+    if (syntaxError(e) != null) {
+      return "not valid " + (e.getProcessor() instanceof YAMLParser ? "YAML" : "JSON");
+    }
+    if (e instanceof MismatchedInputException mie && mie.getTargetType() != null) {
+      return "expected " + kind(mie.getTargetType());
+    }
+    return "invalid value";
+  }
+
+  /**
+   * The validation error a constructor or {@code @JsonCreator} threw, which Jackson wraps: the
+   * outermost one, since ours may in turn wrap a JDK exception whose message quotes the input.
+   */
+  private static IllegalArgumentException thrownByACreator(Throwable e) {
+    for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+      if (t instanceof IllegalArgumentException iae && !(t instanceof NumberFormatException)) {
+        return iae;
+      }
+    }
+    return null;
+  }
+
+  /** The parser's complaint about the text itself, whether thrown directly or wrapped by databind. */
+  private static StreamReadException syntaxError(Throwable e) {
+    for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+      if (t instanceof StreamReadException sre && !(t instanceof DatabindException)) {
+        return sre;
+      }
+    }
+    return null;
+  }
+
+  /** A path in the dotted form operators write, e.g. {@code postgresql.authentication.superuser}. */
+  private static String path(JsonProcessingException e) {
+    List<String> parts = new ArrayList<>();
+    if (e instanceof JsonMappingException jme && !jme.getPath().isEmpty()) {
+      for (JsonMappingException.Reference r : jme.getPath()) {
+        parts.add(r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]");
+      }
+    } else if (e.getProcessor() instanceof JsonParser p) {
+      // A syntax error has no databind path, but the parser knows where it was.
+      for (JsonStreamContext c = p.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
+        parts.add(0, c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String part : parts) {
+      if (part == null) {
+        break;
+      }
+      if (!part.startsWith("[") && !PLAIN_NAME.matcher(part).matches()) {
+        // A key like "password:s3cret" is a value with a missing space after the colon.
+        break;
+      }
+      sb.append(sb.length() == 0 || part.startsWith("[") ? "" : ".").append(part);
+    }
+    return sb.toString();
+  }
+
+  private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+
+  /** {@code parent.name: unknown field 'name' (line L, column C)}, for a field found by walking the text. */
+  public static String unknownField(String parent, String name, JsonLocation at) {
+    boolean plain = name != null && PLAIN_NAME.matcher(name).matches();
+    String path = !plain ? parent : parent.isEmpty() ? name : parent + "." + name;
+    return where(path, unknownFieldCause(name), at);
+  }
+
+  /**
+   * Names the unknown field unless it does not look like a name: in {@code {password:s3cret}} (no
+   * space after the colon) YAML reads the password as a key.
+   */
+  private static String unknownFieldCause(String name) {
+    return name != null && PLAIN_NAME.matcher(name).matches()
+        ? "unknown field '" + name + "'"
+        : "unknown field, name not shown as it may hold a value: is a space missing after ':'?";
+  }
+
+  /** {@code path: cause (line L, column C)}, leaving out what is not known. */
+  private static String where(String path, String cause, JsonLocation at) {
+    String line = path.isEmpty() ? cause : path + ": " + cause;
+    if (at == null || at.getLineNr() < 1) {
+      return line;
+    }
+    return line + " (line " + at.getLineNr() + (at.getColumnNr() > 0 ? ", column " + at.getColumnNr() : "") + ")";
+  }
+
+  /** What a value of {@code t} looks like, in the operator's words. */
+  private static String kind(Class<?> t) {
+    if (t == String.class || hasTextCreator(t)) {
+      return "text";
+    }
+    if (t == Boolean.class || t == boolean.class) {
+      return "true or false";
+    }
+    if (t == Integer.class || t == int.class || t == Long.class || t == long.class) {
+      return "a whole number";
+    }
+    if (Number.class.isAssignableFrom(t) || t.isPrimitive()) {
+      return "a number";
+    }
+    if (t.isEnum()) {
+      return "one of " + Arrays.stream(t.getEnumConstants()).map(c -> c.toString().toLowerCase(Locale.ROOT))
+          .collect(Collectors.joining(", "));
+    }
+    if (t.isArray() || Collection.class.isAssignableFrom(t)) {
+      return "a list";
+    }
+    return "a mapping";
+  }
+
+  /** A type written as one string, such as {@code HostPort} ("host:port"). */
+  private static boolean hasTextCreator(Class<?> t) {
+    for (Method m : t.getDeclaredMethods()) {
+      if (Modifier.isStatic(m.getModifiers()) && m.isAnnotationPresent(JsonCreator.class)
+          && m.getParameterCount() == 1 && m.getParameterTypes()[0] == String.class) {
+        return true;
+      }
+    }
+    return false;
   }
 }

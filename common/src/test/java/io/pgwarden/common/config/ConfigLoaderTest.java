@@ -148,6 +148,54 @@ class ConfigLoaderTest {
         .hasMessageContaining(field);
   }
 
+  static Stream<Arguments> secretsInBadInput() {
+    String su = "    superuser: { username: postgres, password_env: PGW_SUPERUSER_PASSWORD }";
+    String repl = "    replication: { username: replicator, password_file: /etc/pgwarden/repl.pw }";
+    return Stream.of(
+        leak("a password where the credentials belong", su, "    superuser: SUPERSECRET1",
+            "postgresql.authentication.superuser: expected a mapping (line 15, column 16)"),
+        leak("an unclosed quote", repl, "    replication: { username: replicator, password: \"SUPERSECRET2 }",
+            "postgresql.authentication.replication: not valid YAML (line 21, column 1, in what begins at line 16"),
+        leak("an unknown escape", repl, "    replication: { username: replicator, password: \"SUPER\\qSECRET3\" }",
+            "postgresql.authentication.replication: not valid YAML (line 16"),
+        leak("a colon inside a plain password", repl, "    replication: { username: replicator, password: SUPER: SECRET4 }",
+            "postgresql.authentication.replication: not valid YAML (line 16"),
+        leak("no space after the colon, in a flow mapping", repl,
+            "    replication: { username: replicator, password:SUPERSECRET5 }",
+            "postgresql.authentication.replication: unknown field, name not shown"),
+        leak("no space after the colon, in a block mapping", su,
+            "    superuser:\n      username: postgres\n      password:SUPERSECRET6",
+            "postgresql.authentication.superuser: not valid YAML (line"));
+  }
+
+  static Arguments leak(String what, String from, String to, String expected) {
+    String yaml = VALID.replace(from, to);
+    if (yaml.equals(VALID)) {
+      throw new IllegalStateException("test row does not change the config: " + what);
+    }
+    return Arguments.of(Named.of(what, yaml), to.replaceAll("(?s).*(SUPER.*SECRET\\d).*", "$1"), expected);
+  }
+
+  @ParameterizedTest(name = "{0}: the message names the field and line, not the value")
+  @MethodSource("secretsInBadInput")
+  void errorsNeverQuoteTheInput(String yaml, String secret, String expected) {
+    assertThatThrownBy(() -> ConfigLoader.parse(yaml))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(expected)
+        .hasMessageNotContaining(secret)
+        .hasNoCause();
+  }
+
+  @Test
+  void errorsGiveTheLineAndColumn() {
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("  data_dir: /var/lib/pgwarden/node1", "  data_dri: /x")))
+        .hasMessage("postgresql.data_dri: unknown field 'data_dri' (line 11, column 3)");
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("failover_priority: 3", "failover_priority: [3]")))
+        .hasMessage("tags.failover_priority: expected a whole number (line 18, column 68)");
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("api: { listen: 127.0.0.1:8008,", "api: { listen: [x],")))
+        .hasMessage("api.listen: expected text (line 8, column 16)");
+  }
+
   @Test
   void theRuleMessageGivesTheNumbers() {
     String yaml = VALID.replace("loop_wait: 10, retry_timeout: 10", "loop_wait: 10, retry_timeout: 11");
@@ -231,7 +279,9 @@ class ConfigLoaderTest {
             "parameters.work_mem"),
         Arguments.of(Named.of("a parameter without a value", "{\"parameters\":{\"work_mem\":null}}"),
             "parameters.work_mem"),
-        Arguments.of(Named.of("not JSON", "ttl=30"), "ttl"));
+        Arguments.of(Named.of("not JSON", "ttl=30"), "not valid JSON (line 1, column 1)"),
+        Arguments.of(Named.of("a word where true or false belongs", "{\"pause\":\"SECRETISH\"}"),
+            "pause: expected true or false (line 1, column 10)"));
   }
 
   @ParameterizedTest(name = "{0} is rejected naming {1}")
@@ -239,6 +289,7 @@ class ConfigLoaderTest {
   void invalidDynamicConfigNamesTheField(String json, String field) {
     assertThatThrownBy(() -> ConfigLoader.parseDynamic(json))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining(field);
+        .hasMessageContaining(field)
+        .hasMessageNotContaining("SECRETISH");
   }
 }
