@@ -122,13 +122,13 @@ public final class ClusterViewParser {
             members.put(name, new Member(s, kv.modRevision(), kv.lease()));
           }
         } catch (JsonProcessingException | IllegalArgumentException e) {
-          errors.add(k + ": " + describe(e));
+          errors.add(k + ": " + describe(e, kv.value()));
         }
       } else if (k.equals(keys.topology())) {
         try {
           topology = (Topology) parsed(kv, v -> Json.LENIENT.readValue(v, Topology.class));
         } catch (JsonProcessingException | IllegalArgumentException e) {
-          errors.add(k + ": " + describe(e));
+          errors.add(k + ": " + describe(e, kv.value()));
         }
       } else if (k.equals(keys.history())) {
         try {
@@ -136,14 +136,14 @@ public final class ClusterViewParser {
           List<HistoryEntry> h = (List<HistoryEntry>) parsed(kv, v -> Json.LENIENT.readValue(v, HISTORY));
           history = h == null ? List.of() : h;
         } catch (JsonProcessingException | IllegalArgumentException e) {
-          errors.add(k + ": " + describe(e));
+          errors.add(k + ": " + describe(e, kv.value()));
         }
       } else if (k.equals(keys.switchover())) {
         try {
           switchover = (Switchover) parsed(kv, v -> Json.LENIENT.readValue(v, Switchover.class));
         } catch (JsonProcessingException | IllegalArgumentException e) {
           // Not a reason to block failover: the lock holder clears what it cannot use.
-          configError = configError == null ? k + ": " + describe(e) + " (ignored)" : configError;
+          configError = configError == null ? k + ": " + describe(e, kv.value()) + " (ignored)" : configError;
         }
       } else if (k.equals(keys.config())) {
         configSeen = true;
@@ -154,7 +154,7 @@ public final class ClusterViewParser {
           config = lastValidConfig;
         } catch (JsonProcessingException e) {
           // parseDynamic reports every problem as a ConfigException; this only satisfies the compiler.
-          configError = k + ": " + describe(e);
+          configError = k + ": " + describe(e, kv.value());
           config = lastValidConfig;
         }
       }
@@ -169,9 +169,9 @@ public final class ClusterViewParser {
     return new Parsed(view, configError);
   }
 
-  private static String describe(Exception e) {
+  private static String describe(Exception e, String value) {
     if (e instanceof JsonProcessingException jpe) {
-      return Json.describe(jpe);
+      return Json.describe(jpe, Json.LENIENT, value);
     }
     return e.getMessage();
   }

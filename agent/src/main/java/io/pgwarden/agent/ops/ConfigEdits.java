@@ -126,7 +126,7 @@ public final class ConfigEdits {
       tree = Json.YAML.readTree(yaml);
     } catch (JsonProcessingException e) {
       // Not Jackson's message: it quotes the offending line.
-      throw new IllegalArgumentException(Json.describe(e));
+      throw new IllegalArgumentException(Json.describe(e, Json.YAML, yaml));
     }
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       return DynamicConfig.DEFAULTS;

@@ -89,6 +89,27 @@ class ClusterViewParserTest {
   }
 
   @Test
+  void aConfigWithAFractionOrATwiceGivenKeyIsRejectedAndTheLastValidOneKept() {
+    DynamicConfig last = new DynamicConfig(20, 4, 8, null, null, null, true, null);
+    for (String bad : List.of("{\"ttl\":10.9}", "{\"pause\":false,\"pause\":true}")) {
+      ClusterViewParser.Parsed p =
+          parser.parse(new RawScope(100, List.of(new RawKv(keys.config(), bad, 7, 7, 1, 0))), last);
+
+      assertThat(p.view().config()).as(bad).isEqualTo(last);
+      assertThat(p.configError()).as(bad).startsWith(keys.config() + ": ");
+    }
+  }
+
+  @Test
+  void aMemberStatusWithATwiceGivenKeyIsAnError() {
+    String twice = "{\"name\":\"n2\",\"role\":\"replica\",\"state\":\"running\",\"role\":\"primary\"}";
+    ClusterView v = parse(new RawKv(keys.member("n2"), twice, 8, 8, 1, 0x51L)).view();
+
+    assertThat(v.members()).isEmpty();
+    assertThat(v.errors()).singleElement().asString().startsWith(keys.member("n2") + ": role: duplicate key");
+  }
+
+  @Test
   void anUnparsableValueIsReportedEveryTimeItIsRead() {
     RawKv bad = topology("{not json", 7);
 

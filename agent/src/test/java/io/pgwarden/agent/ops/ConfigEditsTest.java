@@ -80,8 +80,10 @@ class ConfigEditsTest {
   void anEditedYamlErrorPointsAtTheLineWithoutQuotingIt() {
     assertThatThrownBy(() -> ConfigEdits.parseEdited("ttl: 12\nparameters: { application_name: \"s3cret-ish }\n"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("parameters.application_name: not valid YAML (line 3, column 1, in what begins at line 2, column 33)")
+        .hasMessageStartingWith("parameters: not valid YAML (line 3, column 1, in what begins at line 2, column 33)")
         .hasMessageNotContaining("s3cret");
+    assertThatThrownBy(() -> ConfigEdits.parseEdited("ttl: 12\nttl: 14\n"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("ttl: duplicate key (line 2");
   }
 
   @Test

@@ -99,7 +99,11 @@ public final class ConfigLoader {
     } catch (IOException notEvenWellFormed) {
       // fall through: describe the original failure
     }
-    return Json.describe(e);
+    try (JsonParser again = text.open()) {
+      return Json.describe(e, again);
+    } catch (IOException cannotClose) {
+      return Json.describe(e);
+    }
   }
 
   /** With {@code p} just past a '{' of a {@code type} object: the first field {@code type} lacks. */

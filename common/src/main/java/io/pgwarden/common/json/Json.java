@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -51,6 +52,10 @@ public final class Json {
     return b.propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, strict)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        // `name: r1` then `name: r2` took r2 and `ttl: 30.9` became 30, silently, in files and in
+        // etcd alike: both are mistakes to report, and nothing we write needs either.
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
         // Off by default since Jackson 2.16; stated here because the text read is config with
         // passwords, and an exception's location would otherwise quote it wherever it is logged.
         .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
@@ -102,6 +107,42 @@ public final class Json {
     return where(path, cause, e.getLocation());
   }
 
+  /**
+   * As {@link #describe(JsonProcessingException)}, and tells a key given twice from other syntax
+   * errors, which Jackson reports alike: {@code again}, a new parser over the same text, reads it
+   * without the check. Where {@code e} was a duplicate, it gets past that place.
+   */
+  public static String describe(JsonProcessingException e, JsonParser again) {
+    if (syntaxError(e) != null && passesWithoutDuplicateCheck(again, e.getLocation())) {
+      // The parser had just read the key when it found it was there before.
+      return where(path(e, true), "duplicate key", e.getLocation());
+    }
+    return describe(e);
+  }
+
+  /** As {@link #describe(JsonProcessingException, JsonParser)}, reading {@code text} again. */
+  public static String describe(JsonProcessingException e, ObjectMapper mapper, String text) {
+    try (JsonParser again = mapper.createParser(text)) {
+      return describe(e, again);
+    } catch (IOException cannotClose) {
+      return describe(e);
+    }
+  }
+
+  private static boolean passesWithoutDuplicateCheck(JsonParser again, JsonLocation at) {
+    again.disable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    try {
+      while (again.nextToken() != null) {
+        again.skipChildren();
+      }
+      return true;
+    } catch (IOException other) {
+      JsonLocation there = other instanceof JsonProcessingException j ? j.getLocation() : null;
+      return at != null && there != null
+          && (there.getLineNr() != at.getLineNr() || there.getColumnNr() != at.getColumnNr());
+    }
+  }
+
   private static MarkedYAMLException yamlSyntaxError(Throwable e) {
     for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
       if (t instanceof MarkedYAMLException m) {
@@ -151,17 +192,28 @@ public final class Json {
     return null;
   }
 
-  /** A path in the dotted form operators write, e.g. {@code postgresql.authentication.superuser}. */
   private static String path(JsonProcessingException e) {
+    return path(e, false);
+  }
+
+  /**
+   * A path in the dotted form operators write, e.g. {@code postgresql.authentication.superuser}.
+   * For a syntax error it is the mapping the parser was in, plus the key it had read last if {@code
+   * withKey}: that key is where the error is only when the error is about the key itself.
+   */
+  private static String path(JsonProcessingException e, boolean withKey) {
     List<String> parts = new ArrayList<>();
-    if (e instanceof JsonMappingException jme && !jme.getPath().isEmpty()) {
+    if (syntaxError(e) != null && e.getProcessor() instanceof JsonParser p) {
+      JsonStreamContext c = p.getParsingContext();
+      if (!withKey && c != null && c.inObject()) {
+        c = c.getParent();
+      }
+      for (; c != null && !c.inRoot(); c = c.getParent()) {
+        parts.add(0, c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName());
+      }
+    } else if (e instanceof JsonMappingException jme) {
       for (JsonMappingException.Reference r : jme.getPath()) {
         parts.add(r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]");
-      }
-    } else if (e.getProcessor() instanceof JsonParser p) {
-      // A syntax error has no databind path, but the parser knows where it was.
-      for (JsonStreamContext c = p.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
-        parts.add(0, c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName());
       }
     }
     StringBuilder sb = new StringBuilder();

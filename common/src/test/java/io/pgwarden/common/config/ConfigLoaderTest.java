@@ -129,7 +129,15 @@ class ConfigLoaderTest {
             "synchronous_mode"),
         bad("a negative failover_priority", "failover_priority: 3", "failover_priority: -1", "failover_priority"),
         bad("two password sources", "password_file: /etc/pgwarden/repl.pw",
-            "password_file: /etc/pgwarden/repl.pw, password: x", "replication"));
+            "password_file: /etc/pgwarden/repl.pw, password: x", "replication"),
+        bad("a key given twice", "name: node1", "name: node1\nname: node2", "name: duplicate key (line 3"),
+        bad("a nested key given twice", "password_file: /etc/pgwarden/repl.pw",
+            "password_file: /etc/pgwarden/repl.pw, password_file: /x",
+            "postgresql.authentication.replication.password_file: duplicate key (line 16"),
+        bad("a fraction for a whole number of seconds", "ttl: 30,", "ttl: 30.9,",
+            "bootstrap.ttl: expected a whole number (line 19"),
+        bad("a fractional failover_priority", "failover_priority: 3", "failover_priority: 2.5",
+            "tags.failover_priority: expected a whole number (line 18"));
   }
 
   static Arguments bad(String what, String from, String to, String field) {
@@ -279,6 +287,13 @@ class ConfigLoaderTest {
             "parameters.work_mem"),
         Arguments.of(Named.of("a parameter without a value", "{\"parameters\":{\"work_mem\":null}}"),
             "parameters.work_mem"),
+        Arguments.of(Named.of("a key given twice", "{\"ttl\":30,\"ttl\":20}"), "ttl: duplicate key"),
+        Arguments.of(Named.of("a parameter given twice", "{\"parameters\":{\"work_mem\":\"4MB\",\"work_mem\":\"8MB\"}}"),
+            "parameters.work_mem: duplicate key"),
+        Arguments.of(Named.of("a fraction for a whole number of seconds", "{\"ttl\":10.9}"),
+            "ttl: expected a whole number (line 1, column 8)"),
+        Arguments.of(Named.of("a fraction for a whole number of bytes", "{\"maximum_lag_on_failover\":1.5}"),
+            "maximum_lag_on_failover: expected a whole number"),
         Arguments.of(Named.of("not JSON", "ttl=30"), "not valid JSON (line 1, column 1)"),
         Arguments.of(Named.of("a word where true or false belongs", "{\"pause\":\"SECRETISH\"}"),
             "pause: expected true or false (line 1, column 10)"));
