@@ -8,6 +8,7 @@ import io.pgwarden.common.config.Keys;
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.DynamicConfig;
 import io.pgwarden.common.model.Member;
+import io.pgwarden.common.model.SynchronousMode;
 import io.pgwarden.common.model.Topology;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -98,6 +99,16 @@ class ClusterViewParserTest {
       assertThat(p.view().config()).as(bad).isEqualTo(last);
       assertThat(p.configError()).as(bad).startsWith(keys.config() + ": ");
     }
+  }
+
+  @Test
+  void anEmptyConfigValueIsRejectedAndTheLastValidOneKept() {
+    DynamicConfig last = new DynamicConfig(20, 4, 8, null, SynchronousMode.STRICT, null, true, null);
+    ClusterViewParser.Parsed p =
+        parser.parse(new RawScope(100, List.of(new RawKv(keys.config(), "", 7, 7, 2, 0))), last);
+
+    assertThat(p.view().config()).isEqualTo(last);
+    assertThat(p.configError()).isEqualTo(keys.config() + ": the value is empty (write {} for all defaults)");
   }
 
   @Test

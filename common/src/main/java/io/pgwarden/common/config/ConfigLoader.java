@@ -55,12 +55,17 @@ public final class ConfigLoader {
 
   /** Parses the JSON kept in {@code /config}; throws {@link ConfigException} naming the field. */
   public static DynamicConfig parseDynamic(String json) {
+    // Taken for the defaults, `etcdctl put .../config ''` dropped pause and strict mode at once,
+    // where deleting the key keeps the last config. {} still means all defaults.
     if (json == null || json.isBlank()) {
-      return DynamicConfig.DEFAULTS;
+      throw new ConfigException("the value is empty (write {} for all defaults)");
     }
     try {
       DynamicConfig c = Json.STRICT.readValue(json, DynamicConfig.class);
-      return c == null ? DynamicConfig.DEFAULTS : c;
+      if (c == null) {
+        throw new ConfigException("the value is null, not an object (write {} for all defaults)");
+      }
+      return c;
     } catch (JsonProcessingException e) {
       throw new ConfigException(describe(() -> Json.STRICT.createParser(json), DynamicConfig.class, e));
     }

@@ -263,9 +263,18 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void anEmptyDynamicConfigIsTheDefaults() {
-    assertThat(ConfigLoader.parseDynamic("")).isEqualTo(DynamicConfig.DEFAULTS);
+  void anEmptyObjectIsTheDefaults() {
     assertThat(ConfigLoader.parseDynamic("{}")).isEqualTo(DynamicConfig.DEFAULTS);
+  }
+
+  @Test
+  void anEmptyOrNullValueIsRejectedNotTakenForTheDefaults() {
+    assertThatThrownBy(() -> ConfigLoader.parseDynamic("")).isInstanceOf(ConfigException.class)
+        .hasMessage("the value is empty (write {} for all defaults)");
+    assertThatThrownBy(() -> ConfigLoader.parseDynamic(" \n")).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("empty");
+    assertThatThrownBy(() -> ConfigLoader.parseDynamic("null")).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("null");
   }
 
   static Stream<Arguments> invalidDynamic() {
