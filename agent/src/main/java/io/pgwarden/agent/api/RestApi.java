@@ -34,7 +34,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
@@ -54,8 +61,28 @@ public final class RestApi implements AutoCloseable {
   // Changing calls may wait on etcd briefly; health checks never do.
   private static final Duration ETCD_TIMEOUT = Duration.ofSeconds(3);
   private static final int MAX_BODY = 64 * 1024;
+  // The server's threads read every request and answer health checks from memory. A client that
+  // stops halfway through its request holds one until maxReqTime cuts it off, so there must be more
+  // than a few stalled clients can take.
+  private static final int REQUEST_THREADS = 16;
+  // Changing calls wait on etcd for seconds: on threads of their own, a burst of them cannot hold
+  // the ones health checks need. Beyond the queue they are refused rather than piled up.
+  private static final int CHANGE_THREADS = 2;
+  private static final int CHANGE_QUEUE = 8;
+
+  static {
+    // By default the JDK server never times out a request or a response, so a half-open connection
+    // holds a thread forever. It reads these (in seconds) once, when its implementation class
+    // initialises: no earlier than the first HttpServer.create below, as nothing else in pgwarden
+    // starts a JDK HTTP server. A value the operator set with -D wins.
+    defaultProperty("sun.net.httpserver.maxReqTime", "5");
+    // Long enough for a changing call's etcd waits (a few ETCD_TIMEOUTs) and a queue turn.
+    defaultProperty("sun.net.httpserver.maxRspTime", "30");
+  }
 
   private final HttpServer server;
+  private final ExecutorService requestThreads;
+  private final ExecutorService changeThreads;
   private final AtomicReference<AgentStatus> status;
   private final MonotonicClock clock;
   private final Supplier<Duration> livenessBound;
@@ -118,12 +145,26 @@ public final class RestApi implements AutoCloseable {
       });
       this.server = https;
     }
-    server.setExecutor(Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "pgwarden-rest");
+    this.requestThreads = Executors.newFixedThreadPool(REQUEST_THREADS, daemons("pgwarden-rest"));
+    this.changeThreads = new ThreadPoolExecutor(CHANGE_THREADS, CHANGE_THREADS, 0, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(CHANGE_QUEUE), daemons("pgwarden-rest-change"));
+    server.setExecutor(requestThreads);
+    server.createContext("/", this::handle);
+  }
+
+  private static void defaultProperty(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
+
+  private static ThreadFactory daemons(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
-    }));
-    server.createContext("/", this::handle);
+    };
   }
 
   public void start() {
@@ -145,15 +186,34 @@ public final class RestApi implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
+    requestThreads.shutdownNow();
+    changeThreads.shutdownNow();
   }
 
   private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      String method = ex.getRequestMethod();
-      if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("OPTIONS")) {
-        change(ex, method);
-        return;
+    String method = ex.getRequestMethod();
+    if (method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
+      read(ex);
+      return;
+    }
+    try {
+      // The exchange stays open past this return; the change thread answers and closes it.
+      changeThreads.execute(() -> {
+        try (ex) {
+          change(ex, method);
+        } catch (IOException | RuntimeException e) {
+          log.warn("REST request failed: {}", e.toString());
+        }
+      });
+    } catch (RejectedExecutionException busy) {
+      try (ex) {
+        send(ex, 503, error("too many changing calls at once; try again"));
       }
+    }
+  }
+
+  private void read(HttpExchange ex) throws IOException {
+    try (ex) {
       URI uri = ex.getRequestURI();
       String path = uri.getPath();
       Map<String, String> query = query(uri.getRawQuery());

@@ -1,6 +1,7 @@
 package io.pgwarden.agent.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.pgwarden.agent.local.FreePorts;
 import io.pgwarden.agent.loop.AgentStatus;
@@ -28,14 +29,22 @@ import io.pgwarden.common.model.OperatorRequest;
 import io.pgwarden.common.model.Role;
 import io.pgwarden.common.model.Switchover;
 import io.pgwarden.common.model.Tags;
+import java.io.IOException;
 import java.lang.reflect.Proxy;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -54,6 +63,7 @@ class RestApiTest {
   private final OperatorRequests requests = new OperatorRequests(new WakeupSignal());
   private final Map<String, String> etcd = new ConcurrentHashMap<>();
   private final HttpClient http = HttpClient.newHttpClient();
+  private volatile CountDownLatch etcdHangs = new CountDownLatch(0);
   private RestApi api;
 
   @BeforeEach
@@ -146,6 +156,54 @@ class RestApiTest {
   void beforeTheFirstLoopEverythingIs503() throws Exception {
     assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(503);
     assertThat(call("GET", "/primary", null, null).statusCode()).isEqualTo(503);
+  }
+
+  // ---- clients that stall ----
+
+  @Test
+  void clientsThatStopHalfwayThroughARequestDoNotHoldUpHealthChecks() throws Exception {
+    status.set(primary());
+    List<Socket> stalled = List.of(halfARequest(), halfARequest());
+    try {
+      // More than once: whichever of them the server took up first, later requests need a free thread too.
+      for (int i = 0; i < 3; i++) {
+        await().atMost(Duration.ofSeconds(20))
+            .until(() -> call("GET", "/health", null, null).statusCode() == 200);
+      }
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void theServerCutsOffARequestThatNeverCompletes() throws Exception {
+    status.set(primary());
+    try (Socket s = halfARequest()) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> closedByServer(s));
+    }
+  }
+
+  @Test
+  void changingCallsWaitingOnEtcdDoNotHoldUpHealthChecks() throws Exception {
+    status.set(primary());
+    etcdHangs = new CountDownLatch(1);
+    List<CompletableFuture<HttpResponse<String>>> cancels = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      cancels.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+          .header("Authorization", BasicAuth.header("admin", "s3cret")).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    try {
+      await().atMost(Duration.ofSeconds(20)).until(() -> call("GET", "/health", null, null).statusCode() == 200);
+    } finally {
+      etcdHangs.countDown();
+    }
+    for (CompletableFuture<HttpResponse<String>> c : cancels) {
+      // 404: it got to etcd (nothing pending); 503: refused while the others waited.
+      assertThat(c.get(20, TimeUnit.SECONDS).statusCode()).isIn(404, 503);
+    }
   }
 
   // ---- synchronous standbys ----
@@ -315,6 +373,22 @@ class RestApiTest {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A connection that sent the start of a request and nothing more, as a client that hung would. */
+  private Socket halfARequest() throws IOException {
+    Socket s = new Socket("127.0.0.1", api.address().getPort());
+    s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    return s;
+  }
+
+  private static boolean closedByServer(Socket s) {
+    try {
+      return s.getInputStream().read() == -1;
+    } catch (IOException reset) {
+      return true;
+    }
+  }
+
   private String base() {
     return "http://127.0.0.1:" + api.address().getPort();
   }
@@ -380,6 +454,7 @@ class RestApiTest {
         (proxy, m, args) -> switch (m.getName()) {
           case "putIfAbsent" -> etcd.putIfAbsent((String) args[0], (String) args[1]) == null;
           case "get" -> {
+            etcdHangs.await();
             String v = etcd.get((String) args[0]);
             yield v == null ? null : new RawKv((String) args[0], v, 1, 1, 1, 0);
           }
