@@ -18,6 +18,7 @@ import io.pgwarden.common.config.HostPort;
 import io.pgwarden.common.json.Json;
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.LocalPgState;
+import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.Member;
 import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.OperatorRequest;
@@ -402,7 +403,10 @@ public final class RestApi implements AutoCloseable {
     return withinLag(s, query);
   }
 
-  /** {@code ?lag=} bounds how far behind the primary's published position this replica may be. */
+  /**
+   * {@code ?lag=} bounds how far behind the primary's published position this replica may be. What
+   * counts is the WAL it replayed, as in Patroni: a read sees only that, however much more arrived.
+   */
   private static boolean withinLag(AgentStatus s, Map<String, String> query) {
     String lag = query.get("lag");
     if (lag == null) {
@@ -412,10 +416,11 @@ public final class RestApi implements AutoCloseable {
     LocalPgState l = s.observation().local();
     ClusterView c = s.observation().cluster();
     MemberStatus primary = c.hasLeader() ? c.member(c.leader().holder()) : null;
-    if (primary == null || primary.lsn() == null || l.lsn() == null) {
+    Lsn replayed = l.replayedLsn() != null ? l.replayedLsn() : l.lsn();
+    if (primary == null || primary.lsn() == null || replayed == null) {
       return false;
     }
-    return primary.lsn().minus(l.lsn()) <= maxLag;
+    return primary.lsn().minus(replayed) <= maxLag;
   }
 
   /**

@@ -119,6 +119,20 @@ class RestApiTest {
     assertThat(call(method, path, null, null).statusCode()).isEqualTo(code);
   }
 
+  @ParameterizedTest(name = "received all, replayed {0} MB less: {1} -> {2}")
+  @CsvSource({
+      "20, /replica?lag=16MB, 503", "20, /replica?lag=32MB, 200", "1, /replica?lag=16MB, 200",
+      "20, /sync?lag=16MB, 503", "1, /sync?lag=16MB, 200"})
+  void lagCountsWhatTheReplicaReplayedNotWhatItReceived(long behindMb, String path, int code) throws Exception {
+    AgentStatus r = replica(0, true, Tags.NONE);
+    LocalPgState l = r.observation().local();
+    Lsn replayed = new Lsn(PRIMARY_LSN.value() - behindMb * 1024 * 1024);
+    LocalPgState trailing = new LocalPgState(l.dataDir(), true, true, l.controlState(), l.systemId(), l.timeline(),
+        PRIMARY_LSN, replayed, true, l.upstream(), null, null, true, null);
+    status.set(withTopology(status(r.member(), trailing, r.observation().cluster()), java.util.List.of("node2")));
+    assertThat(call("GET", path, null, null).statusCode()).isEqualTo(code);
+  }
+
   @Test
   void aReplicaTaggedNoloadbalanceIsNoReplicaForLoadBalancers() throws Exception {
     status.set(replica(0, true, new Tags(false, true, 1, false)));
