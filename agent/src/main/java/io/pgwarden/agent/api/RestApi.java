@@ -21,8 +21,10 @@ import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.Member;
 import io.pgwarden.common.model.MemberStatus;
+import io.pgwarden.common.model.Observation;
 import io.pgwarden.common.model.OperatorRequest;
 import io.pgwarden.common.model.Switchover;
+import io.pgwarden.common.model.WalPosition;
 import io.pgwarden.common.time.MonotonicClock;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -413,14 +415,32 @@ public final class RestApi implements AutoCloseable {
       return true;
     }
     long maxLag = parseBytes(lag);
+    WalPosition primary = primaryPosition(s.observation());
+    if (primary == null) {
+      // Nothing to lag behind, as in Patroni. Failing instead would drop every replica from the read
+      // pool exactly when the primary is gone (a failover, or etcd out of reach).
+      return true;
+    }
     LocalPgState l = s.observation().local();
-    ClusterView c = s.observation().cluster();
-    MemberStatus primary = c.hasLeader() ? c.member(c.leader().holder()) : null;
     Lsn replayed = l.replayedLsn() != null ? l.replayedLsn() : l.lsn();
-    if (primary == null || primary.lsn() == null || replayed == null) {
+    if (replayed == null || l.timeline() == null || l.timeline().longValue() != primary.timeline()) {
+      // Bytes between LSNs of different timelines say nothing (DESIGN invariant 7): either side may
+      // hold WAL the other never will.
       return false;
     }
     return primary.lsn().minus(replayed) <= maxLag;
+  }
+
+  /**
+   * Where the primary last said it was: the leader's published position, else the last one this
+   * agent saw a primary publish (no leader key during a failover, or etcd out of reach); null when
+   * neither is known.
+   */
+  private static WalPosition primaryPosition(Observation o) {
+    ClusterView c = o.cluster();
+    MemberStatus leader = c.hasLeader() ? c.member(c.leader().holder()) : null;
+    WalPosition published = leader == null ? null : leader.position();
+    return published != null ? published : o.lastPrimaryPosition();
   }
 
   /**

@@ -29,6 +29,7 @@ import io.pgwarden.common.model.OperatorRequest;
 import io.pgwarden.common.model.Role;
 import io.pgwarden.common.model.Switchover;
 import io.pgwarden.common.model.Tags;
+import io.pgwarden.common.model.WalPosition;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.net.Socket;
@@ -131,6 +132,36 @@ class RestApiTest {
         PRIMARY_LSN, replayed, true, l.upstream(), null, null, true, null);
     status.set(withTopology(status(r.member(), trailing, r.observation().cluster()), java.util.List.of("node2")));
     assertThat(call("GET", path, null, null).statusCode()).isEqualTo(code);
+  }
+
+  @ParameterizedTest(name = "etcd shows {0} (leader on TL{1}), last primary position TL{2}, {3} MB behind on TL1 -> {4}")
+  @CsvSource({
+      // Nothing known of the primary: nothing says the replica lags (Patroni does the same).
+      "no leader, 0, 0, 20, 200", "unreachable, 0, 0, 20, 200",
+      // Else the last position this agent saw the primary publish is the reference.
+      "no leader, 0, 1, 20, 503", "no leader, 0, 1, 1, 200", "unreachable, 0, 1, 20, 503",
+      "unreachable, 0, 1, 1, 200",
+      // A leader that published no position is no reference either.
+      "a leader without position, 0, 1, 20, 503", "a leader without position, 0, 0, 20, 200",
+      // Never bytes across timelines: a replica not yet on the primary's timeline is lagging.
+      "a leader, 2, 0, 0, 503", "a leader, 2, 1, 0, 503", "unreachable, 0, 2, 0, 503", "a leader, 1, 2, 1, 200"})
+  void lagIsMeasuredAgainstTheLastKnownPrimaryPositionOnItsTimeline(String etcd, long leaderTimeline, long lastTimeline,
+      long behindMb, int code) throws Exception {
+    AgentStatus r = replica(behindMb, true, Tags.NONE);
+    MemberStatus leader = new MemberStatus("node1", Role.PRIMARY, "running",
+        etcd.equals("a leader") ? leaderTimeline : null, etcd.equals("a leader") ? PRIMARY_LSN : null, null, false,
+        null, null, null, "1", null, "dev", 1L);
+    ClusterView c = switch (etcd) {
+      case "unreachable" -> ClusterView.unreachable("test", DynamicConfig.DEFAULTS);
+      case "no leader" -> new ClusterView(true, null, 10, "1", null, Map.of("node2", new Member(r.member(), 1, 7)),
+          null, null, DynamicConfig.DEFAULTS, null);
+      default -> cluster(leader, r.member());
+    };
+    WalPosition last = lastTimeline == 0 ? null : new WalPosition(lastTimeline, PRIMARY_LSN);
+    Observation o = new Observation("node2", Tags.NONE, c, r.observation().local(),
+        new LeaseState(7, true, Duration.ofSeconds(10)), null, null, 0, last, false);
+    status.set(new AgentStatus(r.member(), o, r.decision(), now.get(), 1, 1));
+    assertThat(call("GET", "/replica?lag=16MB", null, null).statusCode()).isEqualTo(code);
   }
 
   @Test
