@@ -248,7 +248,20 @@ public final class RestApi implements AutoCloseable {
           }
           send(ex, ok ? 200 : 503, body);
         }
+        case "/read-only-sync", "/read-only-synchronous" -> {
+          boolean ok;
+          try {
+            ok = isPrimary(s) || isStandby(s, query, true);
+          } catch (IllegalArgumentException e) {
+            send(ex, 400, error(e.getMessage()));
+            return;
+          }
+          send(ex, ok ? 200 : 503, body);
+        }
         case "/read-only" -> send(ex, isPrimary(s) || isReplica(s, Map.of()) ? 200 : 503, body);
+        // pgwarden runs no standby clusters, so no member ever leads one; Patroni accepts both spellings.
+        case "/standby-leader", "/standby_leader" -> send(ex, 503, body);
+        case "/patroni" -> send(ex, 200, body);
         case "/health" -> send(ex, s.observation().local().running() ? 200 : 503, body);
         case "/liveness" -> send(ex, alive(s) ? 200 : 503, body);
         case "/readiness" -> send(ex, isPrimary(s) || isReplica(s, Map.of()) ? 200 : 503, body);

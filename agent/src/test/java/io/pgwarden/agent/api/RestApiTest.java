@@ -94,7 +94,9 @@ class RestApiTest {
   @CsvSource({
       "GET, /primary, 200", "GET, /leader, 200", "GET, /master, 200", "GET, /replica, 503", "GET, /read-only, 200",
       "GET, /health, 200", "GET, /liveness, 200", "GET, /readiness, 200", "GET, /cluster, 200", "GET, /metrics, 200",
-      "HEAD, /primary, 200", "HEAD, /replica, 503", "GET, /nope, 404"})
+      "HEAD, /primary, 200", "HEAD, /replica, 503", "GET, /nope, 404", "GET, /read-only-sync, 200",
+      "GET, /read-only-synchronous, 200", "GET, /standby-leader, 503", "GET, /standby_leader, 503",
+      "GET, /patroni, 200", "HEAD, /patroni, 200"})
   void primaryAnswers(String method, String path, int code) throws Exception {
     status.set(primary());
     HttpResponse<String> r = call(method, path, null, null);
@@ -179,6 +181,9 @@ class RestApiTest {
     assertThat(call("GET", "/read-only", null, null).statusCode()).isEqualTo(503);
     assertThat(call("GET", "/readiness", null, null).statusCode()).isEqualTo(503);
     assertThat(call("GET", "/liveness", null, null).statusCode()).isEqualTo(200);
+    HttpResponse<String> patroni = call("GET", "/patroni", null, null);
+    assertThat(patroni.statusCode()).isEqualTo(200);
+    assertThat(Json.LENIENT.readTree(patroni.body()).get("state").asText()).isEqualTo("stopped");
   }
 
   @Test
@@ -258,7 +263,10 @@ class RestApiTest {
       "true, true, /sync, 200", "true, true, /synchronous, 200", "true, true, /async, 503",
       "true, true, /asynchronous, 503", "false, true, /sync, 503", "false, true, /async, 200",
       "true, false, /sync, 503", "false, false, /async, 503", "true, true, /sync?lag=16MB, 200",
-      "true, true, /sync?lag=1kB, 503", "true, true, HEAD /sync, 200", "true, true, /sync?lag=lots, 400"})
+      "true, true, /sync?lag=1kB, 503", "true, true, HEAD /sync, 200", "true, true, /sync?lag=lots, 400",
+      "true, true, /read-only-sync, 200", "true, true, /read-only-synchronous, 200", "false, true, /read-only-sync, 503",
+      "true, false, /read-only-sync, 503", "true, true, /read-only-sync?lag=1kB, 503",
+      "true, true, /read-only-sync?lag=lots, 400", "true, true, /standby-leader, 503"})
   void syncAndAsyncFollowTheRecordedTopology(boolean recorded, boolean streaming, String request, int code)
       throws Exception {
     status.set(withTopology(replica(1, streaming, Tags.NONE), recorded ? java.util.List.of("node2") : java.util.List.of()));
