@@ -264,7 +264,7 @@ public final class RestApi implements AutoCloseable {
         case "/patroni" -> send(ex, 200, body);
         case "/health" -> send(ex, s.observation().local().running() ? 200 : 503, body);
         case "/liveness" -> send(ex, alive(s) ? 200 : 503, body);
-        case "/readiness" -> send(ex, isPrimary(s) || isReplica(s, Map.of()) ? 200 : 503, body);
+        case "/readiness" -> send(ex, isReady(s) ? 200 : 503, body);
         case "/cluster" -> send(ex, 200, Json.write(cluster(s)));
         case "/history" -> send(ex, 200, Json.write(s.observation().cluster().history()));
         case "/config" -> send(ex, 200, Json.write(s.observation().config()));
@@ -459,7 +459,8 @@ public final class RestApi implements AutoCloseable {
   /**
    * {@code /sync}: a running, streaming replica the topology records as a synchronous standby (the
    * primary may wait for it); {@code /async}: a running, streaming replica it does not record.
-   * Tags do not matter here, as in Patroni; {@code ?lag=} applies.
+   * {@code ?lag=} applies. Tags are not checked here, although Patroni answers 503 on these paths
+   * for a replica tagged noloadbalance, as on {@code /replica}.
    */
   static boolean isStandby(AgentStatus s, Map<String, String> query, boolean synchronous) {
     LocalPgState l = s.observation().local();
@@ -469,6 +470,16 @@ public final class RestApi implements AutoCloseable {
     var t = s.observation().cluster().topology();
     boolean recorded = t != null && t.syncStandbys().contains(s.member().name());
     return recorded == synchronous && withinLag(s, query);
+  }
+
+  /**
+   * Whether the node serves its role: the primary with a valid lease, or a streaming replica. Tags
+   * say where load balancers send reads, not whether the node is ready; as in Patroni they are
+   * ignored, else a Kubernetes pod of a noloadbalance replica would never become Ready.
+   */
+  static boolean isReady(AgentStatus s) {
+    LocalPgState l = s.observation().local();
+    return isPrimary(s) || l.runningAsReplica() && l.streaming();
   }
 
   private boolean alive(AgentStatus s) {

@@ -113,7 +113,7 @@ class RestApiTest {
       "1, true, /primary, 503", "1, true, /replica, 200", "1, true, /read-only, 200", "1, true, /readiness, 200",
       "1, true, /replica?lag=16MB, 200", "20, true, /replica?lag=16MB, 503", "20, true, /replica?lag=32MB, 200",
       "20, true, /replica?lag=16777216, 503", "1, true, /replica?replication_state=streaming, 200",
-      "1, false, /replica?replication_state=streaming, 503", "1, false, /replica, 200",
+      "1, false, /replica?replication_state=streaming, 503", "1, false, /replica, 200", "1, false, /readiness, 503",
       "1, true, /replica?lag=lots, 400", "1, true, HEAD /replica?lag=16MB, 200", "20, true, HEAD /replica?lag=16MB, 503"})
   void replicaAnswers(long lagMb, boolean streaming, String request, int code) throws Exception {
     status.set(replica(lagMb, streaming, Tags.NONE));
@@ -172,6 +172,8 @@ class RestApiTest {
     assertThat(call("GET", "/replica", null, null).statusCode()).isEqualTo(503);
     assertThat(call("GET", "/read-only", null, null).statusCode()).isEqualTo(503);
     assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(200);
+    // Readiness is about serving its role, not about load balancing (Patroni ignores tags there too).
+    assertThat(call("GET", "/readiness", null, null).statusCode()).isEqualTo(200);
   }
 
   @Test
