@@ -596,6 +596,11 @@ public final class Decider {
     if (sw.scheduledAt() != null && obs.now().isBefore(Instant.parse(sw.scheduledAt()))) {
       return null;
     }
+    if (!c.errors().isEmpty()) {
+      // No candidate promotes while they last: stopping now would leave the cluster without a primary.
+      return Decision.act("switchover impossible while etcd holds values nobody can promote on ("
+          + String.join("; ", c.errors()) + "); clearing it", next, new ClearSwitchover("unparsable values in etcd"));
+    }
     Optional<String> target = sw.to() != null ? Optional.of(sw.to()) : bestHandOverTarget(obs);
     if (target.isEmpty()) {
       return Decision.act("switchover impossible: no healthy streaming replica; clearing it", next,

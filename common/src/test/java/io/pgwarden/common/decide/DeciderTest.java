@@ -634,6 +634,11 @@ class DeciderTest {
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
                 .member(member("n2").replica(1, "0/5000000")).switchover(new Switchover("n1", "n2", null, false, false)),
             expect(Demote.class).where(Demote.class, demote(DemoteMode.FAST, false))),
+        row("no switchover while etcd holds a value no candidate would promote on: it is cleared, writes go on",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .member(member("n2").replica(1, "0/5000000")).switchover(new Switchover("n1", "n2", null, false, false))
+                .parseError("/pgwarden/t/history: not valid JSON (line 1, column 2)"),
+            expect(ClearSwitchover.class).summaryContains("nobody can promote on")),
         row("a switchover scheduled for later waits",
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
                 .member(member("n2").replica(1, "0/5000000"))
