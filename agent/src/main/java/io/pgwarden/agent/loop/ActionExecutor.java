@@ -270,7 +270,13 @@ public final class ActionExecutor {
     }
     Map<String, String> puts = new LinkedHashMap<>();
     puts.put(keys.topology(), Json.write(w.topology()));
-    puts.put(keys.history(), Json.write(history));
+    boolean historyUnparsable = obs.cluster().errors().stream().anyMatch(e -> e.startsWith(keys.history() + ":"));
+    if (historyUnparsable) {
+      // Its entries could not be read, so rewriting it would replace the whole audit trail with this entry.
+      log.warn("history left as it is: it could not be parsed; this entry is not recorded: {}", h);
+    } else {
+      puts.put(keys.history(), Json.write(history));
+    }
     if (!store.putAllIfValue(keys.leader(), me, puts, callTimeout.get())) {
       throw new ActionFailedException("topology not written: the leader key no longer names me");
     }

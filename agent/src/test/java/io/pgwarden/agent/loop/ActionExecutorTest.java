@@ -160,6 +160,19 @@ class ActionExecutorTest {
   }
 
   @Test
+  void anUnparsableHistoryIsLeftAsItIsNotReplacedByTheNewEntry() {
+    validLease();
+    store.leader = "n1";
+    Observation obs = Observations.node("n1").replicaRunning(1, "0/3000000").leaderKey("n2")
+        .member(Observations.member("n2").primary(1, "0/5000000"))
+        .parseError(KEYS.history() + ": not valid JSON (line 1, column 2)").build();
+    executor.apply(List.of(new Action.WriteTopology(new Topology(3, "n1", 2, List.of()),
+        new HistoryEntry(3, "failover", "n2", "n1", 2, null, null, "t"))), obs);
+    assertThat(store.values.get(KEYS.topology())).contains("\"term\":3");
+    assertThat(store.values).doesNotContainKey(KEYS.history());
+  }
+
+  @Test
   void demoteWithReleaseStopsFirstThenDeletesOnlyOurKey() {
     store.leader = "n1";
     executor.apply(List.of(new Action.Demote(DemoteMode.IMMEDIATE, true, "t")), withLeaderN2());
