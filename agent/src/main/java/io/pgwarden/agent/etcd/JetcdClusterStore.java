@@ -30,6 +30,7 @@ import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.pgwarden.agent.port.ClusterStore;
 import io.pgwarden.agent.port.EtcdUnavailableException;
 import io.pgwarden.agent.port.LeaseLostException;
@@ -574,7 +575,7 @@ public final class JetcdClusterStore implements ClusterStore {
     }
   }
 
-  private static RuntimeException translate(String op, Throwable cause, long leaseId) {
+  static RuntimeException translate(String op, Throwable cause, long leaseId) {
     ErrorCode code = codeOf(cause);
     if (code == ErrorCode.NOT_FOUND && leaseId != 0) {
       // The only NOT_FOUND etcd's KV and lease APIs give is "requested lease not found".
@@ -583,9 +584,24 @@ public final class JetcdClusterStore implements ClusterStore {
       return lost;
     }
     if (UNAVAILABLE_CODES.contains(code)) {
-      return new EtcdUnavailableException("etcd " + op + " failed: " + code, cause);
+      return new EtcdUnavailableException("etcd " + op + " failed: " + code + detail(cause), cause);
     }
-    return new PghaException("etcd " + op + " rejected: " + code, cause);
+    return new PghaException("etcd " + op + " rejected: " + code + detail(cause), cause);
+  }
+
+  /**
+   * What the innermost cause says (" (Connection refused: /127.0.0.1:2379)"), which names the endpoint and
+   * why, where gRPC's own status says only UNAVAILABLE. Empty when there is nothing to add.
+   */
+  static String detail(Throwable t) {
+    String said = null;
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      String m = c instanceof StatusRuntimeException s ? s.getStatus().getDescription() : c.getMessage();
+      if (m != null && !m.isBlank()) {
+        said = m.strip();
+      }
+    }
+    return said == null ? "" : " (" + said + ")";
   }
 
   /** jetcd wraps most failures in EtcdException, but some paths (lease keep-alive) pass raw gRPC ones. */

@@ -176,7 +176,7 @@ public final class Observer {
       } catch (EtcdUnavailableException e) {
         return e.getMessage();
       } catch (RuntimeException e) {
-        return "lease renewal failed: " + e;
+        return "lease renewal failed: " + (e.getMessage() != null ? e.getMessage() : e.toString());
       }
     }
     long sentAt = lease.beginRenew();
@@ -188,7 +188,7 @@ public final class Observer {
     } catch (EtcdUnavailableException e) {
       return e.getMessage();
     } catch (RuntimeException e) {
-      return "lease grant failed: " + e;
+      return "lease grant failed: " + (e.getMessage() != null ? e.getMessage() : e.toString());
     }
   }
 
