@@ -78,7 +78,11 @@ public final class ClusterViewParser {
   }
 
   /** The view, and the config error (null when {@code /config} was valid or absent). */
-  public record Parsed(ClusterView view, String configError) {}
+  /**
+   * @param configError why {@code /config} was not used (the last valid config was kept); null when it was
+   * @param switchoverError why {@code /switchover} was ignored; null when it was read or absent
+   */
+  public record Parsed(ClusterView view, String configError, String switchoverError) {}
 
   public Parsed parse(RawScope scope, DynamicConfig lastValidConfig) {
     // The result depends on nothing else, so equal inputs give an equal (here: the same) result.
@@ -99,6 +103,7 @@ public final class ClusterViewParser {
     List<HistoryEntry> history = List.of();
     DynamicConfig config = DynamicConfig.DEFAULTS;
     String configError = null;
+    String switchoverError = null;
     List<String> errors = new ArrayList<>();
     boolean configSeen = false;
     Switchover switchover = null;
@@ -142,8 +147,8 @@ public final class ClusterViewParser {
         try {
           switchover = (Switchover) parsed(kv, v -> Json.LENIENT.readValue(v, Switchover.class));
         } catch (JsonProcessingException | IllegalArgumentException e) {
-          // Not a reason to block failover: the lock holder clears what it cannot use.
-          configError = configError == null ? k + ": " + describe(e, kv.value()) + " (ignored)" : configError;
+          // Not a reason to block failover: nobody acts on a request they cannot read.
+          switchoverError = k + ": " + describe(e, kv.value());
         }
       } else if (k.equals(keys.config())) {
         configSeen = true;
@@ -166,7 +171,7 @@ public final class ClusterViewParser {
     memo.keySet().retainAll(scope.kvs().stream().map(RawKv::key).collect(Collectors.toSet()));
     ClusterView view = new ClusterView(true, null, scope.revision(), initialize, leader, members, topology,
         history, config, errors, switchover);
-    return new Parsed(view, configError);
+    return new Parsed(view, configError, switchoverError);
   }
 
   private static String describe(Exception e, String value) {

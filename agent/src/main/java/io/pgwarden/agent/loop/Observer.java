@@ -50,6 +50,7 @@ public final class Observer {
 
   private DynamicConfig config;
   private String lastConfigError;
+  private String lastSwitchoverError;
   /** Unparsable keys and member keys without a lease already reported, so each is logged once while it stays. */
   private List<String> reportedErrors = List.of();
   private List<String> reportedUnbound = List.of();
@@ -215,6 +216,11 @@ public final class Observer {
       log.info("dynamic config now {}", p.view().config());
     }
     lastConfigError = p.configError();
+    if (p.switchoverError() != null && !p.switchoverError().equals(lastSwitchoverError)) {
+      log.error("ignoring a switchover request nobody can read: {}; `pgwarden switchover --cancel` deletes it",
+          p.switchoverError());
+    }
+    lastSwitchoverError = p.switchoverError();
     config = p.view().config();
     // Each once, when it appears (again after it was gone), not on every tick while it stays.
     for (String err : appeared(reportedErrors, p.view().errors())) {

@@ -102,6 +102,16 @@ class ClusterViewParserTest {
   }
 
   @Test
+  void anUnparsableSwitchoverIsReportedAsSuchNotAsConfigAndBlocksNothing() {
+    ClusterViewParser.Parsed p = parse(new RawKv(keys.switchover(), "{\"to\":", 7, 7, 1, 0));
+
+    assertThat(p.switchoverError()).startsWith(keys.switchover() + ": ");
+    assertThat(p.configError()).isNull();
+    assertThat(p.view().switchover()).isNull();
+    assertThat(p.view().errors()).isEmpty();
+  }
+
+  @Test
   void anEmptyConfigValueIsRejectedAndTheLastValidOneKept() {
     DynamicConfig last = new DynamicConfig(20, 4, 8, null, SynchronousMode.STRICT, null, true, null);
     ClusterViewParser.Parsed p =
