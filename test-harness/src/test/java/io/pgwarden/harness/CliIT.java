@@ -181,6 +181,16 @@ class CliIT {
     assertThat(noChange.out()).contains("no change");
     assertThat(config().modRevision()).isEqualTo(before);
 
+    // An invalid /config: the other verbs refuse and point here; edit-config shows it as stored and fixes it.
+    store.put(keys.config(), "{\"ttl\":1}", 0, Duration.ofSeconds(30));
+    Run refused = cli("set-config", "ttl=13");
+    assertThat(refused.rc()).isNotZero();
+    assertThat(refused.err()).contains("edit-config");
+    Run repaired = cli("edit-config", "--force", "--editor", "sed -i s/:1}/:30}/");
+    assertThat(repaired.rc()).as(repaired.out() + repaired.err()).isZero();
+    assertThat(repaired.out()).contains("is invalid now").contains("applied");
+    assertThat(cli("show-config").out()).contains("ttl: 30");
+
     assertThat(cli("set-config", "ttl=12", "parameters.work_mem=null").rc()).isZero();
   }
 

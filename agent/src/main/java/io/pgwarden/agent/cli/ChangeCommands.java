@@ -4,6 +4,7 @@ import io.pgwarden.agent.api.BasicAuth;
 import io.pgwarden.agent.api.PemTls;
 import io.pgwarden.agent.ops.ConfigEdits;
 import io.pgwarden.agent.ops.Switchovers;
+import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.common.config.Credentials;
 import io.pgwarden.common.json.Json;
 import io.pgwarden.common.model.ClusterView;
@@ -277,8 +278,23 @@ public final class ChangeCommands {
 
     @Override
     int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
-      ConfigEdits.Current cur = ConfigEdits.read(c.store(), c.keys(), TIMEOUT);
-      String before = ConfigEdits.yaml(cur.config());
+      String before;
+      long modRevision;
+      try {
+        ConfigEdits.Current cur = ConfigEdits.read(c.store(), c.keys(), TIMEOUT);
+        before = ConfigEdits.yaml(cur.config());
+        modRevision = cur.modRevision();
+      } catch (IllegalArgumentException invalid) {
+        // The one verb that can repair it: the stored text as it is (JSON is YAML), under the reason.
+        RawKv raw = c.store().get(c.keys().config(), TIMEOUT);
+        if (raw == null) {
+          throw invalid; // deleted meanwhile: nothing to repair, and the defaults apply
+        }
+        before = "# " + invalid.getMessage().replace("\n", " ") + "\n# Fix it below; it is checked before it is written.\n"
+            + raw.value() + "\n";
+        modRevision = raw.modRevision();
+        out.println(c.keys().config() + " is invalid now; the editor shows it as stored");
+      }
       Path file = Files.createTempFile("pgwarden-config-", ".yaml");
       try {
         Files.writeString(file, before);
@@ -294,7 +310,7 @@ public final class ChangeCommands {
           out.println("aborted; nothing changed");
           return 1;
         }
-        if (!ConfigEdits.write(c.store(), c.keys(), edited, cur.modRevision(), TIMEOUT)) {
+        if (!ConfigEdits.write(c.store(), c.keys(), edited, modRevision, TIMEOUT)) {
           out.println("not applied: " + c.keys().config() + " changed while you were editing; "
               + "run edit-config again to see the new version");
           return 1;
