@@ -85,6 +85,7 @@ public final class ActionExecutor {
   public void apply(List<Action> actions, Observation obs) {
     // Whatever renders the config files in this tick (start, follow, reload) uses the observed /config.
     pg.useDynamicParameters(obs.config().parameters());
+    pg.holdCommitsWhenPromoted(obs.config().synchronousMode() != io.pgwarden.common.model.SynchronousMode.OFF);
     if (obs.cluster().reachable()) {
       pg.useReplicationHosts(io.pgwarden.common.decide.ReplicationHosts.wanted(obs.cluster()));
     }

@@ -51,6 +51,13 @@ public interface PostgresControl {
    */
   void useReplicationHosts(java.util.Set<String> hosts);
 
+  /**
+   * Whether a promotion must hold commits (synchronous mode): then a replica's config files already
+   * carry synchronous_standby_names '*', which a replica ignores and a promoted server obeys at once.
+   * Like {@link #useDynamicParameters}, set from each observation before acting.
+   */
+  void holdCommitsWhenPromoted(boolean hold);
+
   /** Re-render pgwarden's config files for the current role and reload PostgreSQL. */
   void reload();
 

@@ -113,7 +113,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
    * stopped waiting for its recorded synchronous standby could acknowledge commits that standby lacks.
    */
   private volatile String synchronousStandbyNames;
-  /** Set while a replica's files are rendered for a promotion that holds commits. */
+  /** Synchronous mode: a replica's files carry synchronous_standby_names '*' for its promotion. */
   private volatile boolean holdOnPromote;
   private String timelineOfStart;
   private long highestTimeline;
@@ -296,16 +296,15 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       // commit wait for a standby that is not its own until the leader's next tick replaced it. The new
       // topology starts with no synchronous standby; the loop records and sets one as standbys stream.
       synchronousStandbyNames = holdCommits ? "*" : "";
-      if (holdCommits) {
-        // Loaded before the promotion, so the first commit after it already waits.
+      if (holdCommits && !"*".equals(runningSetting("synchronous_standby_names"))) {
+        // Loaded before the promotion, so the first commit after it already waits. Usually the replica's
+        // files carry it already (holdCommitsWhenPromoted): a reload just before pg_ctl promote can make
+        // PostgreSQL 15 take wal_retrieve_retry_interval (5 s) to promote, if it wakes the startup process
+        // in its retry wait after the upstream went away.
         holdOnPromote = true;
-        try {
-          writeConfigOrThrow("hold commits before promoting", StartMode.REPLICA,
-              s.upstream() == null ? null : ReplicationSource.parse(s.upstream(), s.upstream()));
-          reloadConf();
-        } finally {
-          holdOnPromote = false;
-        }
+        writeConfigOrThrow("hold commits before promoting", StartMode.REPLICA,
+            s.upstream() == null ? null : ReplicationSource.parse(s.upstream(), s.upstream()));
+        reloadConf();
       }
       log.info("promoting PostgreSQL{}", holdCommits ? " (commits wait for a standby until the new topology is recorded)" : "");
       runner.runChecked("pg_ctl promote", List.of(bin("pg_ctl"), "promote", "-D", dataDir.toString(), "-w",
@@ -359,6 +358,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   @Override
   public void useReplicationHosts(Set<String> hosts) {
     replicationHosts = Set.copyOf(hosts);
+  }
+
+  @Override
+  public void holdCommitsWhenPromoted(boolean hold) {
+    holdOnPromote = hold;
   }
 
   @Override
@@ -1027,8 +1031,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     s.put("hot_standby_feedback", "on");
     s.put("password_encryption", "scram-sha-256");
     s.put("cluster_name", member);
-    // Managed by the lock holder. A replica's value only matters from its promotion on: '*' while a
-    // promotion holds commits (see promote), else nothing to wait for.
+    // Managed by the lock holder. A replica's value only matters from its promotion on: in synchronous
+    // mode '*', so that the new primary acknowledges nothing until its topology is recorded (see promote).
     s.put("synchronous_standby_names",
         mode == StartMode.PRIMARY ? currentSynchronousStandbyNames() : holdOnPromote ? "*" : "");
     // Patroni's precedence: the cluster-wide /config parameters over pgwarden's defaults, the node's
@@ -1330,6 +1334,21 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       p.setProperty("ApplicationName", "pgwarden-" + member);
       conn = DriverManager.getConnection(jdbcUrl, p);
       return conn;
+    }
+  }
+
+  /** current_setting(name) of the running server; null when it cannot be read. */
+  private String runningSetting(String name) {
+    synchronized (jdbcLock) {
+      try (PreparedStatement st = connection().prepareStatement("SELECT current_setting(?)")) {
+        st.setString(1, name);
+        try (ResultSet rs = st.executeQuery()) {
+          return rs.next() ? rs.getString(1) : null;
+        }
+      } catch (SQLException e) {
+        closeConnection();
+        return null;
+      }
     }
   }
 

@@ -119,6 +119,7 @@ class ActionExecutorTest {
         .member(Observations.member("n2").primary(1, "0/5000000")).synchronousMode(SynchronousMode.ON).build();
     executor.apply(List.of(new Action.Promote("t")), sync);
     assertThat(pg.calls).containsExactly("promote holding commits");
+    assertThat(pg.holdOnPromote).as("replica files rendered for it").isTrue();
   }
 
   @Test
@@ -266,9 +267,11 @@ class ActionExecutorTest {
     @Override public void follow(ReplicationSource upstream) { calls.add("follow " + upstream.name()); }
     @Override public void rewind(ReplicationSource source) { calls.add("rewind " + source.name()); }
     @Override public void baseBackup(ReplicationSource source) { calls.add("baseBackup " + source.name()); }
+    @Override public void holdCommitsWhenPromoted(boolean hold) { holdOnPromote = hold; }
     @Override public void reload() { calls.add("reload " + dynamic); }
     volatile Map<String, String> dynamic = Map.of();
     @Override public void useDynamicParameters(Map<String, String> parameters) { dynamic = parameters; }
+    boolean holdOnPromote;
     volatile Set<String> hosts = Set.of();
     @Override public void useReplicationHosts(Set<String> h) { hosts = h; }
     @Override public void setSynchronousStandbys(List<String> names, int count) { calls.add("sync " + names); }

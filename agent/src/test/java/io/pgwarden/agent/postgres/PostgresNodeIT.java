@@ -349,11 +349,13 @@ class PostgresNodeIT {
     b.ensureSlots(Set.of("a"));
     a.stop(DemoteMode.FAST);
     a.rewind(srcB);
+    a.holdCommitsWhenPromoted(true);
     a.start(StartMode.REPLICA, srcB);
     await().atMost(LONG).untilAsserted(() -> assertThat(a.probe().streaming()).isTrue());
+    assertThat(setting(a, "synchronous_standby_names")).as("a replica carries it, without effect").isEqualTo("*");
     a.promote(true);
     assertThat(a.probe().runningAsPrimary()).isTrue();
-    assertThat(setting(a, "synchronous_standby_names")).as("loaded before the promotion").isEqualTo("*");
+    assertThat(setting(a, "synchronous_standby_names")).as("in force from the promotion on").isEqualTo("*");
     a.reload();
     assertThat(setting(a, "synchronous_standby_names")).as("kept by later renders").isEqualTo("*");
     a.setSynchronousStandbys(List.of(), 1);

@@ -455,10 +455,10 @@ public final class Decider {
       if (mine) {
         actions.add(new ClearSwitchover(kind + " done"));
       }
-      if (c.config().synchronousMode() == SynchronousMode.ON && local.syncStandbys().contains("*")) {
+      if (c.config().synchronousMode() != SynchronousMode.STRICT && local.syncStandbys().contains("*")) {
         // The promotion held commits until this record (ActionExecutor); once it is written, and not before
         // (actions stop at the first failure), they go through. Standbys are set as they stream from me.
-        actions.add(new SetSyncStandbys(List.of(), c.config().synchronousNodeCount(), SynchronousMode.ON.json()));
+        actions.add(new SetSyncStandbys(List.of(), c.config().synchronousNodeCount(), c.config().synchronousMode().json()));
         summary += "; then releasing the commits the promotion held";
       }
       return new Decision(actions, policy.shortWait(), summary);
