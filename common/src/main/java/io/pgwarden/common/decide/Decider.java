@@ -754,7 +754,9 @@ public final class Decider {
     if (!obs.local().syncStandbys().equals(Set.copyOf(pgWanted))) {
       String what = pgWanted.isEmpty() ? "no synchronous standby" : pgWanted.equals(List.of("*"))
           ? "any standby (strict mode, none healthy)" : "synchronous standby " + pgWanted;
-      return Decision.act("setting " + what + " in PostgreSQL", next, new SetSyncStandbys(pgWanted, count, mode.json()));
+      // Recorded once PostgreSQL shows it synchronous and streaming, which wakes nothing: look again soon.
+      Duration soon = pgWanted.isEmpty() || pgWanted.equals(List.of("*")) ? next : min(next, JOINING_POLL);
+      return Decision.act("setting " + what + " in PostgreSQL", soon, new SetSyncStandbys(pgWanted, count, mode.json()));
     }
     List<String> confirmed = desired.stream()
         .filter(n -> !recorded.contains(n) && obs.local().syncConfirmed().contains(n)).toList();
