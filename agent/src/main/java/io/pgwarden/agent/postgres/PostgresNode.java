@@ -113,6 +113,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
    * stopped waiting for its recorded synchronous standby could acknowledge commits that standby lacks.
    */
   private volatile String synchronousStandbyNames;
+  /**
+   * The primary's flush position when PostgreSQL last started waiting for the standbys it names (null
+   * until this agent set them or first probed a primary): see {@link #caughtUp}.
+   */
+  private volatile Lsn syncWaitFrom;
   /** Synchronous mode: a replica's files carry synchronous_standby_names '*' for its promotion. */
   private volatile boolean holdOnPromote;
   private String timelineOfStart;
@@ -398,6 +403,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       synchronousStandbyNames = value;
       writeConfigOrThrow("set synchronous_standby_names", StartMode.PRIMARY, null);
       reloadConf();
+      // Every commit acknowledged before the reload is flushed here, at or below this position.
+      syncWaitFrom = currentFlushPosition();
       log.info("synchronous_standby_names = '{}'", value);
     }
   }
@@ -432,6 +439,26 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   /** {@code name = 'value'} as {@link PgText#gucString} writes it; enough for values without backslashes. */
   private static final Pattern CONF_LINE = Pattern.compile("^\\s*([a-z_]+)\\s*=\\s*'((?:[^']|'')*)'\\s*$");
+
+  /**
+   * The synchronous standbys of {@code column} ("name flush_lsn,..." of pg_stat_replication's sync and
+   * streaming rows) that have flushed WAL up to {@code from}: only those hold every commit acknowledged
+   * before PostgreSQL started waiting for them. "sync" alone shows as soon as the setting is reloaded,
+   * and "streaming" means the WAL was sent, not that a slow standby flushed it.
+   */
+  static Set<String> caughtUp(String column, Lsn from) {
+    Set<String> out = new HashSet<>();
+    if (column == null) {
+      return out;
+    }
+    for (String row : column.split(",")) {
+      int sp = row.indexOf(' ');
+      if (sp > 0 && from != null && !from.isAfter(Lsn.parse(row.substring(sp + 1)))) {
+        out.add(row.substring(0, sp));
+      }
+    }
+    return out;
+  }
 
   /** The value for synchronous_standby_names: member names are quoted as identifiers. */
   static String synchronousStandbyNames(List<String> names, int count) {
@@ -907,10 +934,12 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         synchronousStandbyNames = syncNames == null ? "" : syncNames;
       }
       sync = parseSynchronousStandbyNames(syncNames);
-      String streamingSync = rs.getString(3);
-      if (streamingSync != null) {
-        confirmed.addAll(List.of(streamingSync.split(",")));
+      if (syncWaitFrom == null) {
+        // This agent did not set them: count from now, as far as it can tell (a write position, never less
+        // than what was flushed and so acknowledged).
+        syncWaitFrom = lsn;
       }
+      confirmed.addAll(caughtUp(rs.getString(3), syncWaitFrom));
     }
     return new LocalPgState(DataDirState.VALID, true, false, ControlState.UNKNOWN, systemId, timeline, lsn, null,
         false, null, history, slots, true, null, sync).withSyncConfirmed(confirmed);
@@ -938,7 +967,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private static final String PRIMARY_SLOTS_QUERY =
       "SELECT (SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical'),"
           + " current_setting('synchronous_standby_names'),"
-          + " (SELECT string_agg(application_name, ',') FROM pg_stat_replication"
+          + " (SELECT string_agg(application_name || ' ' || flush_lsn::text, ',') FROM pg_stat_replication"
           + " WHERE sync_state = 'sync' AND state = 'streaming')";
 
   private LocalPgState replicaState(ResultSet rs, int first, String systemId) throws SQLException {
@@ -1334,6 +1363,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       p.setProperty("ApplicationName", "pgwarden-" + member);
       conn = DriverManager.getConnection(jdbcUrl, p);
       return conn;
+    }
+  }
+
+  /** pg_current_wal_flush_lsn(); null when it cannot be read (the next probe then counts from its position). */
+  private Lsn currentFlushPosition() {
+    synchronized (jdbcLock) {
+      try (Statement st = connection().createStatement();
+          ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn()::text")) {
+        return rs.next() ? Lsn.parse(rs.getString(1)) : null;
+      } catch (SQLException e) {
+        closeConnection();
+        return null;
+      }
     }
   }
 

@@ -261,6 +261,11 @@ public final class Decider {
             new AcquireLeaderKey("rebind after restart"));
       }
       Optional<String> handTo = switchoverTarget(obs);
+      if (handTo.isPresent() && !c.errors().isEmpty()) {
+        // No candidate promotes while they last: releasing the key would leave the cluster without a primary.
+        return Decision.act("switchover to " + handTo.get() + " dropped: etcd holds values no candidate would promote on ("
+            + String.join("; ", c.errors()) + ")", wait, new ClearSwitchover("unparsable values in etcd"));
+      }
       if (handTo.isPresent()) {
         if (local.controlState() != io.pgwarden.common.model.ControlState.SHUT_DOWN
             && (c.topology() == null || !c.topology().syncStandbys().contains(handTo.get()))) {
@@ -452,14 +457,15 @@ public final class Decider {
           switchLsn, null, reason);
       String summary = "writing topology term " + term + ": " + obs.me() + " is primary on timeline " + local.timeline();
       List<Action> actions = new ArrayList<>(List.of(new WriteTopology(next1, h)));
-      if (mine) {
-        actions.add(new ClearSwitchover(kind + " done"));
-      }
       if (c.config().synchronousMode() != SynchronousMode.STRICT && local.syncStandbys().contains("*")) {
         // The promotion held commits until this record (ActionExecutor); once it is written, and not before
-        // (actions stop at the first failure), they go through. Standbys are set as they stream from me.
+        // (actions stop at the first failure), they go through — ahead of clearing a switchover request,
+        // whose failure must not keep them waiting. Standbys are set as they stream from me.
         actions.add(new SetSyncStandbys(List.of(), c.config().synchronousNodeCount(), c.config().synchronousMode().json()));
         summary += "; then releasing the commits the promotion held";
+      }
+      if (mine) {
+        actions.add(new ClearSwitchover(kind + " done"));
       }
       return new Decision(actions, policy.shortWait(), summary);
     }

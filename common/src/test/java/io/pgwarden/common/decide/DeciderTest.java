@@ -667,6 +667,15 @@ class DeciderTest {
             node("n1").stopped(ControlState.IN_PRODUCTION, 1, "0/5000000").holdingKey().topology(1, "n1", 1)
                 .member(member("n2").replica(1, "0/5000100")).switchover(new Switchover("n1", "n2", null, false, false)),
             expect(ClearSwitchover.class).summaryContains("did not shut down cleanly")),
+        row("a stopped primary keeps the lock rather than hand it over while etcd holds values nobody promotes on",
+            node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/5000000").holdingKey().topology(1, "n1", 1)
+                .member(member("n2").replica(1, "0/5000100")).switchover(new Switchover("n1", "n2", null, false, false))
+                .parseError("/pgwarden/t/members/junk: not valid JSON (line 1, column 2)"),
+            expect(ClearSwitchover.class).summaryContains("no candidate would promote on")),
+        row("the new primary of a synchronous switchover lets held commits through before it clears the request",
+            sync(node("n2").primaryRunning(2, "0/5000200").holdingKey().topology(1, "n1", 1, "n2").timelineSwitch(1, "0/5000100")
+                .switchover(new Switchover("n1", "n2", null, false, false)).pgSyncStandbys("*")),
+            expect(WriteTopology.class, SetSyncStandbys.class, ClearSwitchover.class)),
         row("to a recorded synchronous standby it may: that one holds every acknowledged commit",
             sync(node("n1").stopped(ControlState.IN_PRODUCTION, 1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2"))
                 .member(member("n2").replica(1, "0/5000100")).switchover(new Switchover("n1", "n2", null, false, false)),
