@@ -55,6 +55,7 @@ public final class Decider {
   private static final Duration AFTER_PROMOTE = Duration.ofMillis(20);
   // Replicas' status rewrites do not wake the lock holder (WatchedScope.KeyChange#wakesLoop).
   private static final Duration JOINING_POLL = Duration.ofMillis(500);
+  private static final String UNPARSABLE_VALUES = "unparsable values in etcd";
   private final DecisionPolicy policy;
 
   public Decider(DecisionPolicy policy) {
@@ -261,10 +262,10 @@ public final class Decider {
             new AcquireLeaderKey("rebind after restart"));
       }
       Optional<String> handTo = switchoverTarget(obs);
-      if (handTo.isPresent() && !c.errors().isEmpty()) {
-        // No candidate promotes while they last: releasing the key would leave the cluster without a primary.
+      Optional<String> refusal = switchoverRefusal(obs);
+      if (handTo.isPresent() && refusal.isPresent()) {
         return Decision.act("switchover to " + handTo.get() + " dropped: etcd holds values no candidate would promote on ("
-            + String.join("; ", c.errors()) + ")", wait, new ClearSwitchover("unparsable values in etcd"));
+            + refusal.get() + ")", wait, new ClearSwitchover(UNPARSABLE_VALUES));
       }
       if (handTo.isPresent()) {
         if (local.controlState() != io.pgwarden.common.model.ControlState.SHUT_DOWN
@@ -588,6 +589,15 @@ public final class Decider {
     return sw.to() != null ? Optional.of(sw.to()) : bestHandOverTarget(obs);
   }
 
+  /**
+   * The unparsable etcd values that rule out a switchover now, or empty. No candidate promotes while
+   * they last, so stopping writes or releasing the key would leave the cluster without a primary.
+   */
+  private static Optional<String> switchoverRefusal(Observation obs) {
+    List<String> errors = obs.cluster().errors();
+    return errors.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", errors));
+  }
+
   /** A running primary with the lock and a pending switchover: stop writes, or drop the request. */
   private Decision handOver(Observation obs, Switchover sw, Duration next) {
     ClusterView c = obs.cluster();
@@ -602,10 +612,10 @@ public final class Decider {
     if (sw.scheduledAt() != null && obs.now().isBefore(Instant.parse(sw.scheduledAt()))) {
       return null;
     }
-    if (!c.errors().isEmpty()) {
-      // No candidate promotes while they last: stopping now would leave the cluster without a primary.
+    Optional<String> refusal = switchoverRefusal(obs);
+    if (refusal.isPresent()) {
       return Decision.act("switchover impossible while etcd holds values nobody can promote on ("
-          + String.join("; ", c.errors()) + "); clearing it", next, new ClearSwitchover("unparsable values in etcd"));
+          + refusal.get() + "); clearing it", next, new ClearSwitchover(UNPARSABLE_VALUES));
     }
     Optional<String> target = sw.to() != null ? Optional.of(sw.to()) : bestHandOverTarget(obs);
     if (target.isEmpty()) {
