@@ -115,7 +115,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private volatile String synchronousStandbyNames;
   /**
    * The primary's flush position when PostgreSQL last started waiting for the standbys it names (null
-   * until this agent set them or first probed a primary): see {@link #caughtUp}.
+   * until this agent set them or first probed a primary, and again from a promotion to its first probe):
+   * see {@link #caughtUp}.
    */
   private volatile Lsn syncWaitFrom;
   /** Synchronous mode: a replica's files carry synchronous_standby_names '*' for its promotion. */
@@ -301,6 +302,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       // commit wait for a standby that is not its own until the leader's next tick replaced it. The new
       // topology starts with no synchronous standby; the loop records and sets one as standbys stream.
       synchronousStandbyNames = holdCommits ? "*" : "";
+      // Likewise a position from that earlier term: a standby past it may still lack this term's commits.
+      // The first probe as primary counts from its own position, as after an agent restart.
+      syncWaitFrom = null;
       if (holdCommits && !"*".equals(runningSetting("synchronous_standby_names"))) {
         // Loaded before the promotion, so the first commit after it already waits. Usually the replica's
         // files carry it already (holdCommitsWhenPromoted): a reload just before pg_ctl promote can make
@@ -963,6 +967,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart), " + REPLICA_COLUMNS;
   private static final String PRIMARY_POSITION_QUERY =
       "SELECT l::text, pg_walfile_name(l) FROM pg_current_wal_lsn() AS l";
+  /** Not PRIMARY_POSITION_QUERY: that reads the write position, which can run ahead of the flush. */
+  private static final String PRIMARY_FLUSH_QUERY = "SELECT pg_current_wal_flush_lsn()::text";
   /** Slot names are [a-z0-9_] and member names (application_name) [A-Za-z0-9_.-]: a comma separates them safely. */
   private static final String PRIMARY_SLOTS_QUERY =
       "SELECT (SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical'),"
@@ -1369,8 +1375,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   /** pg_current_wal_flush_lsn(); null when it cannot be read (the next probe then counts from its position). */
   private Lsn currentFlushPosition() {
     synchronized (jdbcLock) {
-      try (Statement st = connection().createStatement();
-          ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn()::text")) {
+      try (PreparedStatement st = connection().prepareStatement(PRIMARY_FLUSH_QUERY);
+          ResultSet rs = st.executeQuery()) {
         return rs.next() ? Lsn.parse(rs.getString(1)) : null;
       } catch (SQLException e) {
         closeConnection();
