@@ -2,6 +2,9 @@ package io.pgwarden.agent.postgres;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -93,6 +96,57 @@ final class PgText {
       }
     }
     return b.append('\'').toString();
+  }
+
+  /** {@code name = 'value'} as {@link #gucString} writes it, with the config lexer's quoted-string syntax. */
+  private static final Pattern CONF_LINE =
+      Pattern.compile("^\\s*([a-z_]+)\\s*=\\s*'((?:[^'\\\\]|''|\\\\.)*)'\\s*$");
+
+  /**
+   * The value the first line setting {@code name} in {@code fileText} (a config file written with
+   * {@link #gucString}) gives it, unquoted; empty when no line does.
+   */
+  static Optional<String> confValue(String fileText, String name) {
+    return fileText.lines().map(CONF_LINE::matcher).filter(m -> m.matches() && m.group(1).equals(name))
+        .findFirst().map(m -> unescapeGucString(m.group(2)));
+  }
+
+  /** The inverse of {@link #gucString}, by the rules of PostgreSQL's GUC_scanstr. */
+  private static String unescapeGucString(String quoted) {
+    StringBuilder b = new StringBuilder(quoted.length());
+    int n = quoted.length();
+    for (int i = 0; i < n; i++) {
+      char c = quoted.charAt(i);
+      if (c == '\'') {
+        // The pattern admits a quote only doubled.
+        b.append('\'');
+        i++;
+      } else if (c != '\\') {
+        b.append(c);
+      } else {
+        char e = quoted.charAt(++i);
+        switch (e) {
+          case 'b' -> b.append('\b');
+          case 'f' -> b.append('\f');
+          case 'n' -> b.append('\n');
+          case 'r' -> b.append('\r');
+          case 't' -> b.append('\t');
+          default -> {
+            if (e >= '0' && e <= '7') {
+              int end = i + 1;
+              while (end < n && end < i + 3 && quoted.charAt(end) >= '0' && quoted.charAt(end) <= '7') {
+                end++;
+              }
+              b.append((char) Integer.parseInt(quoted.substring(i, end), 8));
+              i = end - 1;
+            } else {
+              b.append(e);
+            }
+          }
+        }
+      }
+    }
+    return b.toString();
   }
 
   /** One field of a .pgpass line: backslash and colon are escaped with a backslash. */

@@ -51,8 +51,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.postgresql.PGConnection;
@@ -429,20 +427,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       return Optional.empty();
     }
     try {
-      for (String line : Files.readAllLines(file)) {
-        Matcher m = CONF_LINE.matcher(line);
-        if (m.matches() && m.group(1).equals(name)) {
-          return Optional.of(m.group(2).replace("''", "'"));
-        }
-      }
-      return Optional.empty();
+      return PgText.confValue(Files.readString(file), name);
     } catch (IOException e) {
       throw new UncheckedIOException("reading " + file, e);
     }
   }
-
-  /** {@code name = 'value'} as {@link PgText#gucString} writes it; enough for values without backslashes. */
-  private static final Pattern CONF_LINE = Pattern.compile("^\\s*([a-z_]+)\\s*=\\s*'((?:[^']|'')*)'\\s*$");
 
   /**
    * The synchronous standbys of {@code column} ("name flush_lsn,..." of pg_stat_replication's sync and

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class PgTextTest {
 
@@ -39,6 +41,27 @@ class PgTextTest {
   @Test
   void gucStringsDoubleQuotesAndBackslashes() {
     assertThat(PgText.gucString("user='a\\b'")).isEqualTo("'user=''a\\\\b'''");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"*", "", "o'brien", "a\\b", "ends with \\", "\\'", "''", "\"node 1\",node2",
+      "ANY 1 (\"node 1\",node2)", "FIRST 2 (n1, n2)", "8MB\nshared_preload_libraries = 'evil'", "a\rb\tc\u0001\u007f"})
+  void confValuesReadBackWhatGucStringWrote(String value) {
+    String file = "# Written by pgwarden\nsynchronous_standby_names = " + PgText.gucString(value) + "\n";
+
+    assertThat(PgText.confValue(file, "synchronous_standby_names")).contains(value);
+  }
+
+  @Test
+  void confValuesComeOnlyFromTheirOwnUncommentedLine() {
+    String file = "#synchronous_standby_names = 'n1'\n"
+        + "  # synchronous_standby_names = 'n2'\n"
+        + "synchronous_commit = 'on'\n"
+        + "primary_slot_name = 'synchronous_standby_names'\n";
+
+    assertThat(PgText.confValue(file, "synchronous_standby_names")).isEmpty();
+    assertThat(PgText.confValue(file, "synchronous_commit")).contains("on");
+    assertThat(PgText.confValue("", "synchronous_commit")).isEmpty();
   }
 
   @Test
