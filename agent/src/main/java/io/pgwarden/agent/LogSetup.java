@@ -3,18 +3,18 @@ package io.pgwarden.agent;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
  * Logback's configuration in code, found through {@code META-INF/services}: one line per decision on
- * stdout, with the node and loop tick. In code rather than in a logback.xml because parsing XML loads
- * logback's Joran and the JDK's XML parser, ~500 classes that stay in the agent's memory for good
- * (docs/benchmarks.md, "Idle RSS").
+ * stdout, with the node and loop tick ({@link LogLine}). In code rather than in a logback.xml because
+ * parsing XML loads logback's Joran and the JDK's XML parser, ~500 classes that stay in the agent's
+ * memory for good (docs/benchmarks.md, "Idle RSS").
  *
  * <p>An operator's own file still wins: with {@code -Dlogback.configurationFile=FILE} (or a
  * logback-test.xml on the class path, as in the tests) logback reads that file as usual.
@@ -22,17 +22,18 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_NORMAL_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
-  static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%X{node:-} %X{tick:-}] %logger{0}: %msg%n";
-
   @Override
   public ExecutionStatus configure(LoggerContext context) {
     if (System.getProperty("logback.configurationFile") != null
         || LogSetup.class.getClassLoader().getResource("logback-test.xml") != null) {
       return ExecutionStatus.INVOKE_NEXT_IF_ANY;
     }
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    LogLine layout = new LogLine();
+    layout.setContext(context);
+    layout.start();
+    LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
     encoder.setContext(context);
-    encoder.setPattern(PATTERN);
+    encoder.setLayout(layout);
     encoder.start();
     ConsoleAppender<ILoggingEvent> out = new ConsoleAppender<>();
     out.setContext(context);
