@@ -88,7 +88,7 @@ public final class LocalCommand implements Runnable {
       }
       LocalCluster c = LocalCluster.up(new LocalCluster.Options(dir, nodes, scope, ownJar(), dynamic,
           io.pgwarden.agent.local.AgentJvm.OPTIONS,
-          1, binDir));
+          1, binDir, null, true));
       out().println("local cluster '" + scope + "' starting in " + c.dir());
       out().flush();
       if (waitSeconds > 0) {

@@ -20,12 +20,13 @@ public final class PgwardenCluster implements BenchCluster {
     this.c = c;
   }
 
+  /** With the class-data sharing archive, as bin/pgwarden starts agents. */
   public static PgwardenCluster start(Map<String, Object> dynamic) {
-    return new PgwardenCluster(TestCluster.start(3, dynamic));
+    return start(dynamic, TestCluster.AGENT_JVM);
   }
 
   public static PgwardenCluster start(Map<String, Object> dynamic, List<String> jvmArgs) {
-    return new PgwardenCluster(TestCluster.start(3, dynamic, jvmArgs));
+    return new PgwardenCluster(TestCluster.start(3, dynamic, jvmArgs, null, true));
   }
 
   public TestCluster cluster() {

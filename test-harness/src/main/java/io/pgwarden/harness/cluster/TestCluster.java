@@ -82,6 +82,14 @@ public final class TestCluster implements AutoCloseable {
   /** @param nodeConfig extra top-level fields of each node's YAML config, by node name (e.g. callbacks) */
   public static TestCluster start(int nodes, Map<String, Object> dynamic, List<String> jvmArgs,
       java.util.function.Function<String, Map<String, Object>> nodeConfig) {
+    // Without the class-data sharing archive of bin/pgwarden and `local up`: making one takes seconds
+    // of CPU per cluster, and the agents behave the same (ClassDataSharingIT runs with it).
+    return start(nodes, dynamic, jvmArgs, nodeConfig, false);
+  }
+
+  /** @param classDataSharing see {@link LocalCluster.Options} */
+  public static TestCluster start(int nodes, Map<String, Object> dynamic, List<String> jvmArgs,
+      java.util.function.Function<String, Map<String, Object>> nodeConfig, boolean classDataSharing) {
     String jar = System.getProperty("pgwarden.jar");
     if (jar == null || !Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException("system property pgwarden.jar must name the built agent jar (got " + jar
@@ -92,7 +100,7 @@ public final class TestCluster implements AutoCloseable {
       // The agents may run as the unprivileged postgres user: they must be able to walk in.
       Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
       LocalCluster lc = LocalCluster.up(new LocalCluster.Options(base.resolve("cluster"), nodes, "it", Path.of(jar),
-          dynamic, jvmArgs, 1, LocalCluster.DEFAULT_BIN_DIR, nodeConfig));
+          dynamic, jvmArgs, 1, LocalCluster.DEFAULT_BIN_DIR, nodeConfig, classDataSharing));
       return new TestCluster(lc);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

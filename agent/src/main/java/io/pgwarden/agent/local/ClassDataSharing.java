@@ -1,0 +1,95 @@
+package io.pgwarden.agent.local;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A class-data sharing archive of the agent's classes (JDK "AppCDS"): the JVM maps their parsed form
+ * from the archive instead of reading and parsing ~6,000 classes from the jar, which takes an idle
+ * agent ~2.5 MiB less memory and starts it faster (docs/benchmarks.md, "Idle RSS").
+ *
+ * <p>The archive is made with {@code -Xshare:dump} from the class list in this jar (the classes an
+ * agent loaded in a real cluster) by the JVM that will run the agent, and fits only that JVM and that
+ * jar at that path: the JVM checks both when it maps it, and without a match it runs the agent
+ * without sharing, which costs memory, never function. So whoever starts agents — {@code bin/pgwarden
+ * agent}, {@code pgwarden local up} — makes it once per jar and JVM, names it by both, and passes
+ * {@code -XX:SharedArchiveFile}.
+ */
+public final class ClassDataSharing {
+  /** Made by an agent with -XX:DumpLoadedClassList (docs/benchmarks.md, "Idle RSS", says how). */
+  static final String CLASS_LIST = "agent.classlist";
+  private static final long DUMP_TIMEOUT_SECONDS = 300;
+
+  private ClassDataSharing() {}
+
+  /** The JVM option that maps {@code archive}. */
+  public static String option(Path archive) {
+    return "-XX:SharedArchiveFile=" + archive;
+  }
+
+  /**
+   * Makes {@code archive} for agents started with {@code -jar jar} by this JVM. The archive appears
+   * whole or not at all (several agents may start at once).
+   *
+   * @throws IOException when it cannot be made; nothing is left behind
+   */
+  public static void dump(Path jar, Path archive) throws IOException {
+    Path dir = archive.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path list = Files.createTempFile(dir, ".pgwarden-classlist-", ".tmp");
+    Path output = Files.createTempFile(dir, ".pgwarden-dump-", ".log");
+    Path partial = dir.resolve(archive.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+    try {
+      try (InputStream in = ClassDataSharing.class.getResourceAsStream(CLASS_LIST)) {
+        if (in == null) {
+          throw new IOException("this build has no class list (" + CLASS_LIST + ")");
+        }
+        Files.copy(in, list, StandardCopyOption.REPLACE_EXISTING);
+      }
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      Process p = new ProcessBuilder(List.of(java, "-Xshare:dump", "-XX:SharedClassListFile=" + list,
+          "-XX:SharedArchiveFile=" + partial, "-cp", jar.toAbsolutePath().toString()))
+          .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+      if (!p.waitFor(DUMP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IOException("java -Xshare:dump did not finish in " + DUMP_TIMEOUT_SECONDS + " s");
+      }
+      if (p.exitValue() != 0 || !Files.isRegularFile(partial)) {
+        List<String> lines = Files.readAllLines(output);
+        throw new IOException("java -Xshare:dump exited with " + p.exitValue()
+            + (lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1)));
+      }
+      // Agents may run as another user than the one who made it; the JVM only reads it.
+      Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rw-r--r--"));
+      Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while making " + archive, e);
+    } finally {
+      Files.deleteIfExists(list);
+      Files.deleteIfExists(output);
+      Files.deleteIfExists(partial);
+    }
+  }
+
+  /** For bin/pgwarden: {@code ClassDataSharing JAR ARCHIVE}; exit status 0 when the archive was made. */
+  public static void main(String[] args) {
+    if (args.length != 2) {
+      System.err.println("usage: java -cp pgwarden.jar " + ClassDataSharing.class.getName() + " JAR ARCHIVE");
+      System.exit(2);
+    }
+    try {
+      dump(Path.of(args[0]), Path.of(args[1]));
+    } catch (IOException | RuntimeException e) {
+      System.err.println("pgwarden: no class-data sharing archive at " + args[1] + " (" + e.getMessage()
+          + "); the agent starts without it, which costs memory, not function");
+      System.exit(1);
+    }
+  }
+}
