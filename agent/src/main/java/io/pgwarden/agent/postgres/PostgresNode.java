@@ -1087,8 +1087,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         s.put("primary_conninfo", PgText.conninfo(ci));
         s.put("primary_slot_name", SlotNames.of(member));
       }
-      s.put("recovery_target_timeline", "latest");
     }
+    // On both roles, although a primary ignores it: a setting that only takes effect at server start
+    // and leaves the file at a promotion shows as pending_restart until PostgreSQL restarts, and every
+    // new primary would be listed as needing a restart it does not need.
+    s.put("recovery_target_timeline", "latest");
     return s;
   }
 

@@ -50,7 +50,7 @@ class PostgresNodeFilesTest {
     String conf = PostgresNode.renderConf(
         node(Map.of("max_wal_senders", 20, "work_mem", "8MB")).managedSettings(StartMode.PRIMARY, null));
 
-    assertThat(conf).doesNotContain("primary_conninfo").doesNotContain("recovery_target_timeline")
+    assertThat(conf).doesNotContain("primary_conninfo").contains("recovery_target_timeline = 'latest'")
         .contains("max_wal_senders = '20'").doesNotContain("max_wal_senders = '10'")
         .contains("work_mem = '8MB'").contains("wal_level = 'replica'").contains("port = '5433'");
   }

@@ -361,6 +361,7 @@ class PostgresNodeIT {
     a.setSynchronousStandbys(List.of(), 1);
     exec(a, "INSERT INTO t VALUES ('after-the-hold')");
     assertThat(values(a)).contains("after-the-hold");
+    assertThat(a.probe().pendingRestart()).as("a promoted primary, its files rendered as primary's").isEmpty();
   }
 
   private String setting(PostgresNode n, String name) throws SQLException {
