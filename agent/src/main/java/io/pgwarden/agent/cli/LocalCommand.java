@@ -87,7 +87,7 @@ public final class LocalCommand implements Runnable {
         io.pgwarden.common.config.ConfigLoader.parseDynamic(io.pgwarden.common.json.Json.write(dynamic));
       }
       LocalCluster c = LocalCluster.up(new LocalCluster.Options(dir, nodes, scope, ownJar(), dynamic,
-          io.pgwarden.agent.local.AgentJvm.OPTIONS,
+          io.pgwarden.agent.local.AgentJvm.options(),
           1, binDir, null, true));
       out().println("local cluster '" + scope + "' starting in " + c.dir());
       out().flush();

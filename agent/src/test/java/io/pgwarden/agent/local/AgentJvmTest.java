@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The launcher operators run (bin/pgwarden, also in the image and the systemd unit) and AgentJvm agree. */
 class AgentJvmTest {
@@ -25,7 +27,25 @@ class AgentJvmTest {
   void theLauncherSetsTheSameEnvironmentAndAlwaysExitsOnOutOfMemory() throws Exception {
     String script = Files.readString(LAUNCHER);
     AgentJvm.ENVIRONMENT.forEach((k, v) -> assertThat(script).contains("export " + k + "=\"${" + k + ":-" + v + "}\""));
-    assertThat(script).contains("${PGWARDEN_JAVA_OPTS:-$default_opts} -XX:+ExitOnOutOfMemoryError $sharing -jar");
+    assertThat(script).contains("${PGWARDEN_JAVA_OPTS:-$default_opts} -XX:+ExitOnOutOfMemoryError $trim $sharing -jar");
     assertThat(AgentJvm.OPTIONS).contains("-XX:+ExitOnOutOfMemoryError");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"17.0.8, false", "17.0.9, true", "17.0.15, true", "18.0.2, false", "20, false", "21, false",
+      "21.0.1, true", "22, true", "25.0.1, true"})
+  void nativeHeapTrimOnlyWhereTheJvmHasTheOption(String version, boolean expected) {
+    assertThat(AgentJvm.nativeHeapTrim(Runtime.Version.parse(version)))
+        .isEqualTo(expected ? AgentJvm.NATIVE_HEAP_TRIM : List.of());
+  }
+
+  @Test
+  void theLauncherTrimsWithTheSameOptionsForTheSameVersions() throws Exception {
+    String script = Files.readString(LAUNCHER);
+    assertThat(script).contains("trim=\"" + String.join(" ", AgentJvm.NATIVE_HEAP_TRIM) + "\"")
+        .contains("[ \"$major\" = 17 ] && [ \"$update\" -ge 9 ]")
+        .contains("[ \"$major\" = 21 ] && [ \"$update\" -ge 1 ]")
+        .contains("[ \"$major\" -ge 22 ]");
+    assertThat(AgentJvm.options()).containsAll(AgentJvm.OPTIONS);
   }
 }

@@ -69,7 +69,7 @@ public final class TestCluster implements AutoCloseable {
   }
 
   /** The agents' JVM options: those of bin/pgwarden (LocalCluster adds its environment). */
-  public static final List<String> AGENT_JVM = io.pgwarden.agent.local.AgentJvm.OPTIONS;
+  public static final List<String> AGENT_JVM = io.pgwarden.agent.local.AgentJvm.options();
 
   public static TestCluster start(int nodes, Map<String, Object> dynamic) {
     return start(nodes, dynamic, AGENT_JVM);
