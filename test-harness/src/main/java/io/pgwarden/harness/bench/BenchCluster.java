@@ -17,6 +17,11 @@ public interface BenchCluster extends Writer.PrimaryConnections, AutoCloseable {
   /** "pgwarden" or "Patroni". */
   String tool();
 
+  /** Time the start spent on one-off work an installed node does not repeat (bootstrap leaves it out). */
+  default java.time.Duration oneOffSetup() {
+    return java.time.Duration.ZERO;
+  }
+
   List<String> nodes();
 
   /** The holder of the leader key in etcd; empty when nobody holds it or etcd does not answer. */

@@ -29,6 +29,12 @@ public final class PgwardenCluster implements BenchCluster {
     return new PgwardenCluster(TestCluster.start(3, dynamic, jvmArgs, null, true));
   }
 
+  /** Making the class-data sharing archive, which bin/pgwarden does once per install. */
+  @Override
+  public java.time.Duration oneOffSetup() {
+    return c.local().archiveTime();
+  }
+
   public TestCluster cluster() {
     return c;
   }
