@@ -215,7 +215,8 @@ class SideBySideBench {
     env.put("memory", Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " "));
     env.put("kernel", System.getProperty("os.version"));
     env.put("java", System.getProperty("java.version"));
-    env.put("pgwarden agent JVM", String.join(" ", io.pgwarden.harness.cluster.TestCluster.AGENT_JVM));
+    env.put("pgwarden agent JVM", String.join(" ", io.pgwarden.harness.cluster.TestCluster.AGENT_JVM)
+        + " -XX:SharedArchiveFile=(the cluster's class-data sharing archive)");
     env.put("postgresql", PatroniCluster.run(List.of("/usr/lib/postgresql/15/bin/postgres", "--version"),
         Duration.ofSeconds(30)).strip());
     env.put("etcd", PatroniCluster.run(List.of("etcd", "--version"), Duration.ofSeconds(30)).lines()
