@@ -27,7 +27,7 @@ class AgentJvmTest {
   void theLauncherSetsTheSameEnvironmentAndAlwaysExitsOnOutOfMemory() throws Exception {
     String script = Files.readString(LAUNCHER);
     AgentJvm.ENVIRONMENT.forEach((k, v) -> assertThat(script).contains("export " + k + "=\"${" + k + ":-" + v + "}\""));
-    assertThat(script).contains("${PGWARDEN_JAVA_OPTS:-$default_opts} -XX:+ExitOnOutOfMemoryError $trim $sharing -jar");
+    assertThat(script).contains("${PGWARDEN_JAVA_OPTS:-$default_opts} -XX:+ExitOnOutOfMemoryError \"${extra[@]}\" -jar");
     assertThat(AgentJvm.OPTIONS).contains("-XX:+ExitOnOutOfMemoryError");
   }
 
@@ -42,7 +42,7 @@ class AgentJvmTest {
   @Test
   void theLauncherTrimsWithTheSameOptionsForTheSameVersions() throws Exception {
     String script = Files.readString(LAUNCHER);
-    assertThat(script).contains("trim=\"" + String.join(" ", AgentJvm.NATIVE_HEAP_TRIM) + "\"")
+    assertThat(script).contains("extra+=(" + String.join(" ", AgentJvm.NATIVE_HEAP_TRIM) + ")")
         .contains("[ \"$major\" = 17 ] && [ \"$update\" -ge 9 ]")
         .contains("[ \"$major\" = 21 ] && [ \"$update\" -ge 1 ]")
         .contains("[ \"$major\" -ge 22 ]");
