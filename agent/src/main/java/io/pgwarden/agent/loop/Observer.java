@@ -6,6 +6,7 @@ import io.pgwarden.agent.port.LeaseLostException;
 import io.pgwarden.agent.port.PostgresProbe;
 import io.pgwarden.agent.port.RawScope;
 import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.decide.Decider;
 import io.pgwarden.common.decide.RenewalPolicy;
 import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.ClusterView;
@@ -20,8 +21,11 @@ import io.pgwarden.common.model.WalPosition;
 import io.pgwarden.common.time.MonotonicClock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +64,8 @@ public final class Observer {
   private Duration fullReadPeriod;
   private Long leaderAbsentSinceNanos;
   private long leaderAbsentSinceRevision;
+  /** When each state of {@link Decider#standbysOnTheirWay} was first seen, on the monotonic clock. */
+  private Map<String, Long> joiningSinceNanos = Map.of();
   private WalPosition lastPrimaryPosition;
   private ClusterView lastView;
   private LocalPgState lastLocal;
@@ -130,7 +136,7 @@ public final class Observer {
     Duration absentFor = leaderAbsentSinceNanos == null ? null : Duration.ofNanos(clock.nanoTime() - leaderAbsentSinceNanos);
     return new Observation(me, tags, view, local, lease.state(), inFlight, absentFor,
         leaderAbsentSinceRevision, lastPrimaryPosition, rewindFailed || probe.rewindIncomplete(), requests.peek(),
-        Instant.now());
+        Instant.now(), trackJoining(view, local));
   }
 
   public DynamicConfig config() {
@@ -249,6 +255,35 @@ public final class Observer {
 
   private static List<String> appeared(List<String> before, List<String> now) {
     return now.stream().filter(x -> !before.contains(x)).toList();
+  }
+
+  /**
+   * How long the youngest state of a standby on its way has lasted; null when there is none, or when
+   * etcd could not be read. A state that ends is forgotten, so one that comes back counts from then.
+   */
+  private Duration trackJoining(ClusterView view, LocalPgState local) {
+    if (!view.reachable()) {
+      // Nothing to judge by: an etcd blip does not start the states over.
+      return null;
+    }
+    Set<String> states = Decider.standbysOnTheirWay(view, local, me);
+    if (states.isEmpty()) {
+      joiningSinceNanos = Map.of();
+      return null;
+    }
+    long now = clock.nanoTime();
+    Map<String, Long> since = new HashMap<>();
+    Long youngest = null;
+    for (String state : states) {
+      long start = joiningSinceNanos.getOrDefault(state, now);
+      since.put(state, start);
+      // Compared by subtraction: nanoTime may wrap.
+      if (youngest == null || start - youngest > 0) {
+        youngest = start;
+      }
+    }
+    joiningSinceNanos = since;
+    return Duration.ofNanos(now - youngest);
   }
 
   private void trackLeader(ClusterView view) {

@@ -12,6 +12,8 @@ import io.pgwarden.agent.port.EtcdUnavailableException;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.agent.port.RawScope;
 import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.decide.Decider;
+import io.pgwarden.common.decide.DecisionPolicy;
 import io.pgwarden.common.json.Json;
 import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.DataDirState;
@@ -23,6 +25,7 @@ import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Observation;
 import io.pgwarden.common.model.Role;
 import io.pgwarden.common.model.Tags;
+import io.pgwarden.common.model.Topology;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +46,7 @@ class ObserverTest {
   private final AtomicLong now = new AtomicLong(100 * SECOND);
   private final List<Long> renewals = new ArrayList<>();
   private String leader = "node1";
+  private long leaderLease = 9;
   private boolean primary;
   private final LeaseTracker lease = new LeaseTracker(now::get, Duration.ofSeconds(4));
   private final WakeupSignal wakeup = new WakeupSignal();
@@ -173,6 +177,54 @@ class ObserverTest {
         "unparsable cluster data (no promotion while it lasts): /pgwarden/t/members/bad"));
   }
 
+  /**
+   * The holder hurries (Decider: every 500 ms, not loop_wait) for 30 s after a standby enters a state it
+   * waits on; a replica that never streams then costs loop_wait, while a new member, or the same state
+   * coming back after it ended, starts another 30 s.
+   */
+  @Test
+  void theHolderHurriesForAStandbyOnItsWayOnlyForAWhileAfterEachNewState() {
+    leader = "node2";
+    leaderLease = 7;
+    primary = true;
+    others.add(new RawKv(KEYS.topology(), Json.write(new Topology(1, "node2", 1, List.of())), 4, 4, 1, 0));
+    others.add(replicaKey("node3", false));
+    Decider decider = new Decider(DecisionPolicy.DEFAULT);
+
+    Observation first = observer.observe();
+    assertThat(first.standbyJoiningFor()).isEqualTo(Duration.ZERO);
+    assertThat(decider.decide(first).requeueAfter()).isEqualTo(Duration.ofMillis(500));
+    now.addAndGet(29 * SECOND);
+    assertThat(decider.decide(observer.observe()).requeueAfter()).isEqualTo(Duration.ofMillis(500));
+    now.addAndGet(SECOND);
+    Observation stuck = observer.observe();
+    assertThat(stuck.standbyJoiningFor()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(decider.decide(stuck).requeueAfter()).isEqualTo(Duration.ofSeconds(DynamicConfig.DEFAULT_LOOP_WAIT));
+    now.addAndGet(600 * SECOND);
+    assertThat(decider.decide(observer.observe()).requeueAfter()).isEqualTo(Duration.ofSeconds(2));
+
+    others.add(replicaKey("node4", false)); // a new member joins beside the stuck one
+    now.addAndGet(SECOND);
+    assertThat(observer.observe().standbyJoiningFor()).isEqualTo(Duration.ZERO);
+    now.addAndGet(5 * SECOND);
+    assertThat(decider.decide(observer.observe()).requeueAfter()).isEqualTo(Duration.ofMillis(500));
+    now.addAndGet(25 * SECOND);
+    assertThat(decider.decide(observer.observe()).requeueAfter()).isEqualTo(Duration.ofSeconds(2));
+
+    others.removeIf(kv -> kv.key().equals(KEYS.member("node3")) || kv.key().equals(KEYS.member("node4")));
+    now.addAndGet(SECOND);
+    assertThat(observer.observe().standbyJoiningFor()).as("nobody on the way").isNull();
+    others.add(replicaKey("node3", false)); // node3 is back, still unable to stream
+    now.addAndGet(SECOND);
+    assertThat(decider.decide(observer.observe()).requeueAfter()).isEqualTo(Duration.ofMillis(500));
+  }
+
+  private static RawKv replicaKey(String name, boolean streaming) {
+    MemberStatus s = new MemberStatus(name, Role.REPLICA, "running", 1L, null, null, streaming, null, null, null,
+        null, Tags.NONE, "dev", null);
+    return new RawKv(KEYS.member(name), Json.write(s), 4, 4, 1, 9);
+  }
+
   /** The WARN lines the Observer logs while {@code ticks} runs. */
   private static List<String> warningsDuring(Runnable ticks) {
     ListAppender<ILoggingEvent> logged = new ListAppender<>();
@@ -214,7 +266,7 @@ class ObserverTest {
       duringRead.run();
       List<RawKv> kvs = new ArrayList<>(others);
       if (leader != null) {
-        kvs.add(new RawKv(KEYS.leader(), leader, 3, 3, 1, 9));
+        kvs.add(new RawKv(KEYS.leader(), leader, 3, 3, 1, leaderLease));
       }
       return new RawScope(5, kvs);
     }

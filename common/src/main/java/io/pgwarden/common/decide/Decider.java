@@ -55,6 +55,12 @@ public final class Decider {
   private static final Duration AFTER_PROMOTE = Duration.ofMillis(20);
   // Replicas' status rewrites do not wake the lock holder (WatchedScope.KeyChange#wakesLoop).
   private static final Duration JOINING_POLL = Duration.ofMillis(500);
+  // JOINING_POLL costs a probe and a lease renewal each time, so it lasts only while a standby's state
+  // is young: a WAL receiver connects within a second or two of its start, or at one of its next
+  // retries (wal_retrieve_retry_interval, 5 s by default); six of those have passed after 30 s. A
+  // standby still in the same state then is stuck (a bad primary_conninfo, pg_hba refusing it) or
+  // busy for long (a big base backup), and loop_wait is pace enough. Its next state starts afresh.
+  private static final Duration JOINING_HURRY = Duration.ofSeconds(30);
   private static final String UNPARSABLE_VALUES = "unparsable values in etcd";
   private final DecisionPolicy policy;
 
@@ -497,13 +503,19 @@ public final class Decider {
       actions.add(new EnsureSlots(slots));
       return new Decision(actions, sync.requeueAfter(), sync.summary() + "; syncing replication slots " + slots);
     }
-    Duration pace = awaitingStandby(obs, t) ? min(next, JOINING_POLL) : next;
+    Set<String> onTheirWay = standbysOnTheirWay(c, local, obs.me());
+    boolean hurry = !onTheirWay.isEmpty()
+        && (obs.standbyJoiningFor() == null || obs.standbyJoiningFor().compareTo(JOINING_HURRY) < 0);
+    Duration pace = hurry ? min(next, JOINING_POLL) : next;
     if (slotsDiffer) {
       return Decision.act("no action: primary with the lock; syncing replication slots " + slots, pace,
           new EnsureSlots(slots));
     }
-    return Decision.noAction("no action: I am (" + obs.me() + ") the primary with the lock"
-        + (pace.equals(next) ? "" : "; a standby is on its way, looking again in " + pace.toMillis() + " ms"), pace);
+    String standbys = onTheirWay.isEmpty() ? ""
+        : hurry ? "; a standby is on its way, looking again in " + pace.toMillis() + " ms"
+        : "; a standby is on its way but has stayed " + onTheirWay + " for over " + JOINING_HURRY.toSeconds()
+            + " s, looking again in " + pace.toMillis() + " ms";
+    return Decision.noAction("no action: I am (" + obs.me() + ") the primary with the lock" + standbys, pace);
   }
 
   private Decision follower(Observation obs) {
@@ -652,12 +664,16 @@ public final class Decider {
   }
 
   private static boolean healthyReplicaOfMe(MemberStatus m, Observation obs) {
-    if (m == null || m.name().equals(obs.me()) || m.role() != Role.REPLICA || !m.isRunning() || !m.streaming()
+    return healthyReplicaOf(m, obs.cluster(), obs.me());
+  }
+
+  private static boolean healthyReplicaOf(MemberStatus m, ClusterView c, String primary) {
+    if (m == null || m.name().equals(primary) || m.role() != Role.REPLICA || !m.isRunning() || !m.streaming()
         || !m.tags().canFailover()) {
       return false;
     }
-    MemberStatus me = obs.cluster().member(obs.me());
-    return me == null || me.connUrl() == null || me.connUrl().equals(m.upstream());
+    MemberStatus p = c.member(primary);
+    return p == null || p.connUrl() == null || p.connUrl().equals(m.upstream());
   }
 
   /** This replica is named by a pending switchover or failover and the leader key is free. */
@@ -704,33 +720,40 @@ public final class Decider {
    * rewinding, running as a replica that does not stream from me yet, or waited for by PostgreSQL but not
    * yet shown synchronous and streaming. Until it is recorded, a cluster in synchronous
    * mode has no failover candidate (at bootstrap, after every failover), and its status rewrite will
-   * not wake this loop, so the holder looks again sooner than loop_wait.
+   * not wake this loop, so the holder looks again sooner than loop_wait — for a while: the observer
+   * tracks since when each of these states has lasted ({@link Observation#standbyJoiningFor}), so
+   * each is named by member and state, and a new state (or one that went and came back) counts anew.
+   *
+   * @return one entry per member and state, such as {@code "n2: not streaming from me"}; empty unless
+   *     {@code me} holds the leader key as the recorded primary
    */
-  private static boolean awaitingStandby(Observation obs, Topology t) {
-    ClusterView c = obs.cluster();
-    if (c.config().synchronousMode() == SynchronousMode.OFF
+  public static Set<String> standbysOnTheirWay(ClusterView c, LocalPgState local, String me) {
+    Topology t = c.topology();
+    if (!c.reachable() || !c.isLeader(me) || t == null || !me.equals(t.primary())
+        || c.config().synchronousMode() == SynchronousMode.OFF
         || t.syncStandbys().size() >= c.config().synchronousNodeCount()) {
-      return false;
+      return Set.of();
     }
-    for (String waitedFor : obs.local().syncStandbys()) {
+    Set<String> out = new TreeSet<>();
+    for (String waitedFor : local.syncStandbys()) {
       if (!waitedFor.equals("*") && !t.syncStandbys().contains(waitedFor)) {
-        return true; // until PostgreSQL shows it synchronous and streaming, and it is recorded
+        out.add(waitedFor + ": waited for by PostgreSQL"); // until it shows synchronous and streaming, and is recorded
       }
     }
     for (Member member : c.liveMembers()) {
       MemberStatus m = member.status();
-      if (m.name().equals(obs.me()) || m.tags().nosync() || !m.tags().canFailover()) {
+      if (m.name().equals(me) || m.tags().nosync() || !m.tags().canFailover()) {
         continue;
       }
-      // A member without data (no system identifier) is about to clone from me.
-      boolean cloning = m.state().equals(InFlight.Kind.BASE_BACKUP.state())
-          || m.state().equals(InFlight.Kind.REWIND.state()) || ("stopped".equals(m.state()) && m.systemId() == null);
-      boolean connecting = m.role() == Role.REPLICA && m.isRunning() && !healthyReplicaOfMe(m, obs);
-      if (cloning || connecting) {
-        return true;
+      if (m.state().equals(InFlight.Kind.BASE_BACKUP.state()) || m.state().equals(InFlight.Kind.REWIND.state())) {
+        out.add(m.name() + ": " + m.state());
+      } else if ("stopped".equals(m.state()) && m.systemId() == null) {
+        out.add(m.name() + ": without data"); // about to clone from me
+      } else if (m.role() == Role.REPLICA && m.isRunning() && !healthyReplicaOf(m, c, me)) {
+        out.add(m.name() + ": not streaming from me");
       }
     }
-    return false;
+    return out;
   }
 
   /**

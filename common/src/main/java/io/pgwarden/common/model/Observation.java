@@ -14,6 +14,8 @@ import java.time.Instant;
  *     agent restart): never start it, take a base backup instead
  * @param request an operator's pending request to this agent (restart, reload, reinit); null: none
  * @param now wall-clock time of the observation, only for scheduled switchovers; never for leases
+ * @param standbyJoiningFor how long the youngest of the states {@code Decider#standbysOnTheirWay} names
+ *     has lasted; null while it names none (and taken as just begun when it does)
  */
 public record Observation(
     String me,
@@ -27,14 +29,15 @@ public record Observation(
     WalPosition lastPrimaryPosition,
     boolean rewindFailed,
     OperatorRequest request,
-    Instant now) {
+    Instant now,
+    Duration standbyJoiningFor) {
 
   /** Without an operator request, at the epoch. */
   public Observation(String me, Tags tags, ClusterView cluster, LocalPgState local, LeaseState lease,
       InFlight inFlight, Duration leaderAbsentFor, long leaderAbsentSince, WalPosition lastPrimaryPosition,
       boolean rewindFailed) {
     this(me, tags, cluster, local, lease, inFlight, leaderAbsentFor, leaderAbsentSince, lastPrimaryPosition,
-        rewindFailed, null, Instant.EPOCH);
+        rewindFailed, null, Instant.EPOCH, null);
   }
 
   public Observation {

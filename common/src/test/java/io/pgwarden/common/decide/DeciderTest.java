@@ -3,6 +3,7 @@ package io.pgwarden.common.decide;
 import static io.pgwarden.common.testing.Observations.member;
 import static io.pgwarden.common.testing.Observations.node;
 import static java.time.Duration.ofMillis;
+import static java.time.Duration.ofMinutes;
 import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -574,6 +575,25 @@ class DeciderTest {
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
                 .member(member("n2").replica(1, "0/5000000").notStreaming()),
             noAction().requeue(ofMillis(500))),
+        row("a replica that has not streamed for 29 s still hurries the holder",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
+                .member(member("n2").replica(1, "0/5000000").notStreaming()).standbyJoiningFor(ofSeconds(29)),
+            noAction().requeue(ofMillis(500)).summaryContains("a standby is on its way")),
+        row("after 30 s in that state (a bad primary_conninfo, pg_hba) the holder is back at loop_wait, naming it",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
+                .member(member("n2").replica(1, "0/5000000").notStreaming()).standbyJoiningFor(ofSeconds(30)),
+            noAction().requeue(LOOP_WAIT).summaryContains("primary with the lock")
+                .summaryContains("[n2: not streaming from me] for over 30 s")),
+        row("so it is for a base backup that runs for long, while its slot is made",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1))
+                .member(member("n2").replica(1, "0/5000000").state("creating replica"))
+                .standbyJoiningFor(ofMinutes(10)),
+            expect(EnsureSlots.class).requeue(LOOP_WAIT)),
+        row("a member that starts joining beside the stuck one hurries the holder again (its state is the youngest)",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2", "n3"))
+                .member(member("n2").replica(1, "0/5000000").notStreaming())
+                .member(member("n3").replica(1, "0/5000000").state("creating replica")).standbyJoiningFor(ofSeconds(1)),
+            noAction().requeue(ofMillis(500))),
         row("a stopped member does not hurry the holder: it may stay stopped",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
                 .member(member("n2").stoppedAt(1, "0/5000000")),
@@ -880,6 +900,41 @@ class DeciderTest {
           .leaderAbsentFor(ofSeconds(seconds)).build();
       assertThat(DECIDER.decide(obs).actions()).isEmpty();
     }
+  }
+
+  /**
+   * What the observer times: one entry per member and state, so a member that moves on (clone done, now
+   * connecting) or a new member is a new entry, and the holder hurries again for a while.
+   */
+  @Test
+  void standbysOnTheirWayAreNamedByMemberAndState() {
+    Observations holder = sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1));
+    assertThat(onTheirWay(holder.member(member("n2").replica(1, "0/5000000").state("creating replica"))))
+        .containsExactly("n2: creating replica");
+    assertThat(onTheirWay(sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1))
+        .member(member("n2").replica(1, "0/5000000").notStreaming())
+        .member(member("n3").stoppedAt(1, "0/5000000").systemId(null))
+        .member(member("n4").stoppedAt(1, "0/5000000").state("rewinding"))))
+        .containsExactly("n2: not streaming from me", "n3: without data", "n4: rewinding");
+    assertThat(onTheirWay(sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
+        .pgSyncStandbys("n2")).member(member("n2").replica(1, "0/5000000"))))
+        .containsExactly("n2: waited for by PostgreSQL");
+    // Gone once it is recorded, and nothing is timed unless this node is the recorded primary with the key:
+    // a new holder's replicas re-pointing to it start afresh.
+    assertThat(onTheirWay(sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2")
+        .pgSyncStandbys("n2")).member(member("n2").replica(1, "0/5000000"))
+        .member(member("n3").replica(1, "0/5000000").notStreaming()))).isEmpty();
+    assertThat(onTheirWay(sync(node("n1").replicaRunning(1, "0/5000000").leaderKey("n2").topology(1, "n2", 1))
+        .member(member("n3").replica(1, "0/5000000").notStreaming()))).isEmpty();
+    assertThat(onTheirWay(sync(node("n1").primaryRunning(2, "0/5000000").holdingKey().topology(1, "n2", 1))
+        .member(member("n3").replica(1, "0/5000000").notStreaming()))).isEmpty();
+    assertThat(onTheirWay(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
+        .member(member("n2").replica(1, "0/5000000").notStreaming()))).as("asynchronous").isEmpty();
+  }
+
+  private static Set<String> onTheirWay(Observations o) {
+    Observation obs = o.build();
+    return Decider.standbysOnTheirWay(obs.cluster(), obs.local(), obs.me());
   }
 
   @Test

@@ -102,6 +102,7 @@ public final class Observations {
   private long leaderAbsentSince;
   private WalPosition lastPrimaryPosition;
   private boolean rewindFailed;
+  private Duration standbyJoiningFor;
 
   private Observations(String me) {
     this.me = me;
@@ -371,6 +372,12 @@ public final class Observations {
     return leaderAbsentFor(d, REVISION - 5);
   }
 
+  /** The youngest state of a standby on its way has lasted {@code d} (see {@code Decider#standbysOnTheirWay}). */
+  public Observations standbyJoiningFor(Duration d) {
+    this.standbyJoiningFor = d;
+    return this;
+  }
+
   public Observations inFlight(InFlight.Kind kind, String source) {
     this.inFlight = new InFlight(kind, source);
     return this;
@@ -453,7 +460,7 @@ public final class Observations {
         hostsInSync ? io.pgwarden.common.decide.ReplicationHosts.wanted(cluster) : appliedReplicationHosts)
         .withSyncConfirmed(syncConfirmed);
     return new Observation(me, tags, cluster, local, lease, inFlight, leaderAbsentFor, leaderAbsentSince,
-        lastPrimaryPosition, rewindFailed, request, now);
+        lastPrimaryPosition, rewindFailed, request, now, standbyJoiningFor);
   }
 
   @Override
