@@ -199,11 +199,22 @@ public final class RestApi implements AutoCloseable {
       read(ex);
       return;
     }
+    // Read here, not on a change thread: the server counts a request whose body is unread as still
+    // arriving and closes its connection after maxReqTime, so a call that waited that long in the queue
+    // got no answer at all. Bounded like the headers: MAX_BODY bytes, within maxReqTime.
+    String body;
+    try {
+      body = readBody(ex);
+    } catch (IOException e) {
+      log.warn("REST request failed while its body was read: {}", e.toString());
+      ex.close();
+      return;
+    }
     try {
       // The exchange stays open past this return; the change thread answers and closes it.
       changeThreads.execute(() -> {
         try (ex) {
-          change(ex, method);
+          change(ex, method, body);
         } catch (IOException | RuntimeException e) {
           log.warn("REST request failed: {}", e.toString());
         }
@@ -277,7 +288,7 @@ public final class RestApi implements AutoCloseable {
   }
 
   /** POST/PUT/PATCH/DELETE: authenticate first, whatever the path, so nothing leaks or changes without it. */
-  private void change(HttpExchange ex, String method) throws IOException {
+  private void change(HttpExchange ex, String method, String body) throws IOException {
     String path = ex.getRequestURI().getPath();
     String certificate = verifiedClient(ex);
     BasicAuth.Verdict basic = auth.check(ex.getRequestHeaders().getFirst("Authorization"));
@@ -301,7 +312,6 @@ public final class RestApi implements AutoCloseable {
     if (certificate != null && basic != BasicAuth.Verdict.OK) {
       log.info("{} {} from {} authenticated by client certificate {}", method, path, ex.getRemoteAddress(), certificate);
     }
-    String body = readBody(ex);
     if (method.equals("POST")) {
       switch (path) {
         case "/restart" -> request(ex, OperatorRequest.RESTART);

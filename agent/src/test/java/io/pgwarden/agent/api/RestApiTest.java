@@ -46,6 +46,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -65,6 +66,8 @@ class RestApiTest {
   private final Map<String, String> etcd = new ConcurrentHashMap<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private volatile CountDownLatch etcdHangs = new CountDownLatch(0);
+  /** Calls held by {@link #etcdHangs} right now. */
+  private final AtomicInteger etcdWaiting = new AtomicInteger();
   private RestApi api;
 
   @BeforeEach
@@ -255,6 +258,42 @@ class RestApiTest {
     for (CompletableFuture<HttpResponse<String>> c : cancels) {
       // 404: it got to etcd (nothing pending); 503: refused while the others waited.
       assertThat(c.get(20, TimeUnit.SECONDS).statusCode()).isIn(404, 503);
+    }
+  }
+
+  /**
+   * The server gives each request maxReqTime (5 s) to arrive whole, and counts a body nobody has read yet
+   * as not arrived: a changing call whose body waited in the queue for a change thread had its connection
+   * closed under it instead of an answer.
+   */
+  @Test
+  void aChangingCallQueuedLongerThanTheServerWaitsForARequestStillGetsItsAnswer() throws Exception {
+    status.set(primary());
+    etcdHangs = new CountDownLatch(1);
+    List<CompletableFuture<HttpResponse<String>>> holding = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      holding.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+          .header("Authorization", BasicAuth.header("admin", "s3cret")).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    try {
+      await("both change threads wait on etcd").atMost(Duration.ofSeconds(20)).until(() -> etcdWaiting.get() == 2);
+      CompletableFuture<HttpResponse<String>> queued = http.sendAsync(
+          HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+              .header("Authorization", BasicAuth.header("admin", "s3cret"))
+              .POST(HttpRequest.BodyPublishers.ofString("{\"leader\":\"node1\",\"candidate\":\"node2\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      // Past maxReqTime and the server's once-a-second check of it.
+      await().during(Duration.ofSeconds(7)).atMost(Duration.ofSeconds(9))
+          .untilAsserted(() -> assertThat(queued).as("the queued call, still waiting for a change thread").isNotDone());
+      etcdHangs.countDown();
+      assertThat(queued.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
+    } finally {
+      etcdHangs.countDown();
+    }
+    for (CompletableFuture<HttpResponse<String>> h : holding) {
+      // 404 as a rule; 200 if one read etcd only after the queued call had written its switchover.
+      assertThat(h.get(20, TimeUnit.SECONDS).statusCode()).isIn(200, 404);
     }
   }
 
@@ -509,7 +548,12 @@ class RestApiTest {
         (proxy, m, args) -> switch (m.getName()) {
           case "putIfAbsent" -> etcd.putIfAbsent((String) args[0], (String) args[1]) == null;
           case "get" -> {
-            etcdHangs.await();
+            etcdWaiting.incrementAndGet();
+            try {
+              etcdHangs.await();
+            } finally {
+              etcdWaiting.decrementAndGet();
+            }
             String v = etcd.get((String) args[0]);
             yield v == null ? null : new RawKv((String) args[0], v, 1, 1, 1, 0);
           }
