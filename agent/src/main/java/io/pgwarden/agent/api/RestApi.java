@@ -72,6 +72,10 @@ public final class RestApi implements AutoCloseable {
   // the ones health checks need. Beyond the queue they are refused rather than piled up.
   private static final int CHANGE_THREADS = 2;
   private static final int CHANGE_QUEUE = 8;
+  // The server cuts off a response not written within maxRspTime (30 s) of the request's arrival, and
+  // a full queue can hold the last call for four turns of calls that each wait on etcd up to twice
+  // ETCD_TIMEOUT: one that waited longer than this is refused, while it still has time for its own.
+  private static final Duration QUEUE_PATIENCE = Duration.ofSeconds(15);
 
   static {
     // By default the JDK server never times out a request or a response, so a half-open connection
@@ -79,7 +83,7 @@ public final class RestApi implements AutoCloseable {
     // initialises: no earlier than the first HttpServer.create below, as nothing else in pgwarden
     // starts a JDK HTTP server. A value the operator set with -D wins.
     defaultProperty("sun.net.httpserver.maxReqTime", "5");
-    // Long enough for a changing call's etcd waits (a few ETCD_TIMEOUTs) and a queue turn.
+    // Long enough for a changing call's etcd waits (a few ETCD_TIMEOUTs) after QUEUE_PATIENCE in the queue.
     defaultProperty("sun.net.httpserver.maxRspTime", "30");
   }
 
@@ -210,10 +214,15 @@ public final class RestApi implements AutoCloseable {
       ex.close();
       return;
     }
+    long queuedAt = clock.nanoTime();
     try {
       // The exchange stays open past this return; the change thread answers and closes it.
       changeThreads.execute(() -> {
         try (ex) {
+          if (clock.nanoTime() - queuedAt > QUEUE_PATIENCE.toNanos()) {
+            send(ex, 503, error("waited too long behind other changing calls; try again"));
+            return;
+          }
           change(ex, method, body);
         } catch (IOException | RuntimeException e) {
           log.warn("REST request failed: {}", e.toString());

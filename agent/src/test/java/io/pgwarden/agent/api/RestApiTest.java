@@ -62,6 +62,7 @@ class RestApiTest {
 
   private final AtomicReference<AgentStatus> status = new AtomicReference<>();
   private final AtomicLong now = new AtomicLong(1_000_000_000L);
+  private final AtomicInteger clockReads = new AtomicInteger();
   private final OperatorRequests requests = new OperatorRequests(new WakeupSignal());
   private final Map<String, String> etcd = new ConcurrentHashMap<>();
   private final HttpClient http = HttpClient.newHttpClient();
@@ -79,9 +80,15 @@ class RestApiTest {
     if (api != null) {
       api.close();
     }
-    api = new RestApi(new HostPort("127.0.0.1", FreePorts.take(1).get(0)), status, now::get, () -> Duration.ofSeconds(20),
-        new RestApi.Operations(auth, requests, fakeStore(), KEYS));
+    api = new RestApi(new HostPort("127.0.0.1", FreePorts.take(1).get(0)), status, this::nanoTime,
+        () -> Duration.ofSeconds(20), new RestApi.Operations(auth, requests, fakeStore(), KEYS));
     api.start();
+  }
+
+  /** The API's clock: {@link #now}, counting reads (a changing call notes when it was queued). */
+  private long nanoTime() {
+    clockReads.incrementAndGet();
+    return now.get();
   }
 
   @AfterEach
@@ -295,6 +302,46 @@ class RestApiTest {
       // 404 as a rule; 200 if one read etcd only after the queued call had written its switchover.
       assertThat(h.get(20, TimeUnit.SECONDS).statusCode()).isIn(200, 404);
     }
+  }
+
+  /**
+   * The server also cuts off a response not written within maxRspTime (30 s) of the request's arrival: a
+   * call that waited in the queue behind slow etcd calls for too long is answered 503 before it starts
+   * etcd waits of its own that could run past that.
+   */
+  @Test
+  void aChangingCallThatWaitedTooLongInTheQueueIsRefusedWith503() throws Exception {
+    status.set(primary());
+    etcdHangs = new CountDownLatch(1);
+    List<CompletableFuture<HttpResponse<String>>> holding = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      holding.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+          .header("Authorization", BasicAuth.header("admin", "s3cret")).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    try {
+      await("both change threads wait on etcd").atMost(Duration.ofSeconds(20)).until(() -> etcdWaiting.get() == 2);
+      int before = clockReads.get();
+      CompletableFuture<HttpResponse<String>> late = http.sendAsync(
+          HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+              .header("Authorization", BasicAuth.header("admin", "s3cret"))
+              .POST(HttpRequest.BodyPublishers.ofString("{\"leader\":\"node1\",\"candidate\":\"node2\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      await("the call is queued").atMost(Duration.ofSeconds(20)).until(() -> clockReads.get() > before);
+      now.addAndGet(Duration.ofSeconds(16).toNanos());
+      etcdHangs.countDown();
+      HttpResponse<String> r = late.get(20, TimeUnit.SECONDS);
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.body()).contains("waited too long");
+      assertThat(etcd).doesNotContainKey(KEYS.switchover());
+    } finally {
+      etcdHangs.countDown();
+    }
+    for (CompletableFuture<HttpResponse<String>> h : holding) {
+      assertThat(h.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(404);
+    }
+    // A call that did not wait long is served as before.
+    assertThat(post("/switchover", "{\"leader\":\"node1\",\"candidate\":\"node2\"}").statusCode()).isEqualTo(202);
   }
 
   // ---- synchronous standbys ----
