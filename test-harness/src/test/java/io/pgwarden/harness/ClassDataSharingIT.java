@@ -7,7 +7,6 @@ import io.pgwarden.harness.cluster.TestCluster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,8 +24,9 @@ class ClassDataSharingIT {
   @Test
   void agentsMapAlmostAllTheirClassesFromTheArchive() throws IOException {
     Path logs = Files.createTempDirectory("pgwarden-cds-");
-    // The agents run as the unprivileged postgres user and write their class-loading logs here.
-    Files.setPosixFilePermissions(logs, PosixFilePermissions.fromString("rwxrwxrwx"));
+    // The agents run as the unprivileged postgres user and write their class-loading logs here; sticky,
+    // as /tmp is, so that nobody removes another's.
+    Files.setAttribute(logs, "unix:mode", 01777);
     List<String> jvm = new ArrayList<>(TestCluster.AGENT_JVM);
     jvm.add("-Xlog:class+load=info:file=" + logs.resolve("classes-%p.log"));
     try (TestCluster c = TestCluster.start(3, TestCluster.TEST_TIMING, jvm, null, true)) {

@@ -2,6 +2,7 @@ package io.pgwarden.agent.local;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
 public final class ClassDataSharing {
   /** Made by an agent with -XX:DumpLoadedClassList (docs/benchmarks.md, "Idle RSS", says how). */
   static final String CLASS_LIST = "agent.classlist";
-  private static final long DUMP_TIMEOUT_SECONDS = 300;
+  // ~4 s on an idle 2-core machine; an agent's start waits for it, so not for long.
+  private static final long DUMP_TIMEOUT_SECONDS = 60;
 
   private ClassDataSharing() {}
 
@@ -61,9 +63,10 @@ public final class ClassDataSharing {
         throw new IOException("java -Xshare:dump did not finish in " + DUMP_TIMEOUT_SECONDS + " s");
       }
       if (p.exitValue() != 0 || !Files.isRegularFile(partial)) {
-        List<String> lines = Files.readAllLines(output);
+        // Any bytes: the JVM's own messages, in whatever encoding; the last few lines carry the error.
+        List<String> lines = Files.readAllLines(output, StandardCharsets.ISO_8859_1);
         throw new IOException("java -Xshare:dump exited with " + p.exitValue()
-            + (lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1)));
+            + (lines.isEmpty() ? "" : ": " + String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()))));
       }
       // Agents may run as another user than the one who made it; the JVM only reads it.
       Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rw-r--r--"));
@@ -87,7 +90,7 @@ public final class ClassDataSharing {
     try {
       dump(Path.of(args[0]), Path.of(args[1]));
     } catch (IOException | RuntimeException e) {
-      System.err.println("pgwarden: no class-data sharing archive at " + args[1] + " (" + e.getMessage()
+      System.err.println("pgwarden: no class-data sharing archive at " + args[1] + " (" + e
           + "); the agent starts without it, which costs memory, not function");
       System.exit(1);
     }

@@ -121,16 +121,18 @@ public final class LocalCluster {
       // Copied so that the unprivileged agents can read it wherever the build lives.
       Files.copy(o.jar(), jar, StandardCopyOption.REPLACE_EXISTING);
       List<String> jvmArgs = o.jvmArgs();
-      long archiveStart = System.nanoTime();
+      Duration archiveTime = Duration.ZERO;
       if (o.classDataSharing()) {
         Path archive = dir.resolve("pgwarden.jsa");
+        long archiveStart = System.nanoTime();
         try {
           ClassDataSharing.dump(jar, archive);
           jvmArgs = new ArrayList<>(jvmArgs);
           jvmArgs.add(ClassDataSharing.option(archive));
         } catch (IOException e) {
-          log.warn("the agents start without a class-data sharing archive: {}", e.getMessage());
+          log.warn("the agents start without a class-data sharing archive: {}", e.toString());
         }
+        archiveTime = Duration.ofNanos(System.nanoTime() - archiveStart);
       }
       Path secrets = dir.resolve("secrets");
       Files.createDirectories(secrets);
@@ -165,7 +167,7 @@ public final class LocalCluster {
         chownToRunAs(dir);
       }
       LocalCluster c = new LocalCluster(dir, s, etcd);
-      c.archiveTime = o.classDataSharing() ? Duration.ofNanos(System.nanoTime() - archiveStart) : Duration.ZERO;
+      c.archiveTime = archiveTime;
       c.save();
       for (NodeState n : nodes) {
         c.startAgent(n.name());

@@ -27,7 +27,7 @@ class AgentJvmTest {
   void theLauncherSetsTheSameEnvironmentAndAlwaysExitsOnOutOfMemory() throws Exception {
     String script = Files.readString(LAUNCHER);
     AgentJvm.ENVIRONMENT.forEach((k, v) -> assertThat(script).contains("export " + k + "=\"${" + k + ":-" + v + "}\""));
-    assertThat(script).contains("${PGWARDEN_JAVA_OPTS:-$default_opts} -XX:+ExitOnOutOfMemoryError \"${extra[@]}\" -jar");
+    assertThat(script).contains("${extra[@]+\"${extra[@]}\"} ${PGWARDEN_JAVA_OPTS:-$default_opts} -XX:+ExitOnOutOfMemoryError -jar");
     assertThat(AgentJvm.OPTIONS).contains("-XX:+ExitOnOutOfMemoryError");
   }
 
