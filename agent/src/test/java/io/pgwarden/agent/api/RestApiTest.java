@@ -268,14 +268,8 @@ class RestApiTest {
     }
   }
 
-  /**
-   * The server gives each request maxReqTime (5 s) to arrive whole, and counts a body nobody has read yet
-   * as not arrived: a changing call whose body waited in the queue for a change thread had its connection
-   * closed under it instead of an answer.
-   */
-  @Test
-  void aChangingCallQueuedLongerThanTheServerWaitsForARequestStillGetsItsAnswer() throws Exception {
-    status.set(primary());
+  /** Two DELETE /switchover calls that hang on etcd until etcdHangs is counted down: both change threads busy. */
+  private List<CompletableFuture<HttpResponse<String>>> holdBothChangeThreads() {
     etcdHangs = new CountDownLatch(1);
     List<CompletableFuture<HttpResponse<String>>> holding = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
@@ -285,11 +279,31 @@ class RestApiTest {
     }
     try {
       await("both change threads wait on etcd").atMost(Duration.ofSeconds(20)).until(() -> etcdWaiting.get() == 2);
-      CompletableFuture<HttpResponse<String>> queued = http.sendAsync(
-          HttpRequest.newBuilder(URI.create(base() + "/switchover"))
-              .header("Authorization", BasicAuth.header("admin", "s3cret"))
-              .POST(HttpRequest.BodyPublishers.ofString("{\"leader\":\"node1\",\"candidate\":\"node2\"}")).build(),
-          HttpResponse.BodyHandlers.ofString());
+    } catch (RuntimeException e) {
+      etcdHangs.countDown();
+      throw e;
+    }
+    return holding;
+  }
+
+  private CompletableFuture<HttpResponse<String>> postSwitchover() {
+    return http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+        .header("Authorization", BasicAuth.header("admin", "s3cret"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"leader\":\"node1\",\"candidate\":\"node2\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * The server gives each request maxReqTime (5 s) to arrive whole, and counts a body nobody has read yet
+   * as not arrived: a changing call whose body waited in the queue for a change thread had its connection
+   * closed under it instead of an answer.
+   */
+  @Test
+  void aChangingCallQueuedLongerThanTheServerWaitsForARequestStillGetsItsAnswer() throws Exception {
+    status.set(primary());
+    List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
+    try {
+      CompletableFuture<HttpResponse<String>> queued = postSwitchover();
       // Past maxReqTime and the server's once-a-second check of it.
       await().during(Duration.ofSeconds(7)).atMost(Duration.ofSeconds(9))
           .untilAsserted(() -> assertThat(queued).as("the queued call, still waiting for a change thread").isNotDone());
@@ -312,21 +326,10 @@ class RestApiTest {
   @Test
   void aChangingCallThatWaitedTooLongInTheQueueIsRefusedWith503() throws Exception {
     status.set(primary());
-    etcdHangs = new CountDownLatch(1);
-    List<CompletableFuture<HttpResponse<String>>> holding = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      holding.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
-          .header("Authorization", BasicAuth.header("admin", "s3cret")).DELETE().build(),
-          HttpResponse.BodyHandlers.ofString()));
-    }
+    List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
     try {
-      await("both change threads wait on etcd").atMost(Duration.ofSeconds(20)).until(() -> etcdWaiting.get() == 2);
       int before = clockReads.get();
-      CompletableFuture<HttpResponse<String>> late = http.sendAsync(
-          HttpRequest.newBuilder(URI.create(base() + "/switchover"))
-              .header("Authorization", BasicAuth.header("admin", "s3cret"))
-              .POST(HttpRequest.BodyPublishers.ofString("{\"leader\":\"node1\",\"candidate\":\"node2\"}")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      CompletableFuture<HttpResponse<String>> late = postSwitchover();
       await("the call is queued").atMost(Duration.ofSeconds(20)).until(() -> clockReads.get() > before);
       now.addAndGet(Duration.ofSeconds(16).toNanos());
       etcdHangs.countDown();
