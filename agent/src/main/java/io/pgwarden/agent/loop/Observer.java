@@ -39,6 +39,15 @@ public final class Observer {
   private static final Logger log = LoggerFactory.getLogger(Observer.class);
   private static final Duration MIN_CALL_TIMEOUT = Duration.ofMillis(200);
   private static final Duration LAST_TRY = Duration.ofMillis(500);
+  /**
+   * How long a member must stay off {@link Decider#standbysOnTheirWay} (streaming from me, recorded, or
+   * gone) before its way counts as ended; until then, coming back continues its old way. The holder
+   * hurries only in a member's first 30 s on a way (Decider), so however a replica's WAL receiver flaps,
+   * it hurries the holder for at most 30 s per way, and its ways start at least five minutes apart. The
+   * price: a member that really rejoins within five minutes of its last way is seen within loop_wait,
+   * not 500 ms.
+   */
+  static final Duration STEADY_FOR = Duration.ofMinutes(5);
 
   private final String me;
   private final Tags tags;
@@ -64,8 +73,8 @@ public final class Observer {
   private Duration fullReadPeriod;
   private Long leaderAbsentSinceNanos;
   private long leaderAbsentSinceRevision;
-  /** When each state of {@link Decider#standbysOnTheirWay} was first seen, on the monotonic clock. */
-  private Map<String, Long> joiningSinceNanos = Map.of();
+  /** Each member on its way, or off it for less than {@link #STEADY_FOR}, by name. */
+  private Map<String, Way> ways = Map.of();
   private WalPosition lastPrimaryPosition;
   private ClusterView lastView;
   private LocalPgState lastLocal;
@@ -258,32 +267,46 @@ public final class Observer {
   }
 
   /**
-   * How long the youngest state of a standby on its way has lasted; null when there is none, or when
-   * etcd could not be read. A state that ends is forgotten, so one that comes back counts from then.
+   * A member's way, on the monotonic clock: when it began, and since when the member has been off the
+   * list (null while it is on it).
+   */
+  private record Way(long sinceNanos, Long offSinceNanos) {}
+
+  /**
+   * How long the member that most recently got on its way has been on it; null when none is, or when
+   * etcd could not be read. Timed per member, whatever its state, and through absences shorter than
+   * {@link #STEADY_FOR}.
    */
   private Duration trackJoining(ClusterView view, LocalPgState local) {
     if (!view.reachable()) {
-      // Nothing to judge by: an etcd blip does not start the states over.
+      // Nothing to judge by: an etcd blip neither starts nor ends a way.
       return null;
     }
-    Set<String> states = Decider.standbysOnTheirWay(view, local, me);
-    if (states.isEmpty()) {
-      joiningSinceNanos = Map.of();
-      return null;
-    }
+    Set<String> onTheirWay = Decider.standbysOnTheirWay(view, local, me).keySet();
     long now = clock.nanoTime();
-    Map<String, Long> since = new HashMap<>();
+    long steady = STEADY_FOR.toNanos();
+    Map<String, Way> next = new HashMap<>();
     Long youngest = null;
-    for (String state : states) {
-      long start = joiningSinceNanos.getOrDefault(state, now);
-      since.put(state, start);
+    for (String name : onTheirWay) {
+      Way w = ways.get(name);
       // Compared by subtraction: nanoTime may wrap.
-      if (youngest == null || start - youngest > 0) {
-        youngest = start;
+      boolean ended = w == null || (w.offSinceNanos() != null && now - w.offSinceNanos() >= steady);
+      long since = ended ? now : w.sinceNanos();
+      next.put(name, new Way(since, null));
+      if (youngest == null || since - youngest > 0) {
+        youngest = since;
       }
     }
-    joiningSinceNanos = since;
-    return Duration.ofNanos(now - youngest);
+    ways.forEach((name, w) -> {
+      if (!onTheirWay.contains(name)) {
+        long off = w.offSinceNanos() == null ? now : w.offSinceNanos();
+        if (now - off < steady) {
+          next.put(name, new Way(w.sinceNanos(), off));
+        }
+      }
+    });
+    ways = next;
+    return youngest == null ? null : Duration.ofNanos(now - youngest);
   }
 
   private void trackLeader(ClusterView view) {

@@ -36,10 +36,13 @@ import io.pgwarden.common.model.TimelineSwitch;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -55,11 +58,14 @@ public final class Decider {
   private static final Duration AFTER_PROMOTE = Duration.ofMillis(20);
   // Replicas' status rewrites do not wake the lock holder (WatchedScope.KeyChange#wakesLoop).
   private static final Duration JOINING_POLL = Duration.ofMillis(500);
-  // JOINING_POLL costs a probe and a lease renewal each time, so it lasts only while a standby's state
-  // is young: a WAL receiver connects within a second or two of its start, or at one of its next
+  // JOINING_POLL costs a probe and a lease renewal each time, so it lasts only for a standby's first 30 s
+  // on its way: a WAL receiver connects within a second or two of its start, or at one of its next
   // retries (wal_retrieve_retry_interval, 5 s by default); six of those have passed after 30 s. A
-  // standby still in the same state then is stuck (a bad primary_conninfo, pg_hba refusing it) or
-  // busy for long (a big base backup), and loop_wait is pace enough. Its next state starts afresh.
+  // standby still on its way then is stuck (a bad primary_conninfo, pg_hba refusing it), busy for long
+  // (a big base backup) or flapping, and loop_wait is pace enough. The 30 s are per member, not per
+  // state, and a member's way ends only after it stayed off the list for minutes (Observer#STEADY_FOR):
+  // a replica whose WAL receiver keeps reconnecting would otherwise start another 30 s at every
+  // reconnect and hold the holder at JOINING_POLL for good.
   private static final Duration JOINING_HURRY = Duration.ofSeconds(30);
   private static final String UNPARSABLE_VALUES = "unparsable values in etcd";
   private final DecisionPolicy policy;
@@ -503,7 +509,7 @@ public final class Decider {
       actions.add(new EnsureSlots(slots));
       return new Decision(actions, sync.requeueAfter(), sync.summary() + "; syncing replication slots " + slots);
     }
-    Set<String> onTheirWay = standbysOnTheirWay(c, local, obs.me());
+    List<String> onTheirWay = describe(standbysOnTheirWay(c, local, obs.me()));
     boolean hurry = !onTheirWay.isEmpty()
         && (obs.standbyJoiningFor() == null || obs.standbyJoiningFor().compareTo(JOINING_HURRY) < 0);
     Duration pace = hurry ? min(next, JOINING_POLL) : next;
@@ -513,8 +519,8 @@ public final class Decider {
     }
     String standbys = onTheirWay.isEmpty() ? ""
         : hurry ? "; a standby is on its way, looking again in " + pace.toMillis() + " ms"
-        : "; a standby is on its way but has stayed " + onTheirWay + " for over " + JOINING_HURRY.toSeconds()
-            + " s, looking again in " + pace.toMillis() + " ms";
+        : "; a standby is on its way but has been for over " + JOINING_HURRY.toSeconds() + " s " + onTheirWay
+            + ", looking again in " + pace.toMillis() + " ms";
     return Decision.noAction("no action: I am (" + obs.me() + ") the primary with the lock" + standbys, pace);
   }
 
@@ -721,23 +727,24 @@ public final class Decider {
    * yet shown synchronous and streaming. Until it is recorded, a cluster in synchronous
    * mode has no failover candidate (at bootstrap, after every failover), and its status rewrite will
    * not wake this loop, so the holder looks again sooner than loop_wait — for a while: the observer
-   * tracks since when each of these states has lasted ({@link Observation#standbyJoiningFor}), so
-   * each is named by member and state, and a new state (or one that went and came back) counts anew.
+   * tracks how long each member has been on its way ({@link Observation#standbyJoiningFor}), whatever
+   * state it is in; the states only say why, for the summary.
    *
-   * @return one entry per member and state, such as {@code "n2: not streaming from me"}; empty unless
-   *     {@code me} holds the leader key as the recorded primary
+   * @return the states of each member on its way, by member name, such as {@code n2=[not streaming from
+   *     me]}; empty unless {@code me} holds the leader key as the recorded primary
    */
-  public static Set<String> standbysOnTheirWay(ClusterView c, LocalPgState local, String me) {
+  public static SortedMap<String, List<String>> standbysOnTheirWay(ClusterView c, LocalPgState local, String me) {
     Topology t = c.topology();
     if (!c.reachable() || !c.isLeader(me) || t == null || !me.equals(t.primary())
         || c.config().synchronousMode() == SynchronousMode.OFF
         || t.syncStandbys().size() >= c.config().synchronousNodeCount()) {
-      return Set.of();
+      return Collections.emptySortedMap();
     }
-    Set<String> out = new TreeSet<>();
+    SortedMap<String, List<String>> out = new TreeMap<>();
     for (String waitedFor : local.syncStandbys()) {
       if (!waitedFor.equals("*") && !t.syncStandbys().contains(waitedFor)) {
-        out.add(waitedFor + ": waited for by PostgreSQL"); // until it shows synchronous and streaming, and is recorded
+        // until it shows synchronous and streaming, and is recorded
+        out.computeIfAbsent(waitedFor, k -> new ArrayList<>()).add("waited for by PostgreSQL");
       }
     }
     for (Member member : c.liveMembers()) {
@@ -745,14 +752,26 @@ public final class Decider {
       if (m.name().equals(me) || m.tags().nosync() || !m.tags().canFailover()) {
         continue;
       }
+      String state = null;
       if (m.state().equals(InFlight.Kind.BASE_BACKUP.state()) || m.state().equals(InFlight.Kind.REWIND.state())) {
-        out.add(m.name() + ": " + m.state());
+        state = m.state();
       } else if ("stopped".equals(m.state()) && m.systemId() == null) {
-        out.add(m.name() + ": without data"); // about to clone from me
+        state = "without data"; // about to clone from me
       } else if (m.role() == Role.REPLICA && m.isRunning() && !healthyReplicaOf(m, c, me)) {
-        out.add(m.name() + ": not streaming from me");
+        state = "not streaming from me";
+      }
+      if (state != null) {
+        out.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(state);
       }
     }
+    out.replaceAll((name, states) -> states.stream().sorted().toList());
+    return Collections.unmodifiableSortedMap(out);
+  }
+
+  /** {@code "n2: not streaming from me"}, one entry per member and state, for summaries. */
+  private static List<String> describe(SortedMap<String, List<String>> onTheirWay) {
+    List<String> out = new ArrayList<>();
+    onTheirWay.forEach((name, states) -> states.forEach(state -> out.add(name + ": " + state)));
     return out;
   }
 

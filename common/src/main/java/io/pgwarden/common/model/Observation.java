@@ -14,8 +14,9 @@ import java.time.Instant;
  *     agent restart): never start it, take a base backup instead
  * @param request an operator's pending request to this agent (restart, reload, reinit); null: none
  * @param now wall-clock time of the observation, only for scheduled switchovers; never for leases
- * @param standbyJoiningFor how long the youngest of the states {@code Decider#standbysOnTheirWay} names
- *     has lasted; null while it names none (and taken as just begun when it does)
+ * @param standbyJoiningFor how long the member that most recently got on its way (one that {@code
+ *     Decider#standbysOnTheirWay} names) has been on it, counted through absences shorter than the
+ *     observer's steady period; null while it names none (and taken as just begun when it does)
  */
 public record Observation(
     String me,

@@ -372,7 +372,7 @@ public final class Observations {
     return leaderAbsentFor(d, REVISION - 5);
   }
 
-  /** The youngest state of a standby on its way has lasted {@code d} (see {@code Decider#standbysOnTheirWay}). */
+  /** The member that most recently got on its way has been on it for {@code d} (see {@code Decider#standbysOnTheirWay}). */
   public Observations standbyJoiningFor(Duration d) {
     this.standbyJoiningFor = d;
     return this;
