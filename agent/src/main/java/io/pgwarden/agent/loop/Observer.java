@@ -16,16 +16,18 @@ import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Observation;
 import io.pgwarden.common.model.Role;
+import io.pgwarden.common.model.StandbyOnItsWay;
 import io.pgwarden.common.model.Tags;
 import io.pgwarden.common.model.WalPosition;
 import io.pgwarden.common.time.MonotonicClock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
+import java.util.SortedMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -273,32 +275,29 @@ public final class Observer {
   private record Way(long sinceNanos, Long offSinceNanos) {}
 
   /**
-   * How long the member that most recently got on its way has been on it; null when none is, or when
-   * etcd could not be read. Timed per member, whatever its state, and through absences shorter than
-   * {@link #STEADY_FOR}.
+   * The standbys on their way, by name, each with how long it has been on it; empty when etcd could not
+   * be read. Timed per member, whatever its states, and through absences shorter than {@link #STEADY_FOR}.
    */
-  private Duration trackJoining(ClusterView view, LocalPgState local) {
+  private List<StandbyOnItsWay> trackJoining(ClusterView view, LocalPgState local) {
     if (!view.reachable()) {
       // Nothing to judge by: an etcd blip neither starts nor ends a way.
-      return null;
+      return List.of();
     }
-    Set<String> onTheirWay = Decider.standbysOnTheirWay(view, local, me).keySet();
+    SortedMap<String, List<String>> onTheirWay = Decider.standbysOnTheirWay(view, local, me);
     long now = clock.nanoTime();
     long steady = STEADY_FOR.toNanos();
     Map<String, Way> next = new HashMap<>();
-    Long youngest = null;
-    for (String name : onTheirWay) {
+    List<StandbyOnItsWay> out = new ArrayList<>();
+    onTheirWay.forEach((name, states) -> {
       Way w = ways.get(name);
       // Compared by subtraction: nanoTime may wrap.
       boolean ended = w == null || (w.offSinceNanos() != null && now - w.offSinceNanos() >= steady);
       long since = ended ? now : w.sinceNanos();
       next.put(name, new Way(since, null));
-      if (youngest == null || since - youngest > 0) {
-        youngest = since;
-      }
-    }
+      out.add(new StandbyOnItsWay(name, states, Duration.ofNanos(now - since)));
+    });
     ways.forEach((name, w) -> {
-      if (!onTheirWay.contains(name)) {
+      if (!onTheirWay.containsKey(name)) {
         long off = w.offSinceNanos() == null ? now : w.offSinceNanos();
         if (now - off < steady) {
           next.put(name, new Way(w.sinceNanos(), off));
@@ -306,7 +305,7 @@ public final class Observer {
       }
     });
     ways = next;
-    return youngest == null ? null : Duration.ofNanos(now - youngest);
+    return out;
   }
 
   private void trackLeader(ClusterView view) {

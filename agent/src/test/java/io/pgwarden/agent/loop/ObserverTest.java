@@ -25,6 +25,7 @@ import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Observation;
 import io.pgwarden.common.model.Role;
+import io.pgwarden.common.model.StandbyOnItsWay;
 import io.pgwarden.common.model.Tags;
 import io.pgwarden.common.model.Topology;
 import java.time.Duration;
@@ -190,20 +191,22 @@ class ObserverTest {
     Decider decider = new Decider(DecisionPolicy.DEFAULT);
 
     Observation first = observer.observe();
-    assertThat(first.standbyJoiningFor()).isEqualTo(Duration.ZERO);
+    assertThat(first.standbysOnTheirWay())
+        .containsExactly(new StandbyOnItsWay("node3", List.of("not streaming from me"), Duration.ZERO));
     assertThat(decider.decide(first).requeueAfter()).isEqualTo(Duration.ofMillis(500));
     now.addAndGet(29 * SECOND);
     assertThat(decider.decide(observer.observe()).requeueAfter()).isEqualTo(Duration.ofMillis(500));
     now.addAndGet(SECOND);
     Observation stuck = observer.observe();
-    assertThat(stuck.standbyJoiningFor()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(stuck.standbysOnTheirWay())
+        .containsExactly(new StandbyOnItsWay("node3", List.of("not streaming from me"), Duration.ofSeconds(30)));
     assertThat(decider.decide(stuck).requeueAfter()).isEqualTo(Duration.ofSeconds(DynamicConfig.DEFAULT_LOOP_WAIT));
     now.addAndGet(600 * SECOND);
     assertThat(decider.decide(observer.observe()).requeueAfter()).isEqualTo(Duration.ofSeconds(2));
 
     replica("node4", false); // a new member joins beside the stuck one
     now.addAndGet(SECOND);
-    assertThat(observer.observe().standbyJoiningFor()).isEqualTo(Duration.ZERO);
+    assertThat(ages(observer.observe())).containsOnlyKeys("node3", "node4").containsEntry("node4", Duration.ZERO);
     now.addAndGet(5 * SECOND);
     assertThat(decider.decide(observer.observe()).requeueAfter()).isEqualTo(Duration.ofMillis(500));
     now.addAndGet(25 * SECOND);
@@ -211,11 +214,11 @@ class ObserverTest {
 
     others.removeIf(kv -> kv.key().equals(KEYS.member("node3")) || kv.key().equals(KEYS.member("node4")));
     now.addAndGet(SECOND);
-    assertThat(observer.observe().standbyJoiningFor()).as("nobody on the way").isNull();
+    assertThat(observer.observe().standbysOnTheirWay()).as("nobody on the way").isEmpty();
     replica("node3", false); // node3 is back a second later, still unable to stream: the same way
     now.addAndGet(SECOND);
     Observation back = observer.observe();
-    assertThat(back.standbyJoiningFor()).isGreaterThan(Duration.ofSeconds(600));
+    assertThat(ages(back).get("node3")).isGreaterThan(Duration.ofSeconds(600));
     assertThat(decider.decide(back).requeueAfter()).isEqualTo(Duration.ofSeconds(2));
 
     others.removeIf(kv -> kv.key().equals(KEYS.member("node3")));
@@ -245,7 +248,7 @@ class ObserverTest {
       Decision d = decider.decide(o);
       if (!streaming) {
         // (While it streams, the holder sets it in PostgreSQL and looks again in 500 ms: once per reconnect.)
-        assertThat(o.standbyJoiningFor()).isNotNull();
+        assertThat(o.standbysOnTheirWay()).isNotEmpty();
         if (d.requeueAfter().equals(Duration.ofMillis(500))) {
           lastHurried = now.get() - start;
         }
@@ -260,10 +263,10 @@ class ObserverTest {
 
     assertThat(notStreamingAfterSteady(Duration.ofMinutes(4), decider)).isEqualTo(Duration.ofSeconds(2));
     Observation o = observer.observe();
-    assertThat(o.standbyJoiningFor()).as("the way that began with the first break").isGreaterThanOrEqualTo(
+    assertThat(ages(o).get("node3")).as("the way that began with the first break").isGreaterThanOrEqualTo(
         Duration.ofMinutes(14));
     assertThat(notStreamingAfterSteady(Observer.STEADY_FOR, decider)).isEqualTo(Duration.ofMillis(500));
-    assertThat(observer.observe().standbyJoiningFor()).isEqualTo(Duration.ZERO);
+    assertThat(ages(observer.observe())).containsExactly(Map.entry("node3", Duration.ZERO));
   }
 
   /** node3 streams for {@code steady} (a tick every 2 s), then stops: the holder's next pace. */
@@ -271,11 +274,18 @@ class ObserverTest {
     replica("node3", true);
     long until = now.get() + steady.toNanos();
     while (now.get() < until) {
-      assertThat(observer.observe().standbyJoiningFor()).isNull();
+      assertThat(observer.observe().standbysOnTheirWay()).isEmpty();
       now.addAndGet(2 * SECOND);
     }
     replica("node3", false);
     return decider.decide(observer.observe()).requeueAfter();
+  }
+
+  /** How long the observer has timed each standby's way, by name. */
+  private static Map<String, Duration> ages(Observation o) {
+    Map<String, Duration> out = new java.util.TreeMap<>();
+    o.standbysOnTheirWay().forEach(s -> out.put(s.member(), s.onItsWayFor()));
+    return out;
   }
 
   /** node2 holds the key as the recorded primary, no synchronous standby recorded. */

@@ -31,6 +31,7 @@ import io.pgwarden.common.model.OperatorRequest;
 import io.pgwarden.common.model.Switchover;
 import io.pgwarden.common.model.SynchronousMode;
 import io.pgwarden.common.model.Role;
+import io.pgwarden.common.model.StandbyOnItsWay;
 import io.pgwarden.common.model.Topology;
 import io.pgwarden.common.model.TimelineSwitch;
 import java.time.Duration;
@@ -509,9 +510,9 @@ public final class Decider {
       actions.add(new EnsureSlots(slots));
       return new Decision(actions, sync.requeueAfter(), sync.summary() + "; syncing replication slots " + slots);
     }
-    List<String> onTheirWay = describe(standbysOnTheirWay(c, local, obs.me()));
-    boolean hurry = !onTheirWay.isEmpty()
-        && (obs.standbyJoiningFor() == null || obs.standbyJoiningFor().compareTo(JOINING_HURRY) < 0);
+    // As the observer worked it out for this observation, with the ages it keeps.
+    List<String> onTheirWay = describe(obs.standbysOnTheirWay());
+    boolean hurry = obs.standbysOnTheirWay().stream().anyMatch(s -> s.onItsWayFor().compareTo(JOINING_HURRY) < 0);
     Duration pace = hurry ? min(next, JOINING_POLL) : next;
     if (slotsDiffer) {
       return Decision.act("no action: primary with the lock; syncing replication slots " + slots, pace,
@@ -727,8 +728,8 @@ public final class Decider {
    * yet shown synchronous and streaming. Until it is recorded, a cluster in synchronous
    * mode has no failover candidate (at bootstrap, after every failover), and its status rewrite will
    * not wake this loop, so the holder looks again sooner than loop_wait — for a while: the observer
-   * tracks how long each member has been on its way ({@link Observation#standbyJoiningFor}), whatever
-   * state it is in; the states only say why, for the summary.
+   * works this out once per tick and times each member's way, whatever its states, and the observation
+   * carries both ({@link Observation#standbysOnTheirWay}); the states only say why, for the summary.
    *
    * @return the states of each member on its way, by member name, such as {@code n2=[not streaming from
    *     me]}; empty unless {@code me} holds the leader key as the recorded primary
@@ -769,9 +770,9 @@ public final class Decider {
   }
 
   /** {@code "n2: not streaming from me"}, one entry per member and state, for summaries. */
-  private static List<String> describe(SortedMap<String, List<String>> onTheirWay) {
+  private static List<String> describe(List<StandbyOnItsWay> onTheirWay) {
     List<String> out = new ArrayList<>();
-    onTheirWay.forEach((name, states) -> states.forEach(state -> out.add(name + ": " + state)));
+    onTheirWay.forEach(s -> s.states().forEach(state -> out.add(s.member() + ": " + state)));
     return out;
   }
 

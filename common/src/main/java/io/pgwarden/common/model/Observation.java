@@ -2,6 +2,7 @@ package io.pgwarden.common.model;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Everything one decision is based on. Time enters only as durations measured by the agent's own
@@ -14,9 +15,10 @@ import java.time.Instant;
  *     agent restart): never start it, take a base backup instead
  * @param request an operator's pending request to this agent (restart, reload, reinit); null: none
  * @param now wall-clock time of the observation, only for scheduled switchovers; never for leases
- * @param standbyJoiningFor how long the member that most recently got on its way (one that {@code
- *     Decider#standbysOnTheirWay} names) has been on it, counted through absences shorter than the
- *     observer's steady period; null while it names none (and taken as just begun when it does)
+ * @param standbysOnTheirWay the members {@code Decider#standbysOnTheirWay} names for this observation's
+ *     cluster and local state, by name, each with how long the observer has timed its way (through
+ *     absences shorter than its steady period); worked out once per tick, by the observer. Empty when
+ *     none is, and when etcd could not be read
  */
 public record Observation(
     String me,
@@ -31,14 +33,14 @@ public record Observation(
     boolean rewindFailed,
     OperatorRequest request,
     Instant now,
-    Duration standbyJoiningFor) {
+    List<StandbyOnItsWay> standbysOnTheirWay) {
 
   /** Without an operator request, at the epoch. */
   public Observation(String me, Tags tags, ClusterView cluster, LocalPgState local, LeaseState lease,
       InFlight inFlight, Duration leaderAbsentFor, long leaderAbsentSince, WalPosition lastPrimaryPosition,
       boolean rewindFailed) {
     this(me, tags, cluster, local, lease, inFlight, leaderAbsentFor, leaderAbsentSince, lastPrimaryPosition,
-        rewindFailed, null, Instant.EPOCH, null);
+        rewindFailed, null, Instant.EPOCH, List.of());
   }
 
   public Observation {
@@ -47,6 +49,7 @@ public record Observation(
     }
     tags = tags == null ? Tags.NONE : tags;
     now = now == null ? Instant.EPOCH : now;
+    standbysOnTheirWay = standbysOnTheirWay == null ? List.of() : List.copyOf(standbysOnTheirWay);
   }
 
   public DynamicConfig config() {

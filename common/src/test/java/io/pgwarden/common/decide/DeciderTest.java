@@ -31,6 +31,7 @@ import io.pgwarden.common.model.InFlight;
 import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.Observation;
 import io.pgwarden.common.model.OperatorRequest;
+import io.pgwarden.common.model.StandbyOnItsWay;
 import io.pgwarden.common.model.Switchover;
 import io.pgwarden.common.model.SynchronousMode;
 import io.pgwarden.common.model.Tags;
@@ -577,23 +578,29 @@ class DeciderTest {
             noAction().requeue(ofMillis(500))),
         row("a replica that has not streamed for 29 s still hurries the holder",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
-                .member(member("n2").replica(1, "0/5000000").notStreaming()).standbyJoiningFor(ofSeconds(29)),
+                .member(member("n2").replica(1, "0/5000000").notStreaming()).onItsWayFor("n2", ofSeconds(29)),
             noAction().requeue(ofMillis(500)).summaryContains("a standby is on its way")),
         row("after 30 s in that state (a bad primary_conninfo, pg_hba) the holder is back at loop_wait, naming it",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
-                .member(member("n2").replica(1, "0/5000000").notStreaming()).standbyJoiningFor(ofSeconds(30)),
+                .member(member("n2").replica(1, "0/5000000").notStreaming()).onItsWayFor("n2", ofSeconds(30)),
             noAction().requeue(LOOP_WAIT).summaryContains("primary with the lock")
                 .summaryContains("for over 30 s [n2: not streaming from me]")),
         row("so it is for a base backup that runs for long, while its slot is made",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1))
                 .member(member("n2").replica(1, "0/5000000").state("creating replica"))
-                .standbyJoiningFor(ofMinutes(10)),
+                .onItsWayFor("n2", ofMinutes(10)),
             expect(EnsureSlots.class).requeue(LOOP_WAIT)),
         row("a member that starts joining beside the stuck one hurries the holder again (its way is the youngest)",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2", "n3"))
-                .member(member("n2").replica(1, "0/5000000").notStreaming())
-                .member(member("n3").replica(1, "0/5000000").state("creating replica")).standbyJoiningFor(ofSeconds(1)),
+                .member(member("n2").replica(1, "0/5000000").notStreaming()).onItsWayFor("n2", ofMinutes(10))
+                .member(member("n3").replica(1, "0/5000000").state("creating replica")).onItsWayFor("n3", ofSeconds(1)),
             noAction().requeue(ofMillis(500))),
+        row("once every member on its way has been on it for 30 s, the summary names them all",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2", "n3")
+                .pgSyncStandbys("n2")).member(member("n2").replica(1, "0/5000000")).onItsWayFor("n2", ofMinutes(10))
+                .member(member("n3").replica(1, "0/5000000").state("creating replica")).onItsWayFor("n3", ofSeconds(30)),
+            noAction().requeue(LOOP_WAIT)
+                .summaryContains("for over 30 s [n2: waited for by PostgreSQL, n3: creating replica]")),
         row("a stopped member does not hurry the holder: it may stay stopped",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
                 .member(member("n2").stoppedAt(1, "0/5000000")),
@@ -934,6 +941,32 @@ class DeciderTest {
         .member(member("n3").replica(1, "0/5000000").notStreaming()))).isEmpty();
     assertThat(onTheirWay(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
         .member(member("n2").replica(1, "0/5000000").notStreaming()))).as("asynchronous").isEmpty();
+  }
+
+  /**
+   * The decider paces the holder by the standbys the observation carries, as the observer worked them out
+   * and timed them in the tick, and does not work them out again from the cluster view.
+   */
+  @Test
+  void theHolderIsPacedByTheStandbysOnTheirWayTheObservationCarries() {
+    Observation joining = sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2"))
+        .member(member("n2").replica(1, "0/5000000").notStreaming()).onItsWayFor("n2", ofSeconds(3)).build();
+    assertThat(joining.standbysOnTheirWay())
+        .containsExactly(new StandbyOnItsWay("n2", List.of("not streaming from me"), ofSeconds(3)));
+    assertThat(DECIDER.decide(joining).requeueAfter()).isEqualTo(ofMillis(500));
+
+    Decision none = DECIDER.decide(withStandbysOnTheirWay(joining, List.of()));
+    assertThat(none.requeueAfter()).isEqualTo(LOOP_WAIT);
+    assertThat(none.summary()).doesNotContain("on its way");
+    Decision old = DECIDER.decide(withStandbysOnTheirWay(joining,
+        List.of(new StandbyOnItsWay("n2", List.of("not streaming from me"), ofSeconds(31)))));
+    assertThat(old.requeueAfter()).isEqualTo(LOOP_WAIT);
+    assertThat(old.summary()).contains("for over 30 s [n2: not streaming from me]");
+  }
+
+  private static Observation withStandbysOnTheirWay(Observation o, List<StandbyOnItsWay> onTheirWay) {
+    return new Observation(o.me(), o.tags(), o.cluster(), o.local(), o.lease(), o.inFlight(), o.leaderAbsentFor(),
+        o.leaderAbsentSince(), o.lastPrimaryPosition(), o.rewindFailed(), o.request(), o.now(), onTheirWay);
   }
 
   private static Map<String, List<String>> onTheirWay(Observations o) {

@@ -4,6 +4,7 @@ import io.pgwarden.common.model.OperatorRequest;
 import io.pgwarden.common.model.Switchover;
 import java.time.Instant;
 
+import io.pgwarden.common.decide.Decider;
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.ControlState;
 import io.pgwarden.common.model.DataDirState;
@@ -18,6 +19,7 @@ import io.pgwarden.common.model.Member;
 import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Observation;
 import io.pgwarden.common.model.Role;
+import io.pgwarden.common.model.StandbyOnItsWay;
 import io.pgwarden.common.model.SynchronousMode;
 import io.pgwarden.common.model.Tags;
 import io.pgwarden.common.model.TimelineSwitch;
@@ -26,6 +28,7 @@ import io.pgwarden.common.model.WalPosition;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -102,7 +105,8 @@ public final class Observations {
   private long leaderAbsentSince;
   private WalPosition lastPrimaryPosition;
   private boolean rewindFailed;
-  private Duration standbyJoiningFor;
+  /** How long the observer has timed each member's way, by name; a member not here has just begun one. */
+  private final Map<String, Duration> onItsWayFor = new HashMap<>();
 
   private Observations(String me) {
     this.me = me;
@@ -372,9 +376,12 @@ public final class Observations {
     return leaderAbsentFor(d, REVISION - 5);
   }
 
-  /** The member that most recently got on its way has been on it for {@code d} (see {@code Decider#standbysOnTheirWay}). */
-  public Observations standbyJoiningFor(Duration d) {
-    this.standbyJoiningFor = d;
+  /**
+   * The observer has timed {@code member}'s way for {@code d}: it applies if {@code Decider#standbysOnTheirWay}
+   * names that member for this observation (which {@link #build} works out, as the observer does).
+   */
+  public Observations onItsWayFor(String member, Duration d) {
+    this.onItsWayFor.put(member, d);
     return this;
   }
 
@@ -459,8 +466,11 @@ public final class Observations {
         appliedInSync ? config.parameters() : appliedParameters, pendingRestart,
         hostsInSync ? io.pgwarden.common.decide.ReplicationHosts.wanted(cluster) : appliedReplicationHosts)
         .withSyncConfirmed(syncConfirmed);
+    List<StandbyOnItsWay> onTheirWay = new ArrayList<>();
+    Decider.standbysOnTheirWay(cluster, local, me).forEach((name, states) ->
+        onTheirWay.add(new StandbyOnItsWay(name, states, onItsWayFor.getOrDefault(name, Duration.ZERO))));
     return new Observation(me, tags, cluster, local, lease, inFlight, leaderAbsentFor, leaderAbsentSince,
-        lastPrimaryPosition, rewindFailed, request, now, standbyJoiningFor);
+        lastPrimaryPosition, rewindFailed, request, now, onTheirWay);
   }
 
   @Override
