@@ -85,15 +85,17 @@ public final class LocalCluster {
   public static final String API_USER = "pgwarden";
 
   private final Path dir;
+  /** Replaced as agents start, with their pids, and saved each time. */
   private State state;
-  /** How long {@link #up} took to make the class-data sharing archive (zero without one). */
-  private Duration archiveTime = Duration.ZERO;
-  private EtcdServer etcd;
+  /** How long {@link #up} took to make the class-data sharing archive (zero without one, and after load). */
+  private final Duration archiveTime;
+  private final EtcdServer etcd;
 
-  private LocalCluster(Path dir, State state, EtcdServer etcd) {
+  private LocalCluster(Path dir, State state, EtcdServer etcd, Duration archiveTime) {
     this.dir = dir;
     this.state = state;
     this.etcd = etcd;
+    this.archiveTime = archiveTime;
   }
 
   /** Creates the folder, starts etcd and every node's agent, records the state. */
@@ -166,8 +168,7 @@ public final class LocalCluster {
       if (root) {
         chownToRunAs(dir);
       }
-      LocalCluster c = new LocalCluster(dir, s, etcd);
-      c.archiveTime = archiveTime;
+      LocalCluster c = new LocalCluster(dir, s, etcd, archiveTime);
       c.save();
       for (NodeState n : nodes) {
         c.startAgent(n.name());
@@ -185,7 +186,7 @@ public final class LocalCluster {
       throw new IllegalStateException("no local cluster in " + dir.toAbsolutePath() + " (no " + STATE_FILE + ")");
     }
     try {
-      return new LocalCluster(dir.toAbsolutePath(), JSON.readValue(f.toFile(), State.class), null);
+      return new LocalCluster(dir.toAbsolutePath(), JSON.readValue(f.toFile(), State.class), null, Duration.ZERO);
     } catch (IOException e) {
       throw new UncheckedIOException(f + " is unreadable: " + e.getMessage(), e);
     }
