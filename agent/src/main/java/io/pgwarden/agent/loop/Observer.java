@@ -283,6 +283,12 @@ public final class Observer {
       // Nothing to judge by: an etcd blip neither starts nor ends a way.
       return List.of();
     }
+    if (!view.isLeader(me)) {
+      // Ways are timed per tenure: a holder that lost the key and got it back (a switchover there and
+      // back within minutes) hurries for its standbys again, as after any promotion.
+      ways = Map.of();
+      return List.of();
+    }
     SortedMap<String, List<String>> onTheirWay = Decider.standbysOnTheirWay(view, local, me);
     long now = clock.nanoTime();
     long steady = STEADY_FOR.toNanos();

@@ -269,6 +269,31 @@ class ObserverTest {
     assertThat(ages(observer.observe())).containsExactly(Map.entry("node3", Duration.ZERO));
   }
 
+  /**
+   * Ways are timed per tenure as holder: after a switchover there and back within minutes, the holder
+   * hurries again for the standby it had timed in its previous tenure.
+   */
+  @Test
+  void aHolderThatGetsTheKeyBackTimesItsStandbysAnew() {
+    becomeHolder();
+    replica("node3", false);
+    Decider decider = new Decider(DecisionPolicy.DEFAULT);
+    observer.observe();
+    now.addAndGet(40 * SECOND);
+    assertThat(decider.decide(observer.observe()).requeueAfter()).as("past its 30 s").isEqualTo(Duration.ofSeconds(2));
+
+    leader = "node3"; // a switchover to node3 ...
+    leaderLease = 8;
+    now.addAndGet(2 * SECOND);
+    assertThat(observer.observe().standbysOnTheirWay()).isEmpty();
+    leader = "node2"; // ... and back a minute later, node3 not yet streaming from node2
+    leaderLease = 7;
+    now.addAndGet(60 * SECOND);
+    Observation back = observer.observe();
+    assertThat(ages(back)).containsExactly(Map.entry("node3", Duration.ZERO));
+    assertThat(decider.decide(back).requeueAfter()).isEqualTo(Duration.ofMillis(500));
+  }
+
   /** node3 streams for {@code steady} (a tick every 2 s), then stops: the holder's next pace. */
   private Duration notStreamingAfterSteady(Duration steady, Decider decider) {
     replica("node3", true);
