@@ -38,11 +38,27 @@ public final class AgentJvm {
   static final List<String> NATIVE_HEAP_TRIM =
       List.of("-XX:+UnlockExperimentalVMOptions", "-XX:TrimNativeHeapInterval=30000");
 
+  /**
+   * An idle JVM wakes its VM thread every second for a "guaranteed" safepoint and its monitor deflation
+   * thread four times a second, whether there is anything to clean up or not: ~15 % of an idle agent's
+   * CPU (docs/benchmarks.md, "Idle CPU"). Every 10 s is plenty for an agent that inflates few monitors
+   * and collects its young generation every half minute anyway. Diagnostic options whose meaning
+   * may change between JDK releases, and a JVM refuses to start with an option it does not know: only
+   * on the releases they were measured on, 17 and 25, and those between.
+   */
+  static final List<String> QUIET_TIMERS = List.of("-XX:+UnlockDiagnosticVMOptions",
+      "-XX:GuaranteedSafepointInterval=10000", "-XX:AsyncDeflationInterval=10000");
+
   /** {@link #OPTIONS}, and what this JVM (which starts the agents from its own java.home) supports. */
   public static List<String> options() {
     List<String> all = new java.util.ArrayList<>(OPTIONS);
     all.addAll(nativeHeapTrim(Runtime.version()));
+    all.addAll(quietTimers(Runtime.version()));
     return List.copyOf(all);
+  }
+
+  static List<String> quietTimers(Runtime.Version v) {
+    return v.feature() >= 17 && v.feature() <= 25 ? QUIET_TIMERS : List.of();
   }
 
   static List<String> nativeHeapTrim(Runtime.Version v) {

@@ -39,6 +39,21 @@ class AgentJvmTest {
         .isEqualTo(expected ? AgentJvm.NATIVE_HEAP_TRIM : List.of());
   }
 
+  @ParameterizedTest
+  @CsvSource({"16.0.2, false", "17, true", "17.0.15, true", "21.0.5, true", "25.0.3, true", "26, false"})
+  void quietTimersOnlyOnTheReleasesTheyWereMeasuredOn(String version, boolean expected) {
+    assertThat(AgentJvm.quietTimers(Runtime.Version.parse(version)))
+        .isEqualTo(expected ? AgentJvm.QUIET_TIMERS : List.of());
+  }
+
+  @Test
+  void theLauncherQuietsTheSameTimersOnTheSameReleases() throws Exception {
+    String script = Files.readString(LAUNCHER);
+    assertThat(script).contains("extra+=(" + String.join(" ", AgentJvm.QUIET_TIMERS) + ")")
+        .contains("[ \"$major\" -ge 17 ] && [ \"$major\" -le 25 ]");
+    assertThat(AgentJvm.options()).containsAll(AgentJvm.QUIET_TIMERS);
+  }
+
   @Test
   void theLauncherTrimsWithTheSameOptionsForTheSameVersions() throws Exception {
     String script = Files.readString(LAUNCHER);
