@@ -892,10 +892,30 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private LocalPgState queryPrimary(Connection c, String systemId) throws SQLException {
     Lsn lsn;
     long timeline;
-    try (PreparedStatement st = c.prepareStatement(PRIMARY_POSITION_QUERY); ResultSet rs = st.executeQuery()) {
+    Set<String> slots = new HashSet<>();
+    Set<String> sync;
+    Set<String> confirmed = new HashSet<>();
+    // One round trip for all a primary adds to the probe (the leader's every tick).
+    try (PreparedStatement st = c.prepareStatement(PRIMARY_QUERY); ResultSet rs = st.executeQuery()) {
       rs.next();
       lsn = Lsn.parse(rs.getString(1));
       timeline = Long.parseLong(rs.getString(2).substring(0, 8), 16);
+      String names = rs.getString(3);
+      if (names != null) {
+        slots.addAll(List.of(names.split(",")));
+      }
+      String syncNames = rs.getString(4);
+      if (synchronousStandbyNames == null) {
+        // This agent has not set it yet: what the running server waits for is what later renders keep.
+        synchronousStandbyNames = syncNames == null ? "" : syncNames;
+      }
+      sync = parseSynchronousStandbyNames(syncNames);
+      if (syncWaitFrom == null) {
+        // This agent did not set them: count from now, as far as it can tell (a write position, never less
+        // than what was flushed and so acknowledged).
+        syncWaitFrom = lsn;
+      }
+      confirmed.addAll(caughtUp(rs.getString(5), syncWaitFrom));
     }
     List<TimelineSwitch> history = List.of();
     if (timeline > 1 && timeline == historyTimeline) {
@@ -911,28 +931,6 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       }
       historyTimeline = timeline;
       historyOfTimeline = history;
-    }
-    Set<String> slots = new HashSet<>();
-    Set<String> sync;
-    Set<String> confirmed = new HashSet<>();
-    try (PreparedStatement st = c.prepareStatement(PRIMARY_SLOTS_QUERY); ResultSet rs = st.executeQuery()) {
-      rs.next();
-      String names = rs.getString(1);
-      if (names != null) {
-        slots.addAll(List.of(names.split(",")));
-      }
-      String syncNames = rs.getString(2);
-      if (synchronousStandbyNames == null) {
-        // This agent has not set it yet: what the running server waits for is what later renders keep.
-        synchronousStandbyNames = syncNames == null ? "" : syncNames;
-      }
-      sync = parseSynchronousStandbyNames(syncNames);
-      if (syncWaitFrom == null) {
-        // This agent did not set them: count from now, as far as it can tell (a write position, never less
-        // than what was flushed and so acknowledged).
-        syncWaitFrom = lsn;
-      }
-      confirmed.addAll(caughtUp(rs.getString(3), syncWaitFrom));
     }
     return new LocalPgState(DataDirState.VALID, true, false, ControlState.UNKNOWN, systemId, timeline, lsn, null,
         false, null, history, slots, true, null, sync).withSyncConfirmed(confirmed);
@@ -954,16 +952,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private static final String PROBE_QUERY = "SELECT pg_is_in_recovery(),"
       + " (SELECT system_identifier::text FROM pg_control_system()),"
       + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart), " + REPLICA_COLUMNS;
-  private static final String PRIMARY_POSITION_QUERY =
-      "SELECT l::text, pg_walfile_name(l) FROM pg_current_wal_lsn() AS l";
-  /** Not PRIMARY_POSITION_QUERY: that reads the write position, which can run ahead of the flush. */
+  /**
+   * The write position and its WAL file's name (whose first 8 hex digits are the timeline), the physical
+   * slots, synchronous_standby_names, and each streaming synchronous standby's flush position. Slot names
+   * are [a-z0-9_] and member names (application_name) [A-Za-z0-9_.-]: a comma separates them safely.
+   */
+  private static final String PRIMARY_QUERY = "SELECT l::text, pg_walfile_name(l),"
+      + " (SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical'),"
+      + " current_setting('synchronous_standby_names'),"
+      + " (SELECT string_agg(application_name || ' ' || flush_lsn::text, ',') FROM pg_stat_replication"
+      + " WHERE sync_state = 'sync' AND state = 'streaming')"
+      + " FROM pg_current_wal_lsn() AS l";
+  /** Not PRIMARY_QUERY's position: that is the write position, which can run ahead of the flush. */
   private static final String PRIMARY_FLUSH_QUERY = "SELECT pg_current_wal_flush_lsn()::text";
-  /** Slot names are [a-z0-9_] and member names (application_name) [A-Za-z0-9_.-]: a comma separates them safely. */
-  private static final String PRIMARY_SLOTS_QUERY =
-      "SELECT (SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical'),"
-          + " current_setting('synchronous_standby_names'),"
-          + " (SELECT string_agg(application_name || ' ' || flush_lsn::text, ',') FROM pg_stat_replication"
-          + " WHERE sync_state = 'sync' AND state = 'streaming')";
 
   private LocalPgState replicaState(ResultSet rs, int first, String systemId) throws SQLException {
     Lsn received = lsnOrNull(rs.getString(first));
