@@ -85,6 +85,10 @@ public final class RestApi implements AutoCloseable {
     defaultProperty("sun.net.httpserver.maxReqTime", "5");
     // Long enough for a changing call's etcd waits (a few ETCD_TIMEOUTs) after QUEUE_PATIENCE in the queue.
     defaultProperty("sun.net.httpserver.maxRspTime", "30");
+    // With those limits the server checks its connections on a timer thread, every second by default:
+    // ~8 ms of CPU a minute, a tenth of an idle agent's (docs/benchmarks.md). Every 5 s cuts a stalled
+    // client off up to 5 s later, still inside QUEUE_PATIENCE's and maxRspTime's reasoning.
+    defaultProperty("sun.net.httpserver.timerMillis", "5000");
   }
 
   private final HttpServer server;
