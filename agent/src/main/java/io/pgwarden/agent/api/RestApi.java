@@ -64,6 +64,7 @@ public final class RestApi implements AutoCloseable {
   // Changing calls may wait on etcd briefly; health checks never do.
   private static final Duration ETCD_TIMEOUT = Duration.ofSeconds(3);
   private static final int MAX_BODY = 64 * 1024;
+  private static final int DRAIN_LIMIT = 1024 * 1024;
   // The server's threads read every request and answer health checks from memory. A client that
   // stops halfway through its request holds one until maxReqTime cuts it off, so there must be more
   // than a few stalled clients can take.
@@ -207,12 +208,30 @@ public final class RestApi implements AutoCloseable {
       read(ex);
       return;
     }
+    // Authenticated here, before the body is read or the call queued: a caller without credentials must
+    // not take a change thread's queue slot from one with them.
+    try {
+      if (!authenticated(ex, method)) {
+        ex.close();
+        return;
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("REST request failed: {}", e.toString());
+      ex.close();
+      return;
+    }
     // Read here, not on a change thread: the server counts a request whose body is unread as still
     // arriving and closes its connection after maxReqTime, so a call that waited that long in the queue
     // got no answer at all. Bounded like the headers: MAX_BODY bytes, within maxReqTime.
     String body;
     try {
       body = readBody(ex);
+      if (body == null) {
+        log.warn("refused {} {} from {}: body larger than {} bytes", method, ex.getRequestURI().getPath(),
+            ex.getRemoteAddress(), MAX_BODY);
+        tooLarge(ex);
+        return;
+      }
     } catch (IOException e) {
       log.warn("REST request failed while its body was read: {}", e.toString());
       ex.close();
@@ -300,8 +319,11 @@ public final class RestApi implements AutoCloseable {
     }
   }
 
-  /** POST/PUT/PATCH/DELETE: authenticate first, whatever the path, so nothing leaks or changes without it. */
-  private void change(HttpExchange ex, String method, String body) throws IOException {
+  /**
+   * POST/PUT/PATCH/DELETE: authenticated first, whatever the path, so nothing leaks or changes without it.
+   * Answers 401 or 403 itself and returns false when the caller may not change anything.
+   */
+  private boolean authenticated(HttpExchange ex, String method) throws IOException {
     String path = ex.getRequestURI().getPath();
     String certificate = verifiedClient(ex);
     BasicAuth.Verdict basic = auth.check(ex.getRequestHeaders().getFirst("Authorization"));
@@ -310,7 +332,7 @@ public final class RestApi implements AutoCloseable {
         log.warn("refused {} {} from {}: no api.auth or api.tls.client_ca configured", method, path,
             ex.getRemoteAddress());
         send(ex, 403, error("changing calls are disabled: this agent has no api.auth or api.tls.client_ca configured"));
-        return;
+        return false;
       }
       log.warn("refused {} {} from {}: {}", method, path, ex.getRemoteAddress(),
           basic == BasicAuth.Verdict.WRONG ? "wrong credentials" : "no credentials and no client certificate");
@@ -320,11 +342,17 @@ public final class RestApi implements AutoCloseable {
       send(ex, 401, error(clientCertificates && !auth.configured()
           ? "authentication required: a client certificate from api.tls.client_ca"
           : "authentication required"));
-      return;
+      return false;
     }
     if (certificate != null && basic != BasicAuth.Verdict.OK) {
       log.info("{} {} from {} authenticated by client certificate {}", method, path, ex.getRemoteAddress(), certificate);
     }
+    return true;
+  }
+
+  /** POST/PUT/PATCH/DELETE of an authenticated caller, on a change thread. */
+  private void change(HttpExchange ex, String method, String body) throws IOException {
+    String path = ex.getRequestURI().getPath();
     if (method.equals("POST")) {
       switch (path) {
         case "/restart" -> request(ex, OperatorRequest.RESTART);
@@ -415,9 +443,38 @@ public final class RestApi implements AutoCloseable {
     return Json.write(Map.of("error", message));
   }
 
+  /** The body, or null when it is longer than MAX_BODY (by its Content-Length, or as read). */
   private static String readBody(HttpExchange ex) throws IOException {
-    byte[] b = ex.getRequestBody().readNBytes(MAX_BODY);
-    return new String(b, StandardCharsets.UTF_8);
+    String length = ex.getRequestHeaders().getFirst("Content-Length");
+    if (length != null) {
+      try {
+        if (Long.parseLong(length.strip()) > MAX_BODY) {
+          return null;
+        }
+      } catch (NumberFormatException e) {
+        // The server refuses a malformed length before a handler sees it; read as for a chunked body.
+      }
+    }
+    byte[] b = ex.getRequestBody().readNBytes(MAX_BODY + 1);
+    return b.length > MAX_BODY ? null : new String(b, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * 413 for a body over MAX_BODY. The rest of the body is read and dropped first, up to DRAIN_LIMIT (only
+   * authenticated callers get here): a server that closes a connection with unread data resets it, and
+   * the client may then see the reset instead of the answer.
+   */
+  private static void tooLarge(HttpExchange ex) throws IOException {
+    try (ex) {
+      long dropped = 0;
+      byte[] sink = new byte[8192];
+      int n;
+      while (dropped < DRAIN_LIMIT && (n = ex.getRequestBody().read(sink)) > 0) {
+        dropped += n;
+      }
+      ex.getResponseHeaders().set("Connection", "close");
+      send(ex, 413, error("request body larger than " + MAX_BODY + " bytes"));
+    }
   }
 
   /** Running as primary and holding a valid lease: the only node HAProxy may send writes to. */

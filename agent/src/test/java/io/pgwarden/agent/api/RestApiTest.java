@@ -304,8 +304,8 @@ class RestApiTest {
     List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
     try {
       CompletableFuture<HttpResponse<String>> queued = postSwitchover();
-      // Past maxReqTime and the server's once-a-second check of it.
-      await().during(Duration.ofSeconds(7)).atMost(Duration.ofSeconds(9))
+      // Past maxReqTime (5 s) and the server's check of it, every timerMillis (5 s).
+      await().during(Duration.ofSeconds(11)).atMost(Duration.ofSeconds(13))
           .untilAsserted(() -> assertThat(queued).as("the queued call, still waiting for a change thread").isNotDone());
       etcdHangs.countDown();
       assertThat(queued.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
@@ -316,6 +316,50 @@ class RestApiTest {
       // 404 as a rule; 200 if one read etcd only after the queued call had written its switchover.
       assertThat(h.get(20, TimeUnit.SECONDS).statusCode()).isIn(200, 404);
     }
+  }
+
+  /** Callers without credentials are refused before their body is read: they take no change thread's queue slot. */
+  @Test
+  void unauthenticatedChangingCallsAreRefusedAtOnceAndTakeNoQueueSlot() throws Exception {
+    status.set(primary());
+    List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
+    try {
+      List<CompletableFuture<HttpResponse<String>>> strangers = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        strangers.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+            .POST(HttpRequest.BodyPublishers.ofString("{\"leader\":\"node1\"}")).build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      for (CompletableFuture<HttpResponse<String>> c : strangers) {
+        // Answered while both change threads are still held: never queued behind them.
+        assertThat(c.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(401);
+      }
+      CompletableFuture<HttpResponse<String>> queued = postSwitchover();
+      etcdHangs.countDown();
+      assertThat(queued.get(20, TimeUnit.SECONDS).statusCode()).as("queued, not refused as too many").isEqualTo(202);
+    } finally {
+      etcdHangs.countDown();
+    }
+    for (CompletableFuture<HttpResponse<String>> h : holding) {
+      assertThat(h.get(20, TimeUnit.SECONDS).statusCode()).isIn(200, 404);
+    }
+  }
+
+  @ParameterizedTest(name = "chunked {0}")
+  @CsvSource({"false", "true"})
+  void aBodyOverTheLimitGets413(boolean chunked) throws Exception {
+    status.set(primary());
+    byte[] big = new byte[100 * 1024];
+    java.util.Arrays.fill(big, (byte) ' ');
+    HttpRequest.BodyPublisher body = chunked
+        ? HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))
+        : HttpRequest.BodyPublishers.ofByteArray(big);
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+        .header("Authorization", BasicAuth.header("admin", "s3cret")).POST(body).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertThat(r.body()).contains("larger than 65536 bytes");
+    assertThat(etcd).doesNotContainKey(KEYS.switchover());
   }
 
   /**
