@@ -226,15 +226,19 @@ public final class RestApi implements AutoCloseable {
     String body;
     try {
       body = readBody(ex);
-      if (body == null) {
-        log.warn("refused {} {} from {}: body larger than {} bytes", method, ex.getRequestURI().getPath(),
-            ex.getRemoteAddress(), MAX_BODY);
-        tooLarge(ex);
-        return;
-      }
     } catch (IOException e) {
       log.warn("REST request failed while its body was read: {}", e.toString());
       ex.close();
+      return;
+    }
+    if (body == null) {
+      log.warn("refused {} {} from {}: body larger than {} bytes", method, ex.getRequestURI().getPath(),
+          ex.getRemoteAddress(), MAX_BODY);
+      try {
+        tooLarge(ex);
+      } catch (IOException e) {
+        log.warn("REST request failed: {}", e.toString());
+      }
       return;
     }
     long queuedAt = clock.nanoTime();
@@ -460,20 +464,33 @@ public final class RestApi implements AutoCloseable {
   }
 
   /**
-   * 413 for a body over MAX_BODY. The rest of the body is read and dropped first, up to DRAIN_LIMIT (only
-   * authenticated callers get here): a server that closes a connection with unread data resets it, and
-   * the client may then see the reset instead of the answer.
+   * 413 for a body over MAX_BODY, answered before any more of it is read: a client that reads while it sends
+   * (curl, java.net.http) stops at the answer, and one on a slow link gets it before maxReqTime cuts the
+   * connection. The server then closes the connection with the body unread, which resets it, and a reset can
+   * destroy an answer the client has not read yet: so after the answer up to DRAIN_LIMIT of the body is read
+   * and dropped, for a client that sends its whole body before it reads (HttpURLConnection). Only
+   * authenticated callers get here, so nobody else can make the API read that much.
    */
   private static void tooLarge(HttpExchange ex) throws IOException {
     try (ex) {
-      long dropped = 0;
-      byte[] sink = new byte[8192];
-      int n;
-      while (dropped < DRAIN_LIMIT && (n = ex.getRequestBody().read(sink)) > 0) {
-        dropped += n;
-      }
+      byte[] answer = error("request body larger than " + MAX_BODY + " bytes").getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("Content-Type", "application/json");
       ex.getResponseHeaders().set("Connection", "close");
-      send(ex, 413, error("request body larger than " + MAX_BODY + " bytes"));
+      ex.sendResponseHeaders(413, answer.length);
+      OutputStream out = ex.getResponseBody();
+      out.write(answer);
+      out.flush();
+      try {
+        long dropped = 0;
+        byte[] sink = new byte[8192];
+        int n;
+        while (dropped < DRAIN_LIMIT && (n = ex.getRequestBody().read(sink)) > 0) {
+          dropped += n;
+        }
+      } catch (IOException e) {
+        // The answer is out; a client that gave up on the rest of its body, or maxReqTime, ended the read.
+      }
+      out.close();
     }
   }
 
