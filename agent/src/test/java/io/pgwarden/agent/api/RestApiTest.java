@@ -273,9 +273,7 @@ class RestApiTest {
     etcdHangs = new CountDownLatch(1);
     List<CompletableFuture<HttpResponse<String>>> holding = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      holding.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
-          .header("Authorization", BasicAuth.header("admin", "s3cret")).DELETE().build(),
-          HttpResponse.BodyHandlers.ofString()));
+      holding.add(deleteSwitchover(BasicAuth.header("admin", "s3cret")));
     }
     try {
       await("both change threads wait on etcd").atMost(Duration.ofSeconds(20)).until(() -> etcdWaiting.get() == 2);
@@ -284,6 +282,11 @@ class RestApiTest {
       throw e;
     }
     return holding;
+  }
+
+  private CompletableFuture<HttpResponse<String>> deleteSwitchover(String authorization) {
+    return http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+        .header("Authorization", authorization).DELETE().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private CompletableFuture<HttpResponse<String>> postSwitchover() {
@@ -343,6 +346,72 @@ class RestApiTest {
     for (CompletableFuture<HttpResponse<String>> h : holding) {
       assertThat(h.get(20, TimeUnit.SECONDS).statusCode()).isIn(200, 404);
     }
+  }
+
+  /**
+   * With both change threads busy and all 8 queue slots taken, a caller without the right credentials still
+   * gets its 401 at once, not "too many changing calls": it never competes for a slot.
+   */
+  @Test
+  void withTheQueueFullCallersWithoutCredentialsAreStillRefusedWith401() throws Exception {
+    status.set(primary());
+    List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
+    List<CompletableFuture<HttpResponse<String>>> queued = new ArrayList<>();
+    try {
+      int before = clockReads.get();
+      for (int i = 0; i < 8; i++) {
+        queued.add(deleteSwitchover(BasicAuth.header("admin", "s3cret")));
+      }
+      // Each call reads the clock once as it enters the queue.
+      await("the queue is full").atMost(Duration.ofSeconds(20)).until(() -> clockReads.get() - before == 8);
+
+      for (String authorization : new String[] {null, BasicAuth.header("admin", "wrong")}) {
+        for (int i = 0; i < 4; i++) {
+          HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+              .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString("{\"leader\":\"node1\"}"));
+          if (authorization != null) {
+            b.header("Authorization", authorization);
+          }
+          HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+          assertThat(r.statusCode()).as("caller with %s", authorization).isEqualTo(401);
+          assertThat(r.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(h -> assertThat(h).startsWith("Basic"));
+        }
+      }
+      // The queue really was full: the next authorised call is the one turned away.
+      HttpResponse<String> overflow = post("/switchover", "{\"leader\":\"node1\",\"candidate\":\"node2\"}");
+      assertThat(overflow.statusCode()).isEqualTo(503);
+      assertThat(overflow.body()).contains("too many changing calls");
+      assertThat(queued).as("all still queued behind the held change threads").noneMatch(CompletableFuture::isDone);
+    } finally {
+      etcdHangs.countDown();
+    }
+    for (CompletableFuture<HttpResponse<String>> c : holding) {
+      assertThat(c.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(404);
+    }
+    for (CompletableFuture<HttpResponse<String>> c : queued) {
+      assertThat(c.get(20, TimeUnit.SECONDS).statusCode()).as("served once a change thread was free").isEqualTo(404);
+    }
+  }
+
+  /**
+   * The refusal does not wait for the body: a request that announces one and sends none is answered, so it
+   * cannot have been read first, nor queued behind anything.
+   */
+  @ParameterizedTest(name = "api.auth configured {0} -> {1}")
+  @CsvSource({"true, 401", "false, 403"})
+  void aCallerWithoutCredentialsIsRefusedBeforeItsBodyArrives(boolean configured, int code) throws Exception {
+    if (!configured) {
+      startWith(null);
+    }
+    status.set(primary());
+    try (Socket s = headersOnly("POST /switchover", 100, null)) {
+      String answer = answer(s);
+      assertThat(answer).startsWith("HTTP/1.1 " + code + " ");
+      if (configured) {
+        assertThat(answer).containsIgnoringCase("WWW-Authenticate: Basic");
+      }
+    }
+    assertThat(etcd).isEmpty();
   }
 
   /**
