@@ -37,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -79,17 +80,7 @@ public final class RestApi implements AutoCloseable {
   private static final Duration QUEUE_PATIENCE = Duration.ofSeconds(15);
 
   static {
-    // By default the JDK server never times out a request or a response, so a half-open connection
-    // holds a thread forever. It reads these (in seconds) once, when its implementation class
-    // initialises: no earlier than the first HttpServer.create below, as nothing else in pgwarden
-    // starts a JDK HTTP server. A value the operator set with -D wins.
-    defaultProperty("sun.net.httpserver.maxReqTime", "5");
-    // Long enough for a changing call's etcd waits (a few ETCD_TIMEOUTs) after QUEUE_PATIENCE in the queue.
-    defaultProperty("sun.net.httpserver.maxRspTime", "30");
-    // With those limits the server checks its connections on a timer thread, every second by default:
-    // ~8 ms of CPU a minute, a tenth of an idle agent's (docs/benchmarks.md). Every 5 s cuts a stalled
-    // client off up to 5 s later, still inside QUEUE_PATIENCE's and maxRspTime's reasoning.
-    defaultProperty("sun.net.httpserver.timerMillis", "5000");
+    defaultServerLimits(System.getProperties());
   }
 
   private final HttpServer server;
@@ -164,9 +155,26 @@ public final class RestApi implements AutoCloseable {
     server.createContext("/", this::handle);
   }
 
-  private static void defaultProperty(String key, String value) {
-    if (System.getProperty(key) == null) {
-      System.setProperty(key, value);
+  /**
+   * By default the JDK server never times out a request or a response, so a half-open connection holds a
+   * thread forever. It reads these limits once per JVM, when its implementation class
+   * initialises: no earlier than the first HttpServer.create below, as nothing else in pgwarden starts a
+   * JDK HTTP server. A value the operator set with -D wins. Package-private so a test can check the values
+   * on properties of its own: a test JVM sets shorter ones, or waiting for the server's cut-offs takes seconds.
+   */
+  static void defaultServerLimits(Properties props) {
+    defaultProperty(props, "sun.net.httpserver.maxReqTime", "5");
+    // Long enough for a changing call's etcd waits (a few ETCD_TIMEOUTs) after QUEUE_PATIENCE in the queue.
+    defaultProperty(props, "sun.net.httpserver.maxRspTime", "30");
+    // With those limits the server checks its connections on a timer thread, every second by default:
+    // ~8 ms of CPU a minute, a tenth of an idle agent's (docs/benchmarks.md). Every 5 s cuts a stalled
+    // client off up to 5 s later, still inside QUEUE_PATIENCE's and maxRspTime's reasoning.
+    defaultProperty(props, "sun.net.httpserver.timerMillis", "5000");
+  }
+
+  private static void defaultProperty(Properties props, String key, String value) {
+    if (props.getProperty(key) == null) {
+      props.setProperty(key, value);
     }
   }
 

@@ -42,6 +42,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -243,8 +244,24 @@ class RestApiTest {
   void theServerCutsOffARequestThatNeverCompletes() throws Exception {
     status.set(primary());
     try (Socket s = halfARequest()) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> closedByServer(s));
+      await().atMost(requestCutoff().plusSeconds(10)).until(() -> closedByServer(s));
     }
+  }
+
+  /** The unit-test JVM runs the server with shorter limits (agent/pom.xml); these are the ones agents get. */
+  @Test
+  void theServerLimitsDefaultToWhatTheRestApiChose() {
+    Properties props = new Properties();
+    RestApi.defaultServerLimits(props);
+    assertThat(props).containsOnly(Map.entry("sun.net.httpserver.maxReqTime", "5"),
+        Map.entry("sun.net.httpserver.maxRspTime", "30"), Map.entry("sun.net.httpserver.timerMillis", "5000"));
+
+    Properties operators = new Properties();
+    operators.setProperty("sun.net.httpserver.maxReqTime", "9");
+    RestApi.defaultServerLimits(operators);
+    assertThat(operators).containsEntry("sun.net.httpserver.maxReqTime", "9");
+    // And set on the JVM's own properties: agent/pom.xml sets no maxRspTime, so only RestApi can have.
+    assertThat(System.getProperty("sun.net.httpserver.maxRspTime")).isEqualTo("30");
   }
 
   @Test
@@ -297,18 +314,21 @@ class RestApiTest {
   }
 
   /**
-   * The server gives each request maxReqTime (5 s) to arrive whole, and counts a body nobody has read yet
-   * as not arrived: a changing call whose body waited in the queue for a change thread had its connection
-   * closed under it instead of an answer.
+   * The server gives each request maxReqTime to arrive whole, and counts a body nobody has read yet as not
+   * arrived: a changing call whose body waited in the queue for a change thread had its connection closed
+   * under it instead of an answer.
    */
   @Test
   void aChangingCallQueuedLongerThanTheServerWaitsForARequestStillGetsItsAnswer() throws Exception {
     status.set(primary());
     List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
     try {
+      int before = clockReads.get();
       CompletableFuture<HttpResponse<String>> queued = postSwitchover();
-      // Past maxReqTime (5 s) and the server's check of it, every timerMillis (5 s).
-      await().during(Duration.ofSeconds(11)).atMost(Duration.ofSeconds(13))
+      await("the call is queued").atMost(Duration.ofSeconds(20)).until(() -> clockReads.get() > before);
+      // Past the server's cut-off, with a second's margin for its timer thread to run late.
+      Duration wait = requestCutoff().plusSeconds(1);
+      await().during(wait).atMost(wait.plusSeconds(2))
           .untilAsserted(() -> assertThat(queued).as("the queued call, still waiting for a change thread").isNotDone());
       etcdHangs.countDown();
       assertThat(queued.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
@@ -685,6 +705,16 @@ class RestApiTest {
       b.header("Authorization", BasicAuth.header(user, password));
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * The longest the server lets a request take to arrive whole: maxReqTime, checked every timerMillis. Read
+   * from the properties the server reads (RestApi defaults them; agent/pom.xml sets short ones for unit
+   * tests), so the waits follow whatever it runs with.
+   */
+  private static Duration requestCutoff() {
+    return Duration.ofSeconds(Long.getLong("sun.net.httpserver.maxReqTime"))
+        .plusMillis(Long.getLong("sun.net.httpserver.timerMillis"));
   }
 
   /** A connection that sent the start of a request and nothing more, as a client that hung would. */
