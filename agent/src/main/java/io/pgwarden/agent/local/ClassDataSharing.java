@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A class-data sharing archive of the agent's classes (JDK "AppCDS"): the JVM maps their parsed form
@@ -44,9 +46,14 @@ public final class ClassDataSharing {
   public static void dump(Path jar, Path archive) throws IOException {
     Path dir = archive.toAbsolutePath().getParent();
     Files.createDirectories(dir);
-    Path list = Files.createTempFile(dir, ".pgwarden-classlist-", ".tmp");
-    Path output = Files.createTempFile(dir, ".pgwarden-dump-", ".log");
-    Path partial = dir.resolve(archive.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+    // The JVM writes the archive to a name we give it, so the name must be one nobody else can create
+    // or swap first (the directory may be writable by others): inside a directory only we can enter,
+    // on the archive's file system so that the move into place is atomic.
+    Path work = Files.createTempDirectory(dir, ".pgwarden-cds-",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path list = work.resolve("classlist");
+    Path output = work.resolve("dump.log");
+    Path partial = work.resolve("archive.jsa");
     try {
       try (InputStream in = ClassDataSharing.class.getResourceAsStream(CLASS_LIST)) {
         if (in == null) {
@@ -59,7 +66,8 @@ public final class ClassDataSharing {
           "-XX:SharedArchiveFile=" + partial, "-cp", jar.toAbsolutePath().toString()))
           .redirectErrorStream(true).redirectOutput(output.toFile()).start();
       if (!p.waitFor(DUMP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
+        // Dead before the work directory goes, so that it creates nothing in it after.
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         throw new IOException("java -Xshare:dump did not finish in " + DUMP_TIMEOUT_SECONDS + " s");
       }
       if (p.exitValue() != 0 || !Files.isRegularFile(partial)) {
@@ -75,9 +83,16 @@ public final class ClassDataSharing {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while making " + archive, e);
     } finally {
-      Files.deleteIfExists(list);
-      Files.deleteIfExists(output);
-      Files.deleteIfExists(partial);
+      deleteTree(work);
+    }
+  }
+
+  // Whatever a dump stopped midway left there too, not only the files named above.
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(f);
+      }
     }
   }
 
