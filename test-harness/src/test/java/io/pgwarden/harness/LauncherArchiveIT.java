@@ -1,0 +1,98 @@
+package io.pgwarden.harness;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * bin/pgwarden as operators run it makes the class-data sharing archive beside the jar, and a new
+ * archive for an updated jar at the same path replaces the old one: each left behind is ~45 MB. Another
+ * jar's archive in the same directory stays.
+ */
+class LauncherArchiveIT {
+  private static final Path LAUNCHER = Path.of("..", "bin", "pgwarden").toAbsolutePath().normalize();
+  private Path dir;
+
+  @BeforeEach
+  void folder() throws IOException {
+    dir = Files.createTempDirectory("pgwarden-launcher-");
+  }
+
+  @AfterEach
+  void removeFolder() throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+  }
+
+  @Test
+  void anUpdatedJarsArchiveReplacesTheOldOneAndLeavesOtherJarsArchives() throws Exception {
+    Path jar = dir.resolve("pgwarden.jar");
+    Files.copy(Path.of(System.getProperty("pgwarden.jar")), jar);
+
+    agentHelp(jar);
+    List<Path> first = archives();
+    assertThat(first).as("archives after the first start").hasSize(1);
+    String name = first.get(0).getFileName().toString();
+    assertThat(name).matches("pgwarden-[0-9]+-[0-9]+\\.jsa");
+    String pathSum = name.split("-")[1];
+    Path otherJars = dir.resolve("pgwarden-" + (pathSum.equals("1") ? "2" : "1") + "-x.jsa");
+    Files.writeString(otherJars, "another jar's archive");
+
+    // An update of the jar in place, as a package or a copy would leave it.
+    Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
+    agentHelp(jar);
+
+    List<Path> second = archives();
+    assertThat(second).as("archives after the jar changed").hasSize(2).contains(otherJars)
+        .doesNotContain(first.get(0));
+    assertThat(second).anyMatch(p -> p.getFileName().toString().startsWith("pgwarden-" + pathSum + "-"));
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .as("nothing but the jar and the archives (no work directory of the dump)")
+          .containsExactlyInAnyOrder("pgwarden.jar", otherJars.getFileName().toString(),
+              second.stream().filter(p -> !p.equals(otherJars)).findFirst().orElseThrow().getFileName().toString());
+    }
+  }
+
+  private List<Path> archives() throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().endsWith(".jsa")).sorted().toList();
+    }
+  }
+
+  /** `pgwarden agent --help`, which makes the archive when there is none for this jar and JVM. */
+  private void agentHelp(Path jar) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "agent", "--help").redirectErrorStream(true);
+    Map<String, String> env = pb.environment();
+    env.put("PGWARDEN_JAR", jar.toString());
+    env.put("JAVA_HOME", System.getProperty("java.home"));
+    // The jar's directory is writable, so the archive goes there; a cache is only the fallback.
+    env.put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+    env.remove("CACHE_DIRECTORY");
+    env.remove("PGWARDEN_CDS");
+    env.remove("PGWARDEN_JAVA_OPTS");
+    Path out = Files.createTempFile("pgwarden-launcher-", ".log");
+    try {
+      Process p = pb.redirectOutput(out.toFile()).start();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+      assertThat(p.isAlive()).as("bin/pgwarden agent --help still running after 120 s").isFalse();
+      assertThat(p.exitValue()).as(Files.readString(out)).isZero();
+    } finally {
+      Files.delete(out);
+    }
+  }
+}
