@@ -9,8 +9,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,9 +26,29 @@ import org.junit.jupiter.api.Test;
  * classes from the class-data sharing archive made from the class list in the jar. When a dependency
  * changes, the list goes stale and classes come from the jar again — the agents still work, only
  * larger — so this test is what notices; regenerating the list is described in docs/benchmarks.md
- * ("Idle RSS").
+ * ("Idle RSS"). The rest runs bin/pgwarden, as LauncherArchiveIT does, for what it must not leave behind.
  */
 class ClassDataSharingIT {
+  private static final Path LAUNCHER = Path.of("..", "bin", "pgwarden").toAbsolutePath().normalize();
+  /** For the launcher's tests: the jars' directory, where their archives go, a home and the output. */
+  private Path dir;
+  private Path jars;
+  private Path home;
+
+  @BeforeEach
+  void folder() throws IOException {
+    dir = Files.createTempDirectory("pgwarden-cds-launcher-");
+    jars = Files.createDirectory(dir.resolve("jars"));
+    home = dir.resolve("home");
+  }
+
+  @AfterEach
+  void removeFolder() throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+  }
+
   @Test
   void agentsMapAlmostAllTheirClassesFromTheArchive() throws IOException {
     Path logs = Files.createTempDirectory("pgwarden-cds-");
@@ -54,6 +82,46 @@ class ClassDataSharingIT {
                 node, loaded.size(), fromJar.stream().limit(20).toList())
             .isGreaterThanOrEqualTo(95);
       }
+    }
+  }
+
+  @Test
+  void aStartCutShortWhileTheArchiveIsMadeLeavesNothingBehind() throws Exception {
+    Path jar = Files.copy(Path.of(System.getProperty("pgwarden.jar")), jars.resolve("pgwarden.jar"));
+    Process launcher = launcher(jar, Map.of()).start();
+    // As systemd stops a unit (KillMode=control-group): SIGTERM to each of its processes, here while
+    // the JVM writes the archive.
+    List<ProcessHandle> all = await("java -Xshare:dump under bin/pgwarden").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> Stream.concat(Stream.of(launcher.toHandle()), launcher.descendants()).toList(),
+            l -> l.stream().anyMatch(ClassDataSharingIT::dumping));
+    all.forEach(ProcessHandle::destroy);
+    assertThat(launcher.waitFor(60, TimeUnit.SECONDS)).as("bin/pgwarden ended after SIGTERM").isTrue();
+    assertThat(names(jars)).as("what the cut-short start left beside the jar").containsExactly("pgwarden.jar");
+  }
+
+  /** bin/pgwarden agent --help with this JVM, and a home of its own: no real cache directory is touched. */
+  private ProcessBuilder launcher(Path jar, Map<String, String> env) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "agent", "--help").redirectErrorStream(true)
+        .redirectOutput(Files.createTempFile(dir, "out-", ".txt").toFile());
+    pb.environment().remove("CACHE_DIRECTORY");
+    pb.environment().remove("XDG_CACHE_HOME");
+    pb.environment().remove("PGWARDEN_CDS");
+    pb.environment().remove("PGWARDEN_JAVA_OPTS");
+    pb.environment().put("HOME", home.toString());
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().put("PGWARDEN_JAR", jar.toString());
+    pb.environment().putAll(env);
+    return pb;
+  }
+
+  private static boolean dumping(ProcessHandle h) {
+    return h.info().arguments().map(List::of).orElse(List.of()).contains("-Xshare:dump");
+  }
+
+  private static Set<String> names(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
     }
   }
 }
