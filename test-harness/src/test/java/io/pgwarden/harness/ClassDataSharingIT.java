@@ -3,8 +3,10 @@ package io.pgwarden.harness;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgwarden.agent.local.LocalCluster;
 import io.pgwarden.harness.cluster.TestCluster;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,6 +100,52 @@ class ClassDataSharingIT {
     all.forEach(ProcessHandle::destroy);
     assertThat(launcher.waitFor(60, TimeUnit.SECONDS)).as("bin/pgwarden ended after SIGTERM").isTrue();
     assertThat(names(jars)).as("what the cut-short start left beside the jar").containsExactly("pgwarden.jar");
+  }
+
+  @Test
+  void theArchiveInUseStaysAndThisUsersOthersForTheSameJarGoFromBothDirectories() throws Exception {
+    Path jar = Files.copy(Path.of(System.getProperty("pgwarden.jar")), jars.resolve("pgwarden.jar"));
+    // -Xshare:on: the JVM refuses to start unless it maps the archive it was given.
+    launch(jar, Map.of("PGWARDEN_JAVA_OPTS", "-Xshare:on"));
+    String archive = names(jars).stream().filter(n -> n.endsWith(".jsa")).findFirst().orElseThrow();
+    String samePath = archive.substring(0, archive.lastIndexOf('-') + 1);
+
+    // One this user made in the cache before root made this one beside the jar (the install step),
+    // and one of another user beside the jar, which is not this user's to delete.
+    Path cache = Files.createDirectories(home.resolve(".cache/pgwarden"));
+    Files.writeString(cache.resolve(samePath + "1.jsa"), "an older archive of this user's");
+    Set<String> expected = new TreeSet<>(Set.of("pgwarden.jar", archive));
+    if (LocalCluster.isRoot()) {
+      Path foreign = Files.writeString(jars.resolve(samePath + "0.jsa"), "another user's archive");
+      Files.setOwner(foreign, dir.getFileSystem().getUserPrincipalLookupService()
+          .lookupPrincipalByName(LocalCluster.RUN_AS));
+      expected.add(foreign.getFileName().toString());
+    }
+    launch(jar, Map.of());
+    assertThat(names(cache)).as("this user's older archive in the cache").isEmpty();
+    assertThat(names(jars)).isEqualTo(expected);
+
+    // The cache is the jar's directory under another name: the archive in use is not an "other" one.
+    Files.delete(cache);
+    Files.createSymbolicLink(cache, jars);
+    launch(jar, Map.of());
+    assertThat(names(jars)).isEqualTo(expected);
+
+    // A damaged archive costs memory, never the start: the JVM runs without it.
+    Files.write(jars.resolve(archive), new byte[4096]);
+    launch(jar, Map.of());
+  }
+
+  private void launch(Path jar, Map<String, String> env) throws Exception {
+    ProcessBuilder pb = launcher(jar, env);
+    Process p = pb.start();
+    if (!p.waitFor(2, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+    }
+    String out = Files.readString(pb.redirectOutput().file().toPath(), StandardCharsets.ISO_8859_1);
+    assertThat(p.isAlive()).as("bin/pgwarden agent --help after 2 minutes:%n%s", out).isFalse();
+    assertThat(p.exitValue()).as("bin/pgwarden agent --help:%n%s", out).isZero();
+    assertThat(out).contains("Usage: pgwarden agent");
   }
 
   /** bin/pgwarden agent --help with this JVM, and a home of its own: no real cache directory is touched. */
