@@ -383,7 +383,7 @@ class RestApiTest {
         queued.add(deleteSwitchover(BasicAuth.header("admin", "s3cret")));
       }
       // Each call reads the clock once as it enters the queue.
-      await("the queue is full").atMost(Duration.ofSeconds(20)).until(() -> clockReads.get() - before == 8);
+      await("the queue is full").atMost(Duration.ofSeconds(20)).until(() -> clockReads.get() - before >= 8);
 
       for (String authorization : new String[] {null, BasicAuth.header("admin", "wrong")}) {
         for (int i = 0; i < 4; i++) {

@@ -51,7 +51,7 @@ class AgentJvmTest {
     String script = Files.readString(LAUNCHER);
     assertThat(script).contains("extra+=(" + String.join(" ", AgentJvm.QUIET_TIMERS) + ")")
         .contains("[ \"$major\" -ge 17 ] && [ \"$major\" -le 25 ]");
-    assertThat(AgentJvm.options()).containsAll(AgentJvm.QUIET_TIMERS);
+    assertThat(AgentJvm.options()).containsAll(AgentJvm.quietTimers(Runtime.version()));
   }
 
   @Test
