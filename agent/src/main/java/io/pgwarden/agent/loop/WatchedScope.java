@@ -83,6 +83,8 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
   private final List<Change> duringRead = new ArrayList<>();
   private long fullReads;
   private long cachedReads;
+  /** The last {@link #snapshot()}, until the cache changes. */
+  private RawScope snapshot;
 
   private record Change(List<RawKv> puts, List<String> deletes, long revision) {}
 
@@ -174,6 +176,7 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
         return fresh;
       }
       kvs.clear();
+      snapshot = null;
       for (RawKv kv : fresh.kvs()) {
         kvs.put(kv.key(), kv);
       }
@@ -245,6 +248,7 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
     if (c.revision() <= readRevision) {
       return;
     }
+    snapshot = null;
     for (RawKv kv : c.puts()) {
       kvs.put(kv.key(), kv);
     }
@@ -255,7 +259,12 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
   }
 
   private RawScope snapshot() {
-    return new RawScope(revision, List.copyOf(kvs.values()));
+    // The same object while nothing changed: an idle scope is read every tick, and its parser knows an
+    // unchanged scope by identity before comparing every key.
+    if (snapshot == null) {
+      snapshot = new RawScope(revision, List.copyOf(kvs.values()));
+    }
+    return snapshot;
   }
 
   @Override

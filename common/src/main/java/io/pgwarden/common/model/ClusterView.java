@@ -1,5 +1,8 @@
 package io.pgwarden.common.model;
 
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -35,7 +38,7 @@ public record ClusterView(
   }
 
   public ClusterView {
-    members = members == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(members));
+    members = members == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(members));
     history = history == null ? List.of() : List.copyOf(history);
     config = config == null ? DynamicConfig.DEFAULTS : config;
     errors = errors == null ? List.of() : List.copyOf(errors);
@@ -59,8 +62,15 @@ public record ClusterView(
    * per pg_hba.conf; a key written without a lease (by hand, by a foreign process) would otherwise
    * stay forever and, for instance, make the primary retain WAL for a slot nobody consumes.
    */
-  public java.util.Collection<Member> liveMembers() {
-    return members.values().stream().filter(Member::leaseBound).toList();
+  public Collection<Member> liveMembers() {
+    // A loop, not a stream: every tick asks, and an idle agent runs this code interpreted.
+    List<Member> live = new ArrayList<>(members.size());
+    for (Member m : members.values()) {
+      if (m.leaseBound()) {
+        live.add(m);
+      }
+    }
+    return Collections.unmodifiableList(live);
   }
 
   /** Names of members whose key is bound to no lease, sorted; see {@link #liveMembers()}. */
