@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * bin/pgwarden as operators run it makes the class-data sharing archive beside the jar, and a new
  * archive for an updated jar at the same path replaces the old one: each left behind is ~45 MB. Another
- * jar's archive in the same directory stays.
+ * jar's archive in the same directory stays, and so does another JDK's for the same jar, which it would
+ * otherwise remake at every start.
  */
 class LauncherArchiveIT {
   private static final Path LAUNCHER = Path.of("..", "bin", "pgwarden").toAbsolutePath().normalize();
@@ -45,9 +46,9 @@ class LauncherArchiveIT {
     List<Path> first = archives();
     assertThat(first).as("archives after the first start").hasSize(1);
     String name = first.get(0).getFileName().toString();
-    assertThat(name).matches("pgwarden-[0-9]+-[0-9]+\\.jsa");
+    assertThat(name).matches("pgwarden-[0-9]+-[0-9]+-[0-9]+\\.jsa");
     String pathSum = name.split("-")[1];
-    Path otherJars = dir.resolve("pgwarden-" + (pathSum.equals("1") ? "2" : "1") + "-x.jsa");
+    Path otherJars = dir.resolve("pgwarden-" + another(pathSum) + "-x.jsa");
     Files.writeString(otherJars, "another jar's archive");
 
     // An update of the jar in place, as a package or a copy would leave it.
@@ -64,6 +65,41 @@ class LauncherArchiveIT {
           .containsExactlyInAnyOrder("pgwarden.jar", otherJars.getFileName().toString(),
               second.stream().filter(p -> !p.equals(otherJars)).findFirst().orElseThrow().getFileName().toString());
     }
+  }
+
+  @Test
+  void anotherJdksArchiveOfTheSameJarStaysWhileThisJdksOlderOnesAndThePreviousReleasesGo() throws Exception {
+    Path jar = dir.resolve("pgwarden.jar");
+    Files.copy(Path.of(System.getProperty("pgwarden.jar")), jar);
+    agentHelp(jar);
+    List<Path> first = archives();
+    assertThat(first).as("archives after the first start").hasSize(1);
+    Path archive = first.get(0);
+    String[] sums = archive.getFileName().toString().replace(".jsa", "").split("-");
+    String pathSum = sums[1];
+    String jvmSum = sums[2];
+
+    // The launcher goes by the names alone, so a name stands in for a second JDK: one at another path
+    // runs the same jar with an archive of its own (a symlinked JDK would not do; readlink -f resolves
+    // it to this one).
+    Path otherJdks = Files.writeString(dir.resolve("pgwarden-" + pathSum + "-" + another(jvmSum) + "-1.jsa"),
+        "another JDK's archive of this jar");
+    // This JDK's before it was updated in place (same path), and the previous release's name, which
+    // carried no JDK.
+    Path olderOfThisJdk = Files.writeString(
+        dir.resolve("pgwarden-" + pathSum + "-" + jvmSum + "-" + another(sums[3]) + ".jsa"), "an older archive");
+    Path previousRelease = Files.writeString(dir.resolve("pgwarden-" + pathSum + "-" + sums[3] + ".jsa"),
+        "the previous release's archive of this jar");
+
+    agentHelp(jar);
+    assertThat(archives()).as("archives after a start that found its own")
+        .containsExactlyInAnyOrder(archive, otherJdks)
+        .doesNotContain(olderOfThisJdk, previousRelease);
+  }
+
+  /** A checksum other than {@code sum}, in the same digits-only form. */
+  private static String another(String sum) {
+    return sum.equals("1") ? "2" : "1";
   }
 
   private List<Path> archives() throws IOException {
