@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -100,6 +101,30 @@ class ClassDataSharingIT {
     all.forEach(ProcessHandle::destroy);
     assertThat(launcher.waitFor(60, TimeUnit.SECONDS)).as("bin/pgwarden ended after SIGTERM").isTrue();
     assertThat(names(jars)).as("what the cut-short start left beside the jar").containsExactly("pgwarden.jar");
+  }
+
+  @Test
+  void aDumpStoppedBySigtermEndsTheDumpingJvmAndLeavesNothingBehind() throws Exception {
+    Path jar = Files.copy(Path.of(System.getProperty("pgwarden.jar")), jars.resolve("pgwarden.jar"));
+    Path out = Files.createDirectory(dir.resolve("archives"));
+    Process cds = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        jar.toString(), "io.pgwarden.agent.local.ClassDataSharing", jar.toString(), out.resolve("pgwarden.jsa").toString())
+        .redirectErrorStream(true).redirectOutput(Files.createTempFile(dir, "out-", ".txt").toFile()).start();
+    ProcessHandle dumper = await("java -Xshare:dump under ClassDataSharing").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> cds.descendants().filter(ClassDataSharingIT::dumping).findFirst(), Optional::isPresent)
+        .orElseThrow();
+    try {
+      // SIGTERM to ClassDataSharing alone, as when bin/pgwarden's process is stopped but the dump is not:
+      // the dumping JVM is a process of its own and would write on after its parent and the launcher's
+      // trap are gone.
+      cds.destroy();
+      assertThat(cds.waitFor(60, TimeUnit.SECONDS)).as("ClassDataSharing ended after SIGTERM").isTrue();
+      assertThat(dumper.isAlive()).as("java -Xshare:dump after its parent ended").isFalse();
+      assertThat(names(out)).as("what the stopped dump left (its work directory, a partial archive)").isEmpty();
+    } finally {
+      dumper.destroyForcibly();
+    }
   }
 
   @Test

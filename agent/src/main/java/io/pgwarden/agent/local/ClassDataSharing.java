@@ -9,6 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -29,6 +30,8 @@ public final class ClassDataSharing {
   static final String CLASS_LIST = "agent.classlist";
   // ~4 s on an idle 2-core machine; an agent's start waits for it, so not for long.
   private static final long DUMP_TIMEOUT_SECONDS = 60;
+  // Each of the shutdown hook's two waits; systemd waits 90 s before it kills what is left.
+  private static final long STOP_WAIT_SECONDS = 10;
 
   private ClassDataSharing() {}
 
@@ -46,6 +49,26 @@ public final class ClassDataSharing {
   public static void dump(Path jar, Path archive) throws IOException {
     Path dir = archive.toAbsolutePath().getParent();
     Files.createDirectories(dir);
+    // A SIGTERM to this JVM (systemd stopping the unit, Ctrl-C on `pgwarden local up`) skips the finally
+    // below, and the dumping JVM, a process of its own, would write on into a work directory that our
+    // caller (bin/pgwarden's trap) removes as soon as we are gone. The hook ends it and lets the clean-up
+    // here run first.
+    Child child = new Child();
+    Thread hook = new Thread(child::stop, "pgwarden-cds-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      dumpIn(dir, jar, archive, child);
+    } finally {
+      child.finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook runs (or ran) and waits for the countdown above; nothing to remove.
+      }
+    }
+  }
+
+  private static void dumpIn(Path dir, Path jar, Path archive, Child child) throws IOException {
     // The JVM writes the archive to a name we give it, so the name must be one nobody else can create
     // or swap first (the directory may be writable by others): inside a directory only we can enter,
     // on the archive's file system so that the move into place is atomic.
@@ -62,9 +85,9 @@ public final class ClassDataSharing {
         Files.copy(in, list, StandardCopyOption.REPLACE_EXISTING);
       }
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      Process p = new ProcessBuilder(List.of(java, "-Xshare:dump", "-XX:SharedClassListFile=" + list,
+      Process p = child.start(new ProcessBuilder(List.of(java, "-Xshare:dump", "-XX:SharedClassListFile=" + list,
           "-XX:SharedArchiveFile=" + partial, "-cp", jar.toAbsolutePath().toString()))
-          .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+          .redirectErrorStream(true).redirectOutput(output.toFile()));
       if (!p.waitFor(DUMP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
         // Dead before the work directory goes, so that it creates nothing in it after.
         p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -84,6 +107,41 @@ public final class ClassDataSharing {
       throw new IOException("interrupted while making " + archive, e);
     } finally {
       deleteTree(work);
+    }
+  }
+
+  /** The dumping JVM, which the shutdown hook ends; none starts once the hook has run. */
+  private static final class Child {
+    final CountDownLatch finished = new CountDownLatch(1);
+    private Process process;
+    private boolean stopped;
+
+    synchronized Process start(ProcessBuilder pb) throws IOException {
+      if (stopped) {
+        throw new IOException("this JVM is shutting down");
+      }
+      process = pb.start();
+      return process;
+    }
+
+    void stop() {
+      Process p;
+      synchronized (this) {
+        stopped = true;
+        p = process;
+      }
+      try {
+        if (p != null) {
+          // SIGKILL: a dumping JVM may not act on SIGTERM before it has written the archive, which would
+          // only be thrown away.
+          p.destroyForcibly().waitFor(STOP_WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+        // The dump's own clean-up, which goes on once waitFor sees the child gone; the JVM halts when
+        // the hooks are done, whether it finished or not.
+        finished.await(STOP_WAIT_SECONDS, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
