@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.pgwarden.agent.local.LocalCluster;
 import io.pgwarden.harness.cluster.TestCluster;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,20 +28,20 @@ import org.junit.jupiter.api.Test;
  * classes from the class-data sharing archive made from the class list in the jar. When a dependency
  * changes, the list goes stale and classes come from the jar again — the agents still work, only
  * larger — so this test is what notices; regenerating the list is described in docs/benchmarks.md
- * ("Idle RSS"). The rest runs bin/pgwarden, as LauncherArchiveIT does, for what it must not leave behind.
+ * ("Idle RSS"). The rest runs bin/pgwarden ({@link Launcher}), as LauncherArchiveIT does, and
+ * ClassDataSharing itself, for what they must not leave behind.
  */
 class ClassDataSharingIT {
-  private static final Path LAUNCHER = Path.of("..", "bin", "pgwarden").toAbsolutePath().normalize();
-  /** For the launcher's tests: the jars' directory, where their archives go, a home and the output. */
+  /** For the launcher's tests: the jars' directory, where their archives go, and the launcher's runs. */
   private Path dir;
   private Path jars;
-  private Path home;
+  private Launcher launcher;
 
   @BeforeEach
   void folder() throws IOException {
     dir = Files.createTempDirectory("pgwarden-cds-launcher-");
     jars = Files.createDirectory(dir.resolve("jars"));
-    home = dir.resolve("home");
+    launcher = new Launcher(dir);
   }
 
   @AfterEach
@@ -90,22 +89,22 @@ class ClassDataSharingIT {
 
   @Test
   void aStartCutShortWhileTheArchiveIsMadeLeavesNothingBehind() throws Exception {
-    Path jar = Files.copy(Path.of(System.getProperty("pgwarden.jar")), jars.resolve("pgwarden.jar"));
-    Process launcher = launcher(jar, Map.of()).start();
+    Path jar = Launcher.copyJar(jars);
+    Process started = launcher.agentHelp(jar, Map.of()).start();
     // As systemd stops a unit (KillMode=control-group): SIGTERM to each of its processes, here while
     // the JVM writes the archive.
     List<ProcessHandle> all = await("java -Xshare:dump under bin/pgwarden").atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(50))
-        .until(() -> Stream.concat(Stream.of(launcher.toHandle()), launcher.descendants()).toList(),
+        .until(() -> Stream.concat(Stream.of(started.toHandle()), started.descendants()).toList(),
             l -> l.stream().anyMatch(ClassDataSharingIT::dumping));
     all.forEach(ProcessHandle::destroy);
-    assertThat(launcher.waitFor(60, TimeUnit.SECONDS)).as("bin/pgwarden ended after SIGTERM").isTrue();
+    assertThat(started.waitFor(60, TimeUnit.SECONDS)).as("bin/pgwarden ended after SIGTERM").isTrue();
     assertThat(names(jars)).as("what the cut-short start left beside the jar").containsExactly("pgwarden.jar");
   }
 
   @Test
   void aDumpStoppedBySigtermEndsTheDumpingJvmAndLeavesNothingBehind() throws Exception {
-    Path jar = Files.copy(Path.of(System.getProperty("pgwarden.jar")), jars.resolve("pgwarden.jar"));
+    Path jar = Launcher.copyJar(jars);
     Path out = Files.createDirectory(dir.resolve("archives"));
     Process cds = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
         jar.toString(), "io.pgwarden.agent.local.ClassDataSharing", jar.toString(), out.resolve("pgwarden.jsa").toString())
@@ -129,15 +128,15 @@ class ClassDataSharingIT {
 
   @Test
   void theArchiveInUseStaysAndThisUsersOthersForTheSameJarGoFromBothDirectories() throws Exception {
-    Path jar = Files.copy(Path.of(System.getProperty("pgwarden.jar")), jars.resolve("pgwarden.jar"));
+    Path jar = Launcher.copyJar(jars);
     // -Xshare:on: the JVM refuses to start unless it maps the archive it was given.
-    launch(jar, Map.of("PGWARDEN_JAVA_OPTS", "-Xshare:on"));
+    launcher.runAgentHelp(jar, Map.of("PGWARDEN_JAVA_OPTS", "-Xshare:on"));
     String archive = names(jars).stream().filter(n -> n.endsWith(".jsa")).findFirst().orElseThrow();
     String samePath = archive.substring(0, archive.lastIndexOf('-') + 1);
 
     // One this user made in the cache before root made this one beside the jar (the install step),
     // and one of another user beside the jar, which is not this user's to delete.
-    Path cache = Files.createDirectories(home.resolve(".cache/pgwarden"));
+    Path cache = Files.createDirectories(launcher.home().resolve(".cache/pgwarden"));
     Files.writeString(cache.resolve(samePath + "1.jsa"), "an older archive of this user's");
     Set<String> expected = new TreeSet<>(Set.of("pgwarden.jar", archive));
     if (LocalCluster.isRoot()) {
@@ -146,46 +145,19 @@ class ClassDataSharingIT {
           .lookupPrincipalByName(LocalCluster.RUN_AS));
       expected.add(foreign.getFileName().toString());
     }
-    launch(jar, Map.of());
+    launcher.runAgentHelp(jar, Map.of());
     assertThat(names(cache)).as("this user's older archive in the cache").isEmpty();
     assertThat(names(jars)).isEqualTo(expected);
 
     // The cache is the jar's directory under another name: the archive in use is not an "other" one.
     Files.delete(cache);
     Files.createSymbolicLink(cache, jars);
-    launch(jar, Map.of());
+    launcher.runAgentHelp(jar, Map.of());
     assertThat(names(jars)).isEqualTo(expected);
 
     // A damaged archive costs memory, never the start: the JVM runs without it.
     Files.write(jars.resolve(archive), new byte[4096]);
-    launch(jar, Map.of());
-  }
-
-  private void launch(Path jar, Map<String, String> env) throws Exception {
-    ProcessBuilder pb = launcher(jar, env);
-    Process p = pb.start();
-    if (!p.waitFor(2, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-    }
-    String out = Files.readString(pb.redirectOutput().file().toPath(), StandardCharsets.ISO_8859_1);
-    assertThat(p.isAlive()).as("bin/pgwarden agent --help after 2 minutes:%n%s", out).isFalse();
-    assertThat(p.exitValue()).as("bin/pgwarden agent --help:%n%s", out).isZero();
-    assertThat(out).contains("Usage: pgwarden agent");
-  }
-
-  /** bin/pgwarden agent --help with this JVM, and a home of its own: no real cache directory is touched. */
-  private ProcessBuilder launcher(Path jar, Map<String, String> env) throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "agent", "--help").redirectErrorStream(true)
-        .redirectOutput(Files.createTempFile(dir, "out-", ".txt").toFile());
-    pb.environment().remove("CACHE_DIRECTORY");
-    pb.environment().remove("XDG_CACHE_HOME");
-    pb.environment().remove("PGWARDEN_CDS");
-    pb.environment().remove("PGWARDEN_JAVA_OPTS");
-    pb.environment().put("HOME", home.toString());
-    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-    pb.environment().put("PGWARDEN_JAR", jar.toString());
-    pb.environment().putAll(env);
-    return pb;
+    launcher.runAgentHelp(jar, Map.of());
   }
 
   private static boolean dumping(ProcessHandle h) {

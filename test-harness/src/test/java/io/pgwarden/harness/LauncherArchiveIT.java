@@ -9,7 +9,6 @@ import java.nio.file.attribute.FileTime;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,12 +21,16 @@ import org.junit.jupiter.api.Test;
  * otherwise remake at every start.
  */
 class LauncherArchiveIT {
-  private static final Path LAUNCHER = Path.of("..", "bin", "pgwarden").toAbsolutePath().normalize();
   private Path dir;
+  /** The jar's directory, which is writable: the archives go there, the cache is only the fallback. */
+  private Path jars;
+  private Launcher launcher;
 
   @BeforeEach
   void folder() throws IOException {
     dir = Files.createTempDirectory("pgwarden-launcher-");
+    jars = Files.createDirectory(dir.resolve("jars"));
+    launcher = new Launcher(dir);
   }
 
   @AfterEach
@@ -39,27 +42,26 @@ class LauncherArchiveIT {
 
   @Test
   void anUpdatedJarsArchiveReplacesTheOldOneAndLeavesOtherJarsArchives() throws Exception {
-    Path jar = dir.resolve("pgwarden.jar");
-    Files.copy(Path.of(System.getProperty("pgwarden.jar")), jar);
+    Path jar = Launcher.copyJar(jars);
 
-    agentHelp(jar);
+    launcher.runAgentHelp(jar, Map.of());
     List<Path> first = archives();
     assertThat(first).as("archives after the first start").hasSize(1);
     String name = first.get(0).getFileName().toString();
     assertThat(name).matches("pgwarden-[0-9]+-[0-9]+-[0-9]+\\.jsa");
     String pathSum = name.split("-")[1];
-    Path otherJars = dir.resolve("pgwarden-" + another(pathSum) + "-x.jsa");
+    Path otherJars = jars.resolve("pgwarden-" + another(pathSum) + "-x.jsa");
     Files.writeString(otherJars, "another jar's archive");
 
     // An update of the jar in place, as a package or a copy would leave it.
     Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
-    agentHelp(jar);
+    launcher.runAgentHelp(jar, Map.of());
 
     List<Path> second = archives();
     assertThat(second).as("archives after the jar changed").hasSize(2).contains(otherJars)
         .doesNotContain(first.get(0));
     assertThat(second).anyMatch(p -> p.getFileName().toString().startsWith("pgwarden-" + pathSum + "-"));
-    try (Stream<Path> files = Files.list(dir)) {
+    try (Stream<Path> files = Files.list(jars)) {
       assertThat(files.map(p -> p.getFileName().toString()))
           .as("nothing but the jar and the archives (no work directory of the dump)")
           .containsExactlyInAnyOrder("pgwarden.jar", otherJars.getFileName().toString(),
@@ -69,9 +71,8 @@ class LauncherArchiveIT {
 
   @Test
   void anotherJdksArchiveOfTheSameJarStaysWhileThisJdksOlderOnesAndThePreviousReleasesGo() throws Exception {
-    Path jar = dir.resolve("pgwarden.jar");
-    Files.copy(Path.of(System.getProperty("pgwarden.jar")), jar);
-    agentHelp(jar);
+    Path jar = Launcher.copyJar(jars);
+    launcher.runAgentHelp(jar, Map.of());
     List<Path> first = archives();
     assertThat(first).as("archives after the first start").hasSize(1);
     Path archive = first.get(0);
@@ -82,16 +83,16 @@ class LauncherArchiveIT {
     // The launcher goes by the names alone, so a name stands in for a second JDK: one at another path
     // runs the same jar with an archive of its own (a symlinked JDK would not do; readlink -f resolves
     // it to this one).
-    Path otherJdks = Files.writeString(dir.resolve("pgwarden-" + pathSum + "-" + another(jvmSum) + "-1.jsa"),
+    Path otherJdks = Files.writeString(jars.resolve("pgwarden-" + pathSum + "-" + another(jvmSum) + "-1.jsa"),
         "another JDK's archive of this jar");
     // This JDK's before it was updated in place (same path), and the previous release's name, which
     // carried no JDK.
     Path olderOfThisJdk = Files.writeString(
-        dir.resolve("pgwarden-" + pathSum + "-" + jvmSum + "-" + another(sums[3]) + ".jsa"), "an older archive");
-    Path previousRelease = Files.writeString(dir.resolve("pgwarden-" + pathSum + "-" + sums[3] + ".jsa"),
+        jars.resolve("pgwarden-" + pathSum + "-" + jvmSum + "-" + another(sums[3]) + ".jsa"), "an older archive");
+    Path previousRelease = Files.writeString(jars.resolve("pgwarden-" + pathSum + "-" + sums[3] + ".jsa"),
         "the previous release's archive of this jar");
 
-    agentHelp(jar);
+    launcher.runAgentHelp(jar, Map.of());
     assertThat(archives()).as("archives after a start that found its own")
         .containsExactlyInAnyOrder(archive, otherJdks)
         .doesNotContain(olderOfThisJdk, previousRelease);
@@ -103,32 +104,8 @@ class LauncherArchiveIT {
   }
 
   private List<Path> archives() throws IOException {
-    try (Stream<Path> files = Files.list(dir)) {
+    try (Stream<Path> files = Files.list(jars)) {
       return files.filter(p -> p.getFileName().toString().endsWith(".jsa")).sorted().toList();
-    }
-  }
-
-  /** `pgwarden agent --help`, which makes the archive when there is none for this jar and JVM. */
-  private void agentHelp(Path jar) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "agent", "--help").redirectErrorStream(true);
-    Map<String, String> env = pb.environment();
-    env.put("PGWARDEN_JAR", jar.toString());
-    env.put("JAVA_HOME", System.getProperty("java.home"));
-    // The jar's directory is writable, so the archive goes there; a cache is only the fallback.
-    env.put("XDG_CACHE_HOME", dir.resolve("cache").toString());
-    env.remove("CACHE_DIRECTORY");
-    env.remove("PGWARDEN_CDS");
-    env.remove("PGWARDEN_JAVA_OPTS");
-    Path out = Files.createTempFile("pgwarden-launcher-", ".log");
-    try {
-      Process p = pb.redirectOutput(out.toFile()).start();
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-      assertThat(p.isAlive()).as("bin/pgwarden agent --help still running after 120 s").isFalse();
-      assertThat(p.exitValue()).as(Files.readString(out)).isZero();
-    } finally {
-      Files.delete(out);
     }
   }
 }
