@@ -6,8 +6,8 @@ import io.pgwarden.agent.port.LeaseLostException;
 import io.pgwarden.agent.port.PostgresProbe;
 import io.pgwarden.agent.port.RawScope;
 import io.pgwarden.common.config.Keys;
-import io.pgwarden.common.decide.Decider;
 import io.pgwarden.common.decide.RenewalPolicy;
+import io.pgwarden.common.decide.StandbyWays;
 import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.DynamicConfig;
@@ -16,18 +16,13 @@ import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Observation;
 import io.pgwarden.common.model.Role;
-import io.pgwarden.common.model.StandbyOnItsWay;
 import io.pgwarden.common.model.Tags;
 import io.pgwarden.common.model.WalPosition;
 import io.pgwarden.common.time.MonotonicClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.SortedMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,15 +36,6 @@ public final class Observer {
   private static final Logger log = LoggerFactory.getLogger(Observer.class);
   private static final Duration MIN_CALL_TIMEOUT = Duration.ofMillis(200);
   private static final Duration LAST_TRY = Duration.ofMillis(500);
-  /**
-   * How long a member must stay off {@link Decider#standbysOnTheirWay} (streaming from me, recorded, or
-   * gone) before its way counts as ended; until then, coming back continues its old way. The holder
-   * hurries only in a member's first 30 s on a way (Decider), so however a replica's WAL receiver flaps,
-   * it hurries the holder for at most 30 s per way, and its ways start at least five minutes apart. The
-   * price: a member that really rejoins within five minutes of its last way is seen within loop_wait,
-   * not 500 ms.
-   */
-  static final Duration STEADY_FOR = Duration.ofMinutes(5);
 
   private final String me;
   private final Tags tags;
@@ -62,6 +48,7 @@ public final class Observer {
   private final ClusterViewParser parser;
   private final OperatorRequests requests;
   private final ScopeReader scopeReader;
+  private final StandbyWays standbyWays = new StandbyWays();
 
   private DynamicConfig config;
   private String lastConfigError;
@@ -75,8 +62,6 @@ public final class Observer {
   private Duration fullReadPeriod;
   private Long leaderAbsentSinceNanos;
   private long leaderAbsentSinceRevision;
-  /** Each member on its way, or off it for less than {@link #STEADY_FOR}, by name. */
-  private Map<String, Way> ways = Map.of();
   private WalPosition lastPrimaryPosition;
   private ClusterView lastView;
   private LocalPgState lastLocal;
@@ -147,7 +132,7 @@ public final class Observer {
     Duration absentFor = leaderAbsentSinceNanos == null ? null : Duration.ofNanos(clock.nanoTime() - leaderAbsentSinceNanos);
     return new Observation(me, tags, view, local, lease.state(), inFlight, absentFor,
         leaderAbsentSinceRevision, lastPrimaryPosition, rewindFailed || probe.rewindIncomplete(), requests.peek(),
-        Instant.now(), trackJoining(view, local));
+        Instant.now(), standbyWays.track(view, local, me, clock.nanoTime()));
   }
 
   public DynamicConfig config() {
@@ -266,52 +251,6 @@ public final class Observer {
 
   private static List<String> appeared(List<String> before, List<String> now) {
     return now.stream().filter(x -> !before.contains(x)).toList();
-  }
-
-  /**
-   * A member's way, on the monotonic clock: when it began, and since when the member has been off the
-   * list (null while it is on it).
-   */
-  private record Way(long sinceNanos, Long offSinceNanos) {}
-
-  /**
-   * The standbys on their way, by name, each with how long it has been on it; empty when etcd could not
-   * be read. Timed per member, whatever its states, and through absences shorter than {@link #STEADY_FOR}.
-   */
-  private List<StandbyOnItsWay> trackJoining(ClusterView view, LocalPgState local) {
-    if (!view.reachable()) {
-      // Nothing to judge by: an etcd blip neither starts nor ends a way.
-      return List.of();
-    }
-    if (!view.isLeader(me)) {
-      // Ways are timed per tenure: a holder that lost the key and got it back (a switchover there and
-      // back within minutes) hurries for its standbys again, as after any promotion.
-      ways = Map.of();
-      return List.of();
-    }
-    SortedMap<String, List<String>> onTheirWay = Decider.standbysOnTheirWay(view, local, me);
-    long now = clock.nanoTime();
-    long steady = STEADY_FOR.toNanos();
-    Map<String, Way> next = new HashMap<>();
-    List<StandbyOnItsWay> out = new ArrayList<>();
-    onTheirWay.forEach((name, states) -> {
-      Way w = ways.get(name);
-      // Compared by subtraction: nanoTime may wrap.
-      boolean ended = w == null || (w.offSinceNanos() != null && now - w.offSinceNanos() >= steady);
-      long since = ended ? now : w.sinceNanos();
-      next.put(name, new Way(since, null));
-      out.add(new StandbyOnItsWay(name, states, Duration.ofNanos(now - since)));
-    });
-    ways.forEach((name, w) -> {
-      if (!onTheirWay.containsKey(name)) {
-        long off = w.offSinceNanos() == null ? now : w.offSinceNanos();
-        if (now - off < steady) {
-          next.put(name, new Way(w.sinceNanos(), off));
-        }
-      }
-    });
-    ways = next;
-    return out;
   }
 
   private void trackLeader(ClusterView view) {

@@ -15,6 +15,7 @@ import io.pgwarden.common.config.Keys;
 import io.pgwarden.common.decide.Decider;
 import io.pgwarden.common.decide.Decision;
 import io.pgwarden.common.decide.DecisionPolicy;
+import io.pgwarden.common.decide.StandbyWays;
 import io.pgwarden.common.json.Json;
 import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.DataDirState;
@@ -224,7 +225,7 @@ class ObserverTest {
     others.removeIf(kv -> kv.key().equals(KEYS.member("node3")));
     now.addAndGet(SECOND);
     observer.observe();
-    now.addAndGet(Observer.STEADY_FOR.toNanos());
+    now.addAndGet(StandbyWays.STEADY_FOR.toNanos());
     replica("node3", false); // back after five minutes away: a new way
     assertThat(decider.decide(observer.observe()).requeueAfter()).isEqualTo(Duration.ofMillis(500));
   }
@@ -265,7 +266,7 @@ class ObserverTest {
     Observation o = observer.observe();
     assertThat(ages(o).get("node3")).as("the way that began with the first break").isGreaterThanOrEqualTo(
         Duration.ofMinutes(14));
-    assertThat(notStreamingAfterSteady(Observer.STEADY_FOR, decider)).isEqualTo(Duration.ofMillis(500));
+    assertThat(notStreamingAfterSteady(StandbyWays.STEADY_FOR, decider)).isEqualTo(Duration.ofMillis(500));
     assertThat(ages(observer.observe())).containsExactly(Map.entry("node3", Duration.ZERO));
   }
 

@@ -58,16 +58,9 @@ public final class Decider {
   // A new primary records its timeline at once: followers wait for that record before they re-point.
   private static final Duration AFTER_PROMOTE = Duration.ofMillis(20);
   // Replicas' status rewrites do not wake the lock holder (WatchedScope.KeyChange#wakesLoop).
+  // JOINING_POLL costs a probe and a lease renewal each time, so it lasts only for a standby's first
+  // StandbyWays.HURRY_FOR on its way, timed per member by StandbyWays.
   private static final Duration JOINING_POLL = Duration.ofMillis(500);
-  // JOINING_POLL costs a probe and a lease renewal each time, so it lasts only for a standby's first 30 s
-  // on its way: a WAL receiver connects within a second or two of its start, or at one of its next
-  // retries (wal_retrieve_retry_interval, 5 s by default); six of those have passed after 30 s. A
-  // standby still on its way then is stuck (a bad primary_conninfo, pg_hba refusing it), busy for long
-  // (a big base backup) or flapping, and loop_wait is pace enough. The 30 s are per member, not per
-  // state, and a member's way ends only after it stayed off the list for minutes (Observer#STEADY_FOR):
-  // a replica whose WAL receiver keeps reconnecting would otherwise start another 30 s at every
-  // reconnect and hold the holder at JOINING_POLL for good.
-  private static final Duration JOINING_HURRY = Duration.ofSeconds(30);
   private static final String UNPARSABLE_VALUES = "unparsable values in etcd";
   private final DecisionPolicy policy;
 
@@ -512,7 +505,7 @@ public final class Decider {
     }
     // As the observer worked it out for this observation, with the ages it keeps.
     List<String> onTheirWay = describe(obs.standbysOnTheirWay());
-    boolean hurry = obs.standbysOnTheirWay().stream().anyMatch(s -> s.onItsWayFor().compareTo(JOINING_HURRY) < 0);
+    boolean hurry = StandbyWays.hurries(obs.standbysOnTheirWay());
     Duration pace = hurry ? min(next, JOINING_POLL) : next;
     if (slotsDiffer) {
       return Decision.act("no action: primary with the lock; syncing replication slots " + slots, pace,
@@ -520,7 +513,7 @@ public final class Decider {
     }
     String standbys = onTheirWay.isEmpty() ? ""
         : hurry ? "; a standby is on its way, looking again in " + pace.toMillis() + " ms"
-        : "; a standby is on its way but has been for over " + JOINING_HURRY.toSeconds() + " s " + onTheirWay
+        : "; a standby is on its way but has been for over " + StandbyWays.HURRY_FOR.toSeconds() + " s " + onTheirWay
             + ", looking again in " + pace.toMillis() + " ms";
     return Decision.noAction("no action: I am (" + obs.me() + ") the primary with the lock" + standbys, pace);
   }
@@ -728,7 +721,8 @@ public final class Decider {
    * yet shown synchronous and streaming. Until it is recorded, a cluster in synchronous
    * mode has no failover candidate (at bootstrap, after every failover), and its status rewrite will
    * not wake this loop, so the holder looks again sooner than loop_wait — for a while: the observer
-   * works this out once per tick and times each member's way, whatever its states, and the observation
+   * works this out once per tick and times each member's way, whatever its states ({@link StandbyWays}),
+   * and the observation
    * carries both ({@link Observation#standbysOnTheirWay}); the states only say why, for the summary.
    *
    * @return the states of each member on its way, by member name, such as {@code n2=[not streaming from
