@@ -220,7 +220,6 @@ public final class RestApi implements AutoCloseable {
     // not take a change thread's queue slot from one with them.
     try {
       if (!authenticated(ex, method)) {
-        ex.close();
         return;
       }
     } catch (IOException | RuntimeException e) {
@@ -333,7 +332,7 @@ public final class RestApi implements AutoCloseable {
 
   /**
    * POST/PUT/PATCH/DELETE: authenticated first, whatever the path, so nothing leaks or changes without it.
-   * Answers 401 or 403 itself and returns false when the caller may not change anything.
+   * Answers 401 or 403 itself, closing the exchange, and returns false when the caller may not change anything.
    */
   private boolean authenticated(HttpExchange ex, String method) throws IOException {
     String path = ex.getRequestURI().getPath();
@@ -343,7 +342,7 @@ public final class RestApi implements AutoCloseable {
       if (basic == BasicAuth.Verdict.NOT_CONFIGURED && !clientCertificates) {
         log.warn("refused {} {} from {}: no api.auth or api.tls.client_ca configured", method, path,
             ex.getRemoteAddress());
-        send(ex, 403, error("changing calls are disabled: this agent has no api.auth or api.tls.client_ca configured"));
+        refuse(ex, 403, error("changing calls are disabled: this agent has no api.auth or api.tls.client_ca configured"));
         return false;
       }
       log.warn("refused {} {} from {}: {}", method, path, ex.getRemoteAddress(),
@@ -351,7 +350,7 @@ public final class RestApi implements AutoCloseable {
       if (auth.configured()) {
         ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"pgwarden\"");
       }
-      send(ex, 401, error(clientCertificates && !auth.configured()
+      refuse(ex, 401, error(clientCertificates && !auth.configured()
           ? "authentication required: a client certificate from api.tls.client_ca"
           : "authentication required"));
       return false;
@@ -471,20 +470,27 @@ public final class RestApi implements AutoCloseable {
     return b.length > MAX_BODY ? null : new String(b, StandardCharsets.UTF_8);
   }
 
-  /**
-   * 413 for a body over MAX_BODY, answered before any more of it is read: a client that reads while it sends
-   * (curl, java.net.http) stops at the answer, and one on a slow link gets it before maxReqTime cuts the
-   * connection. The server then closes the connection with the body unread, which resets it, and a reset can
-   * destroy an answer the client has not read yet: so after the answer up to DRAIN_LIMIT of the body is read
-   * and dropped, for a client that sends its whole body before it reads (HttpURLConnection). Only
-   * authenticated callers get here, so nobody else can make the API read that much.
-   */
+  /** 413 for a body over MAX_BODY, answered before any more of it is read: see {@link #refuse}. */
   private static void tooLarge(HttpExchange ex) throws IOException {
+    refuse(ex, 413, error("request body larger than " + MAX_BODY + " bytes"));
+  }
+
+  /**
+   * Answers a changing call refused before its body was read (401, 403, 413), then closes the exchange. The
+   * answer goes out before any more of the body is read: a client that reads while it sends (curl,
+   * java.net.http) stops at the answer, and one on a slow link gets it before maxReqTime cuts the
+   * connection. The server then closes the connection with the body unread (it drains only 64 KiB itself),
+   * which resets it, and a reset can destroy an answer the client has not read yet: so after the answer up
+   * to DRAIN_LIMIT of the body is read and dropped, for a client that sends its whole body before it reads
+   * (HttpURLConnection). Callers without credentials get this too; what they send is dropped, never parsed
+   * or kept, and a request thread is held no longer than maxReqTime, as by any slow client.
+   */
+  private static void refuse(HttpExchange ex, int code, String json) throws IOException {
     try (ex) {
-      byte[] answer = error("request body larger than " + MAX_BODY + " bytes").getBytes(StandardCharsets.UTF_8);
+      byte[] answer = json.getBytes(StandardCharsets.UTF_8);
       ex.getResponseHeaders().set("Content-Type", "application/json");
       ex.getResponseHeaders().set("Connection", "close");
-      ex.sendResponseHeaders(413, answer.length);
+      ex.sendResponseHeaders(code, answer.length);
       OutputStream out = ex.getResponseBody();
       out.write(answer);
       out.flush();
