@@ -150,6 +150,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private Connection conn; // guarded by jdbcLock
   /** The postmaster {@link #postmasterAlive()} last found running; null when none. */
   private volatile ProcessHandle postmaster;
+  private final java.io.File pidFileAsFile;
 
   /**
    * @param superuser the role the agent connects as; {@code password()} is the resolved password
@@ -165,6 +166,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     this.runner = Objects.requireNonNull(runner, "runner");
     this.binDir = Path.of(cfg.binDir());
     this.dataDir = Path.of(cfg.dataDir()).normalize();
+    this.pidFileAsFile = dataDir.resolve("postmaster.pid").toFile();
     this.parentDir = dataDir.getParent();
     this.pgpassFile = sibling(".pgpass");
     this.logFile = sibling(".log");
@@ -980,7 +982,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         Math.max(Math.max(receivedTli, checkpointTli), minRecoveryTli));
     Lsn lsn = received == null ? replayed : replayed == null ? received : received.isAfter(replayed) ? received : replayed;
     return new LocalPgState(DataDirState.VALID, true, true, ControlState.UNKNOWN, systemId,
-        timeline, lsn, replayed, "streaming".equals(status), upstreamOf(conninfo),
+        timeline, lsn, replayed, "streaming".equals(status), upstreamOfCached(conninfo),
         null, null, true, null);
   }
 
@@ -996,6 +998,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     }
     highestTimeline = Math.max(highestTimeline, seen);
     return highestTimeline;
+  }
+
+  /** The last primary_conninfo {@link #upstreamOf} was asked about, and its answer (guarded by jdbcLock). */
+  private String lastConninfo;
+  private String lastUpstream;
+
+  /** {@link #upstreamOf}, parsed again only when primary_conninfo changed: every replica tick asks. */
+  private String upstreamOfCached(String conninfo) {
+    if (!Objects.equals(conninfo, lastConninfo)) {
+      lastUpstream = upstreamOf(conninfo);
+      lastConninfo = conninfo;
+    }
+    return lastUpstream;
   }
 
   /** {@code host:port} of a primary_conninfo, null when it names no host. */
@@ -1294,11 +1309,13 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   /** Whether postmaster.pid names a live postgres process. */
   boolean postmasterAlive() {
-    // While the postmaster found last time runs (ProcessHandle knows it by pid and start time), it
-    // owns this directory's pid file: reading the file again and asking /proc for its command on every
-    // tick told nothing new, at ~10 % of an idle replica's loop.
+    // While the postmaster found last time runs (ProcessHandle knows it by pid and start time) and its
+    // pid file is there, reading the file again and asking /proc for its command on every tick tells
+    // nothing new, at ~10 % of an idle replica's loop. The file, because an exited postmaster stays a
+    // process until its parent reaps it, and a PID 1 that never does (some containers) leaves it a
+    // zombie for good: a clean stop removes the file. java.io.File: one call, where this runs interpreted.
     ProcessHandle known = postmaster;
-    if (known != null && known.isAlive()) {
+    if (known != null && known.isAlive() && pidFileAsFile.exists()) {
       return true;
     }
     postmaster = null;
