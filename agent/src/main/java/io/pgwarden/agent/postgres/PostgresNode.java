@@ -18,6 +18,7 @@ import io.pgwarden.common.model.DataDirState;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.TimelineSwitch;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -148,9 +149,15 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private final Object actionLock = new Object();
   private final Object jdbcLock = new Object();
   private Connection conn; // guarded by jdbcLock
+  /** A postmaster found running, and the time of the pid file it was found by (before reading it). */
+  private record Found(ProcessHandle process, long pidFileTime) {}
+
   /** The postmaster {@link #postmasterAlive()} last found running; null when none. */
-  private volatile ProcessHandle postmaster;
-  private final java.io.File pidFileAsFile;
+  private volatile Found postmaster;
+  private final File pidFileAsFile;
+  /** The last primary_conninfo {@link #upstreamOf} was asked about, and its answer (guarded by jdbcLock). */
+  private String lastConninfo;
+  private String lastUpstream;
 
   /**
    * @param superuser the role the agent connects as; {@code password()} is the resolved password
@@ -1000,10 +1007,6 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     return highestTimeline;
   }
 
-  /** The last primary_conninfo {@link #upstreamOf} was asked about, and its answer (guarded by jdbcLock). */
-  private String lastConninfo;
-  private String lastUpstream;
-
   /** {@link #upstreamOf}, parsed again only when primary_conninfo changed: every replica tick asks. */
   private String upstreamOfCached(String conninfo) {
     if (!Objects.equals(conninfo, lastConninfo)) {
@@ -1309,16 +1312,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   /** Whether postmaster.pid names a live postgres process. */
   boolean postmasterAlive() {
-    // While the postmaster found last time runs (ProcessHandle knows it by pid and start time) and its
-    // pid file is there, reading the file again and asking /proc for its command on every tick tells
-    // nothing new, at ~10 % of an idle replica's loop. The file, because an exited postmaster stays a
-    // process until its parent reaps it, and a PID 1 that never does (some containers) leaves it a
-    // zombie for good: a clean stop removes the file. java.io.File: one call, where this runs interpreted.
-    ProcessHandle known = postmaster;
-    if (known != null && known.isAlive() && pidFileAsFile.exists()) {
+    // While the postmaster found last time runs (ProcessHandle knows it by pid and start time) and the
+    // pid file is the one it was found by, reading the file again and asking /proc for its command on
+    // every tick tells nothing new, at ~10 % of an idle replica's loop. The file too, because an exited
+    // postmaster stays a process until its parent reaps it, which some PID 1s do late or never: a clean
+    // stop removes the file, and a new postmaster writes its own. (PostgreSQL also rewrites a status line
+    // in it while starting and stopping; that only costs a read.) java.io.File: one call, where this runs
+    // interpreted.
+    Found known = postmaster;
+    if (known != null && known.process().isAlive() && pidFileAsFile.lastModified() == known.pidFileTime()) {
       return true;
     }
     postmaster = null;
+    long pidFileTime = pidFileAsFile.lastModified();
     Path pidFile = dataDir.resolve("postmaster.pid");
     String first;
     // The bytes, not a reader or Files.lines: this runs on every tick, and a charset decoder with two 8-KB
@@ -1345,7 +1351,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     // After a reboot the pid may belong to something else; only a postgres binary counts.
     boolean alive = h.isPresent() && h.get().info().command().map(c -> c.endsWith("postgres")).orElse(true);
     if (alive) {
-      postmaster = h.get();
+      postmaster = new Found(h.get(), pidFileTime);
     }
     return alive;
   }
