@@ -30,7 +30,8 @@ public final class ClassDataSharing {
   static final String CLASS_LIST = "agent.classlist";
   // ~4 s on an idle 2-core machine; an agent's start waits for it, so not for long.
   private static final long DUMP_TIMEOUT_SECONDS = 60;
-  // Each of the shutdown hook's two waits; systemd waits 90 s before it kills what is left.
+  // Each of the shutdown hook's two waits: well inside systemd's TimeoutStopSec (90 s by default), after
+  // which it kills what is left.
   private static final long STOP_WAIT_SECONDS = 10;
 
   private ClassDataSharing() {}
@@ -45,6 +46,7 @@ public final class ClassDataSharing {
    * whole or not at all (several agents may start at once).
    *
    * @throws IOException when it cannot be made; nothing is left behind
+   * @throws ShuttingDown when this JVM began to shut down meanwhile (a subclass of IOException)
    */
   public static void dump(Path jar, Path archive) throws IOException {
     Path dir = archive.toAbsolutePath().getParent();
@@ -58,6 +60,12 @@ public final class ClassDataSharing {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       dumpIn(dir, jar, archive, child);
+    } catch (IOException | RuntimeException e) {
+      if (child.stopped()) {
+        // Killed by the hook, not failed: nothing to report, the process is on its way out.
+        throw new ShuttingDown(e);
+      }
+      throw e;
     } finally {
       child.finished.countDown();
       try {
@@ -110,6 +118,13 @@ public final class ClassDataSharing {
     }
   }
 
+  /** The dump did not fail: this JVM is shutting down and ended it. */
+  public static final class ShuttingDown extends IOException {
+    ShuttingDown(Throwable cause) {
+      super("shutting down", cause);
+    }
+  }
+
   /** The dumping JVM, which the shutdown hook ends; none starts once the hook has run. */
   private static final class Child {
     final CountDownLatch finished = new CountDownLatch(1);
@@ -122,6 +137,10 @@ public final class ClassDataSharing {
       }
       process = pb.start();
       return process;
+    }
+
+    synchronized boolean stopped() {
+      return stopped;
     }
 
     void stop() {
@@ -162,6 +181,9 @@ public final class ClassDataSharing {
     }
     try {
       dump(Path.of(args[0]), Path.of(args[1]));
+    } catch (ShuttingDown e) {
+      // A SIGTERM or Ctrl-C: the agent is not starting at all, so "starts without it" would mislead.
+      return;
     } catch (IOException | RuntimeException e) {
       System.err.println("pgwarden: no class-data sharing archive at " + args[1] + " (" + e
           + "); the agent starts without it, which costs memory, not function");

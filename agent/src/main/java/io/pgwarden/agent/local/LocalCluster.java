@@ -131,6 +131,8 @@ public final class LocalCluster {
           ClassDataSharing.dump(jar, archive);
           jvmArgs = new ArrayList<>(jvmArgs);
           jvmArgs.add(ClassDataSharing.option(archive));
+        } catch (ClassDataSharing.ShuttingDown e) {
+          throw e; // Ctrl-C: no cluster is started, with or without an archive
         } catch (IOException e) {
           log.warn("the agents start without a class-data sharing archive: {}", e.toString());
         }
