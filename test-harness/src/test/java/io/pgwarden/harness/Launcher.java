@@ -54,6 +54,8 @@ final class Launcher {
     ProcessBuilder pb = agentHelp(jar, env);
     Process p = pb.start();
     if (!p.waitFor(2, TimeUnit.MINUTES)) {
+      // bash's children first (ClassDataSharing and its dumping JVM): they would outlive it on CI.
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
     }
     String out = Files.readString(pb.redirectOutput().file().toPath(), StandardCharsets.ISO_8859_1);

@@ -482,8 +482,9 @@ public final class RestApi implements AutoCloseable {
    * connection. The server then closes the connection with the body unread (it drains only 64 KiB itself),
    * which resets it, and a reset can destroy an answer the client has not read yet: so after the answer up
    * to DRAIN_LIMIT of the body is read and dropped, for a client that sends its whole body before it reads
-   * (HttpURLConnection). Callers without credentials get this too; what they send is dropped, never parsed
-   * or kept, and a request thread is held no longer than maxReqTime, as by any slow client.
+   * (HttpURLConnection). Callers without credentials get this too: what they send is dropped, never parsed
+   * or kept, and the server's request timer (maxReqTime, checked every timerMillis) ends a drain that takes
+   * too long, as it ends any slow client's request, so a request thread is held for seconds at most.
    */
   private static void refuse(HttpExchange ex, int code, String json) throws IOException {
     try (ex) {

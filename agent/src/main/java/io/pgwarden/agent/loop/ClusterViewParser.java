@@ -86,7 +86,8 @@ public final class ClusterViewParser {
 
   public Parsed parse(RawScope scope, DynamicConfig lastValidConfig) {
     // The result depends on nothing else, so equal inputs give an equal (here: the same) result.
-    if (lastParsed != null && (scope == lastScope || scope.equals(lastScope)) && Objects.equals(lastValidConfig, lastConfigArg)) {
+    if (lastParsed != null && (scope == lastScope || scope.equals(lastScope))
+        && Objects.equals(lastValidConfig, lastConfigArg)) {
       return lastParsed;
     }
     lastParsed = parseAnew(scope, lastValidConfig);
