@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,9 +18,9 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The agents of a cluster started the way `pgwarden local up` and bin/pgwarden start them map their
@@ -33,22 +32,15 @@ import org.junit.jupiter.api.Test;
  */
 class ClassDataSharingIT {
   /** For the launcher's tests: the jars' directory, where their archives go, and the launcher's runs. */
+  @TempDir
   private Path dir;
   private Path jars;
   private Launcher launcher;
 
   @BeforeEach
   void folder() throws IOException {
-    dir = Files.createTempDirectory("pgwarden-cds-launcher-");
     jars = Files.createDirectory(dir.resolve("jars"));
     launcher = new Launcher(dir);
-  }
-
-  @AfterEach
-  void removeFolder() throws IOException {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    }
   }
 
   @Test

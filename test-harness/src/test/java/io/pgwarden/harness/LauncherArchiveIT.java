@@ -6,13 +6,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * bin/pgwarden as operators run it makes the class-data sharing archive beside the jar, and a new
@@ -21,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * otherwise remake at every start.
  */
 class LauncherArchiveIT {
+  @TempDir
   private Path dir;
   /** The jar's directory, which is writable: the archives go there, the cache is only the fallback. */
   private Path jars;
@@ -28,26 +28,15 @@ class LauncherArchiveIT {
 
   @BeforeEach
   void folder() throws IOException {
-    dir = Files.createTempDirectory("pgwarden-launcher-");
     jars = Files.createDirectory(dir.resolve("jars"));
     launcher = new Launcher(dir);
-  }
-
-  @AfterEach
-  void removeFolder() throws IOException {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    }
   }
 
   @Test
   void anUpdatedJarsArchiveReplacesTheOldOneAndLeavesOtherJarsArchives() throws Exception {
     Path jar = Launcher.copyJar(jars);
-
-    launcher.runAgentHelp(jar, Map.of());
-    List<Path> first = archives();
-    assertThat(first).as("archives after the first start").hasSize(1);
-    String name = first.get(0).getFileName().toString();
+    Path first = firstStart(jar);
+    String name = first.getFileName().toString();
     assertThat(name).matches("pgwarden-[0-9]+-[0-9]+-[0-9]+\\.jsa");
     String pathSum = name.split("-")[1];
     Path otherJars = jars.resolve("pgwarden-" + another(pathSum) + "-x.jsa");
@@ -59,7 +48,7 @@ class LauncherArchiveIT {
 
     List<Path> second = archives();
     assertThat(second).as("archives after the jar changed").hasSize(2).contains(otherJars)
-        .doesNotContain(first.get(0));
+        .doesNotContain(first);
     assertThat(second).anyMatch(p -> p.getFileName().toString().startsWith("pgwarden-" + pathSum + "-"));
     try (Stream<Path> files = Files.list(jars)) {
       assertThat(files.map(p -> p.getFileName().toString()))
@@ -72,10 +61,7 @@ class LauncherArchiveIT {
   @Test
   void anotherJdksArchiveOfTheSameJarStaysWhileThisJdksOlderOnesAndThePreviousReleasesGo() throws Exception {
     Path jar = Launcher.copyJar(jars);
-    launcher.runAgentHelp(jar, Map.of());
-    List<Path> first = archives();
-    assertThat(first).as("archives after the first start").hasSize(1);
-    Path archive = first.get(0);
+    Path archive = firstStart(jar);
     String[] sums = archive.getFileName().toString().replace(".jsa", "").split("-");
     String pathSum = sums[1];
     String jvmSum = sums[2];
@@ -101,6 +87,14 @@ class LauncherArchiveIT {
   /** A checksum other than {@code sum}, in the same digits-only form. */
   private static String another(String sum) {
     return sum.equals("1") ? "2" : "1";
+  }
+
+  /** Starts the launcher on {@code jar} for the first time: it makes one archive, returned. */
+  private Path firstStart(Path jar) throws Exception {
+    launcher.runAgentHelp(jar, Map.of());
+    List<Path> first = archives();
+    assertThat(first).as("archives after the first start").hasSize(1);
+    return first.get(0);
   }
 
   private List<Path> archives() throws IOException {
