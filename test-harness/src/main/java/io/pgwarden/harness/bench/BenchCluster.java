@@ -27,6 +27,9 @@ public interface BenchCluster extends Writer.PrimaryConnections, AutoCloseable {
   /** The holder of the leader key in etcd; empty when nobody holds it or etcd does not answer. */
   Optional<String> leader();
 
+  /** The leader key in etcd, whose value is the holder's name (on the holder's lease). */
+  String leaderKey();
+
   Connection connect(String node) throws SQLException;
 
   /** Leader writable, every other node streaming from it, and a synchronous standby when synchronous mode is on. */

@@ -211,11 +211,17 @@ public final class PatroniCluster implements BenchCluster {
     return nodes.stream().map(Node::name).toList();
   }
 
+  /** Patroni's etcd3 layout: namespace, scope, "leader". */
+  @Override
+  public String leaderKey() {
+    return NAMESPACE + SCOPE + "/leader";
+  }
+
   /** The leader key through etcd's v3 JSON gateway (what `etcdctl get /service/bench/leader` prints). */
   @Override
   public Optional<String> leader() {
     try {
-      String key = Base64.getEncoder().encodeToString((NAMESPACE + SCOPE + "/leader").getBytes(StandardCharsets.UTF_8));
+      String key = Base64.getEncoder().encodeToString(leaderKey().getBytes(StandardCharsets.UTF_8));
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(etcd.endpoints().get(0) + "/v3/kv/range"))
           .timeout(Duration.ofSeconds(3)).POST(HttpRequest.BodyPublishers.ofString("{\"key\":\"" + key + "\"}"))
           .build(), HttpResponse.BodyHandlers.ofString());

@@ -1,6 +1,8 @@
 package io.pgwarden.harness.bench;
 
 import io.pgwarden.agent.Main;
+import io.pgwarden.agent.local.LocalCluster;
+import io.pgwarden.common.config.Keys;
 import io.pgwarden.harness.cluster.TestCluster;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -52,6 +54,12 @@ public final class PgwardenCluster implements BenchCluster {
   @Override
   public Optional<String> leader() {
     return c.leader();
+  }
+
+  @Override
+  public String leaderKey() {
+    LocalCluster.State s = c.local().state();
+    return new Keys(s.namespace(), s.scope()).leader();
   }
 
   @Override
