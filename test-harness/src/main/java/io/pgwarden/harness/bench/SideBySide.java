@@ -27,11 +27,50 @@ import java.util.stream.Collectors;
  * gap with rejoin, planned switchover gap, idle footprint with etcd load, bootstrap. Observed from outside only.
  */
 public final class SideBySide {
+  /**
+   * @param keyGoneMs from just before the SIGKILLs to the runner seeing the old leader's key deleted or taken
+   *     over in etcd; null when its watch saw no such change
+   * @param afterKeyMs from that sighting to the first acknowledged insert after the kill; null with keyGoneMs
+   */
   public record FailoverRun(int run, long gapMs, long lostRows, long acked, String from, String to, long rejoinMs,
-      String rejoinedBy) {}
+      String rejoinedBy, Long keyGoneMs, Long afterKeyMs) {
+    @Override
+    public String toString() {
+      return "FailoverRun[run=" + run + ", gapMs=" + gapMs + ", lostRows=" + lostRows + ", acked=" + acked
+          + ", from=" + from + ", to=" + to + ", rejoinMs=" + rejoinMs + ", rejoinedBy=" + rejoinedBy
+          + ", keyGoneMs=" + orDash(keyGoneMs) + ", afterKeyMs=" + orDash(afterKeyMs) + "]";
+    }
+  }
 
+  /** The key medians are over the runs that have the value (null when none has). */
   public record Failover(String tool, String settings, List<FailoverRun> runs, long minMs, long medianMs, long maxMs,
-      long lost, long rejoinMedianMs, long rejoinMaxMs, String rejoinedBy, String error) {}
+      Long keyGoneMedianMs, Long afterKeyMedianMs, long lost, long rejoinMedianMs, long rejoinMaxMs,
+      String rejoinedBy, String error) {}
+
+  /**
+   * A power-off's gap split at the moment the runner saw the old leader's key go: the lease running out (and
+   * the time the old leader last renewed it) before, what the tool adds once it is gone after (noticing,
+   * election, promotion, the writer's reconnect). All three times are {@link System#nanoTime()} of this JVM,
+   * the clock the writer stamps its acks with.
+   */
+  record KeyLife(Long keyGoneMs, Long afterKeyMs) {
+    static final KeyLife MISSED = new KeyLife(null, null);
+
+    /**
+     * @param killNanos just before the SIGKILLs were sent
+     * @param goneNanos when the key's deletion or takeover reached the runner; empty when the watch missed it
+     * @param firstAckNanos the first ack after the kill (the end of the gap)
+     */
+    static KeyLife of(long killNanos, java.util.OptionalLong goneNanos, java.util.OptionalLong firstAckNanos) {
+      // A change seen before the kill belongs to something else (a leader change the runner did not cause).
+      if (goneNanos.isEmpty() || goneNanos.getAsLong() < killNanos) {
+        return MISSED;
+      }
+      long gone = goneNanos.getAsLong();
+      return new KeyLife((gone - killNanos) / 1_000_000,
+          firstAckNanos.isPresent() ? (firstAckNanos.getAsLong() - gone) / 1_000_000 : null);
+    }
+  }
 
   public record Switchover(String tool, String settings, List<Long> gapsMs, long minMs, long medianMs, long maxMs,
       long lost, long acked, String error) {}
@@ -114,8 +153,11 @@ public final class SideBySide {
         long lost;
         List<Writer.Ack> acks;
         String to;
-        try (Writer w = new Writer(c, 20)) {
+        KeyLife life;
+        try (LeaderKeyWatch keyWatch = watchLeaderKey(c, from); Writer w = new Writer(c, 20)) {
           await().atMost(Duration.ofSeconds(30)).until(() -> w.acks().size() >= 50);
+          // The lease starts running out when the agent dies, so the key's life is timed from before the signals.
+          long killStart = System.nanoTime();
           c.powerOff(from);
           // Taken once both processes are gone: kill(1) is spawned per signal, and an insert acknowledged by the
           // old primary while the signals were on their way must count as before the fault, not after it.
@@ -126,10 +168,14 @@ public final class SideBySide {
           w.close();
           gap = w.gapMillis(kill);
           acks = w.acks();
+          life = KeyLife.of(killStart, keyWatch == null ? java.util.OptionalLong.empty() : keyWatch.goneAt(KEY_WAIT),
+              w.firstAckAfter(kill));
           // Wall-clock marks to line the gap up with the agents' logs (-Dbench.keepLogs=true keeps them).
           System.out.println(c.tool() + " failover (" + settings + ") run " + i + ": " + from + " powered off at "
               + killWall + ", last ack " + w.millisBefore(kill) + " ms before, first ack " + w.millisAfter(kill)
-              + " ms after");
+              + " ms after (the SIGKILLs took " + (kill - killStart) / 1_000_000 + " ms); leader key gone "
+              + orDash(life.keyGoneMs()) + " ms after the kill, first ack " + orDash(life.afterKeyMs())
+              + " ms after the key");
           await("a new leader").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
               .until(() -> c.leader().filter(l -> !l.equals(from)).isPresent());
           to = c.leader().orElseThrow();
@@ -144,7 +190,8 @@ public final class SideBySide {
         long rejoin = (System.nanoTime() - t0) / 1_000_000;
         String since = c.agentLog(from).substring(Math.min(before.length(), c.agentLog(from).length()));
         String by = c.logShowsBaseBackup(since) ? "base backup" : c.logShowsRewind(since) ? "pg_rewind" : "restart only";
-        FailoverRun r = new FailoverRun(i, gap, lost, acks.size(), from, to, rejoin, by);
+        FailoverRun r = new FailoverRun(i, gap, lost, acks.size(), from, to, rejoin, by, life.keyGoneMs(),
+            life.afterKeyMs());
         System.out.println(c.tool() + " failover (" + settings + ") " + r);
         out.add(r);
       }
@@ -161,7 +208,25 @@ public final class SideBySide {
         Collectors.counting())).entrySet().stream().map(e -> e.getKey() + " x" + e.getValue())
         .collect(Collectors.joining(", "));
     return new Failover(c.tool(), settings, out, min(gaps), median(gaps), max(gaps),
+        medianOfPresent(out.stream().map(FailoverRun::keyGoneMs).toList()),
+        medianOfPresent(out.stream().map(FailoverRun::afterKeyMs).toList()),
         out.stream().mapToLong(FailoverRun::lostRows).sum(), median(rejoins), max(rejoins), by, error);
+  }
+
+  /** How long a run waits, once writes are back, for the key's deletion still to reach the runner. */
+  static final Duration KEY_WAIT = Duration.ofSeconds(10);
+
+  /**
+   * A watch on the leader key held by {@code holder}, open before the power-off; null when it cannot be
+   * opened, which costs the run its key times, not the run.
+   */
+  private static LeaderKeyWatch watchLeaderKey(BenchCluster c, String holder) {
+    try {
+      return LeaderKeyWatch.open(c.etcdEndpoints(), c.leaderKey(), holder, Duration.ofSeconds(10));
+    } catch (RuntimeException e) {
+      System.out.println(c.tool() + ": no watch on " + c.leaderKey() + ", key times of this run left out: " + e);
+      return null;
+    }
   }
 
   /** The tool's own switchover command with the writer running; the gap is the writer's longest pause. */
@@ -332,6 +397,26 @@ public final class SideBySide {
     return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
   }
 
+  /** The median of the non-null values; null when there is none. */
+  static Long medianOfPresent(List<Long> xs) {
+    List<Long> present = xs.stream().filter(java.util.Objects::nonNull).toList();
+    return present.isEmpty() ? null : median(present);
+  }
+
+  /** A table cell for a median over runs some of which may lack the value: says how many had it then. */
+  static String medianCell(List<Long> xs) {
+    Long m = medianOfPresent(xs);
+    if (m == null) {
+      return "-";
+    }
+    long n = xs.stream().filter(java.util.Objects::nonNull).count();
+    return n == xs.size() ? Long.toString(m) : m + " (" + n + " of " + xs.size() + " runs)";
+  }
+
+  static String orDash(Long ms) {
+    return ms == null ? "-" : ms.toString();
+  }
+
   static long min(List<Long> xs) {
     return xs.stream().mapToLong(x -> x).min().orElse(-1);
   }
@@ -354,11 +439,14 @@ public final class SideBySide {
     b.append("Environment: ").append(r.environment().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
         .collect(Collectors.joining("; "))).append("\n\nCommand: `").append(r.command()).append("`\n\n");
     b.append("#### Power-off failover (writer every 20 ms; gap = last ack before the kill to first ack after)\n\n");
-    b.append("| tool | settings | runs | gap min ms | gap median ms | gap max ms | acked rows lost | rejoin median ms "
-        + "| rejoin max ms | rejoined by | error |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    b.append("| tool | settings | runs | gap min ms | gap median ms | gap max ms | key gone after kill median ms "
+        + "| after the key median ms | acked rows lost | rejoin median ms | rejoin max ms | rejoined by | error |\n"
+        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (Failover f : r.failover()) {
       b.append("| ").append(f.tool()).append(" | ").append(f.settings()).append(" | ").append(f.runs().size())
           .append(" | ").append(f.minMs()).append(" | ").append(f.medianMs()).append(" | ").append(f.maxMs())
+          .append(" | ").append(medianCell(f.runs().stream().map(FailoverRun::keyGoneMs).toList()))
+          .append(" | ").append(medianCell(f.runs().stream().map(FailoverRun::afterKeyMs).toList()))
           .append(" | ").append(f.lost()).append(" | ").append(f.rejoinMedianMs()).append(" | ")
           .append(f.rejoinMaxMs()).append(" | ").append(f.rejoinedBy()).append(" | ")
           .append(f.error() == null ? "" : f.error().replace("|", "/")).append(" |\n");

@@ -101,7 +101,8 @@ public final class Writer implements AutoCloseable {
     return acks().stream().mapToLong(Ack::nanos).filter(n -> n <= nanos).max();
   }
 
-  private OptionalLong firstAckAfter(long nanos) {
+  /** The {@link System#nanoTime()} of the first ack after {@code nanos}; empty if none. */
+  public OptionalLong firstAckAfter(long nanos) {
     return acks().stream().mapToLong(Ack::nanos).filter(n -> n > nanos).min();
   }
 
