@@ -94,6 +94,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private static final Duration REWIND_TIMEOUT = Duration.ofHours(6);
   private static final Duration BASEBACKUP_TIMEOUT = Duration.ofHours(24);
   private static final Duration PROMOTE_CONFIRM = Duration.ofSeconds(60);
+  // A promotion takes tens of milliseconds, or seconds when recovery was waiting to retry its source: the
+  // looks (one query each) start 10 ms apart and double up to 200 ms.
+  private static final Duration PROMOTE_POLL = Duration.ofMillis(10);
+  private static final Duration POLL_MAX = Duration.ofMillis(200);
   private static final int CONNECT_TIMEOUT_S = 5;
   private static final int SOCKET_TIMEOUT_S = 10;
   private static final DateTimeFormatter ASIDE_STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
@@ -325,10 +329,12 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         reloadConf();
       }
       log.info("promoting PostgreSQL{}", holdCommits ? " (commits wait for a standby until the new topology is recorded)" : "");
-      runner.runChecked("pg_ctl promote", List.of(bin("pg_ctl"), "promote", "-D", dataDir.toString(), "-w",
-          "-t", Long.toString(PG_CTL_WAIT.toSeconds())), env(), parentDir, PG_CTL_TIMEOUT);
-      // The exit code says the signal was sent; only the server can say recovery has ended.
-      if (!pollUntil(PROMOTE_CONFIRM, () -> probe().runningAsPrimary())) {
+      // Without pg_ctl's wait (-W): it looks every 100 ms (PostgreSQL 15), a promotion takes tens of
+      // milliseconds, and every write of the cluster waits for it. The exit code says the signal was sent;
+      // only the server can say recovery has ended.
+      runner.runChecked("pg_ctl promote", List.of(bin("pg_ctl"), "promote", "-D", dataDir.toString(), "-W"),
+          env(), parentDir, PG_CTL_TIMEOUT);
+      if (!pollUntil(PROMOTE_CONFIRM, PROMOTE_POLL, () -> probe().runningAsPrimary())) {
         throw new PostgresCommandException("pg_ctl promote", "pg_is_in_recovery() still true after " + PROMOTE_CONFIRM, null);
       }
       try {
@@ -1527,8 +1533,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     return Path.of("/tmp");
   }
 
-  private static boolean pollUntil(Duration bound, BooleanSupplier condition) {
+  /** Looks at once, then after {@code interval}, then after twice the last wait, up to {@link #POLL_MAX}. */
+  private static boolean pollUntil(Duration bound, Duration interval, BooleanSupplier condition) {
     long deadline = System.nanoTime() + bound.toNanos();
+    long waitMillis = interval.toMillis();
     while (true) {
       if (condition.getAsBoolean()) {
         return true;
@@ -1537,7 +1545,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         return false;
       }
       try {
-        Thread.sleep(200);
+        Thread.sleep(waitMillis);
+        waitMillis = Math.min(waitMillis * 2, POLL_MAX.toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return false;
