@@ -1331,7 +1331,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     }
     postmaster = null;
     long pidFileTime = pidFileAsFile.lastModified();
-    Path pidFile = dataDir.resolve("postmaster.pid");
+    Path pidFile = pidFileAsFile.toPath();
     String first;
     // The bytes, not a reader or Files.lines: this runs on every tick, and a charset decoder with two 8-KB
     // buffers (or a stream pipeline) costs more than the read. The first line is the pid, in ASCII.
