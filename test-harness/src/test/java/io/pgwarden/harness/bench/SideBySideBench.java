@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
  * pgwarden-lean, pgwarden-patroni-timing),
  * -Dbench.parts=a,b (default all
  * of idle, switchover, failover; bootstrap is always measured since every scenario starts a cluster; a
- * scenario with none of its parts selected is not started), -Dbench.baselineJar=JAR (also measure the idle
- * part of another agent build, e.g. the one before a change, in the same run). Patroni scenarios are
+ * scenario with none of its parts selected is not started), -Dbench.baselineJar=JAR (also measure the selected
+ * parts with another agent build, e.g. the one before a change, in the same run). Patroni scenarios are
  * skipped when {@code patroni} is not on PATH. Each scenario runs on its own fresh cluster; one that fails is
  * recorded and the others still run. Writes target/bench/side-by-side.{json,md} after every scenario
  * (-Dbench.name=NAME for another name).
@@ -70,14 +70,14 @@ class SideBySideBench {
       });
     }
     String baseline = System.getProperty("bench.baselineJar");
-    if (baseline != null && idlePart) {
-      // Another build of the agent (e.g. the one before a change), idle only, in the same run.
+    if (baseline != null && (idlePart || swPart || foPart)) {
+      // Another build of the agent (e.g. the one before a change), the same parts, in the same run.
       scenario("pgwarden-baseline", () -> {
         String jar = System.getProperty("pgwarden.jar");
         System.setProperty("pgwarden.jar", baseline);
         String label = PGW_DEFAULTS + "; baseline jar " + Path.of(baseline).getFileName();
         try (PgwardenCluster c = SideBySide.bootstrap(() -> PgwardenCluster.start(Map.of()), label, boot)) {
-          idle.add(idle(c, label, idleSeconds));
+          measure(c, label, idlePart ? idleSeconds : 0, swPart ? runs : 0, foPart ? runs : 0);
         } finally {
           System.setProperty("pgwarden.jar", jar);
         }
