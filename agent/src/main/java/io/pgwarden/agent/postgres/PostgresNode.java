@@ -51,7 +51,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.postgresql.PGConnection;
@@ -95,9 +94,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private static final Duration BASEBACKUP_TIMEOUT = Duration.ofHours(24);
   private static final Duration PROMOTE_CONFIRM = Duration.ofSeconds(60);
   // A promotion takes tens of milliseconds, or seconds when recovery was waiting to retry its source: the
-  // looks (one query each) start 10 ms apart and double up to 200 ms.
+  // looks (one query each on the kept connection) start 10 ms apart and double up to 50 ms, half of
+  // pg_ctl's 100.
   private static final Duration PROMOTE_POLL = Duration.ofMillis(10);
-  private static final Duration POLL_MAX = Duration.ofMillis(200);
+  private static final Duration PROMOTE_POLL_MAX = Duration.ofMillis(50);
   private static final int CONNECT_TIMEOUT_S = 5;
   private static final int SOCKET_TIMEOUT_S = 10;
   private static final DateTimeFormatter ASIDE_STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
@@ -334,9 +334,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       // only the server can say recovery has ended.
       runner.runChecked("pg_ctl promote", List.of(bin("pg_ctl"), "promote", "-D", dataDir.toString(), "-W"),
           env(), parentDir, PG_CTL_TIMEOUT);
-      if (!pollUntil(PROMOTE_CONFIRM, PROMOTE_POLL, () -> probe().runningAsPrimary())) {
-        throw new PostgresCommandException("pg_ctl promote", "pg_is_in_recovery() still true after " + PROMOTE_CONFIRM, null);
-      }
+      awaitEndOfRecovery();
       try {
         // pg_rewind of the old primary reads the new timeline from this node's pg_control, which
         // only a checkpoint after promotion updates.
@@ -1533,24 +1531,33 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     return Path.of("/tmp");
   }
 
-  /** Looks at once, then after {@code interval}, then after twice the last wait, up to {@link #POLL_MAX}. */
-  private static boolean pollUntil(Duration bound, Duration interval, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + bound.toNanos();
-    long waitMillis = interval.toMillis();
+  /**
+   * Until the server answers as a primary: it looks at once, then after {@link #PROMOTE_POLL}, then after
+   * twice the last wait, up to {@link #PROMOTE_POLL_MAX}. A postmaster that died meanwhile (recovery failing
+   * at its end: a full disk, an unwritable timeline file) fails it at once, as pg_ctl's own wait did.
+   */
+  private void awaitEndOfRecovery() {
+    long deadline = System.nanoTime() + PROMOTE_CONFIRM.toNanos();
+    long waitMillis = PROMOTE_POLL.toMillis();
     while (true) {
-      if (condition.getAsBoolean()) {
-        return true;
+      LocalPgState s = probe();
+      if (s.runningAsPrimary()) {
+        return;
+      }
+      String why = s.probeError() == null ? "" : " (" + s.probeError() + ")";
+      if (!s.postmasterAlive()) {
+        throw new PostgresCommandException("pg_ctl promote", "PostgreSQL stopped while promoting" + why, null);
       }
       if (System.nanoTime() - deadline > 0) {
-        return false;
+        throw new PostgresCommandException("pg_ctl promote", "still in recovery after " + PROMOTE_CONFIRM + why, null);
       }
       try {
         Thread.sleep(waitMillis);
-        waitMillis = Math.min(waitMillis * 2, POLL_MAX.toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return false;
+        throw new PostgresCommandException("pg_ctl promote", "interrupted while waiting for the promotion", e);
       }
+      waitMillis = Math.min(waitMillis * 2, PROMOTE_POLL_MAX.toMillis());
     }
   }
 
