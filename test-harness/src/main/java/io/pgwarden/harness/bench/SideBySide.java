@@ -172,10 +172,10 @@ public final class SideBySide {
               w.firstAckAfter(kill));
           // Wall-clock marks to line the gap up with the agents' logs (-Dbench.keepLogs=true keeps them).
           System.out.println(c.tool() + " failover (" + settings + ") run " + i + ": " + from + " powered off at "
-              + killWall + ", last ack " + w.millisBefore(kill) + " ms before, first ack " + w.millisAfter(kill)
-              + " ms after (the SIGKILLs took " + (kill - killStart) / 1_000_000 + " ms); leader key gone "
-              + orDash(life.keyGoneMs()) + " ms after the kill, first ack " + orDash(life.afterKeyMs())
-              + " ms after the key");
+              + killWall + ", last ack " + w.millisBefore(kill) + " ms before and first ack " + w.millisAfter(kill)
+              + " ms after both processes were seen gone (" + (kill - killStart) / 1_000_000 + " ms after the first "
+              + "SIGKILL); leader key gone " + orDash(life.keyGoneMs()) + " ms after the first SIGKILL, first ack "
+              + orDash(life.afterKeyMs()) + " ms after the key");
           await("a new leader").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
               .until(() -> c.leader().filter(l -> !l.equals(from)).isPresent());
           to = c.leader().orElseThrow();
