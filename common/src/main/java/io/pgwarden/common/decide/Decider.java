@@ -722,7 +722,8 @@ public final class Decider {
    * mode has no failover candidate (at bootstrap, after every failover), and its status rewrite will
    * not wake this loop, so the holder looks again sooner than loop_wait — for a while: the observer
    * works this out once per tick and times each member's way, whatever its states ({@link StandbyWays}),
-   * and the observation carries both ({@link Observation#standbysOnTheirWay}); the states only say why, for the summary.
+   * and the observation carries both ({@link Observation#standbysOnTheirWay}); the states only say why, for
+   * the summary.
    *
    * @return the states of each member on its way, by member name, such as {@code n2=[not streaming from
    *     me]}; empty unless {@code me} holds the leader key as the recorded primary

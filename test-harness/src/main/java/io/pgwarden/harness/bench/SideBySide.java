@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -61,7 +63,7 @@ public final class SideBySide {
      * @param goneNanos when the key's deletion or takeover reached the runner; empty when the watch missed it
      * @param firstAckNanos the first ack after the kill (the end of the gap)
      */
-    static KeyLife of(long killNanos, java.util.OptionalLong goneNanos, java.util.OptionalLong firstAckNanos) {
+    static KeyLife of(long killNanos, OptionalLong goneNanos, OptionalLong firstAckNanos) {
       // A change seen before the kill belongs to something else (a leader change the runner did not cause).
       if (goneNanos.isEmpty() || goneNanos.getAsLong() < killNanos) {
         return MISSED;
@@ -168,7 +170,7 @@ public final class SideBySide {
           w.close();
           gap = w.gapMillis(kill);
           acks = w.acks();
-          life = KeyLife.of(killStart, keyWatch == null ? java.util.OptionalLong.empty() : keyWatch.goneAt(KEY_WAIT),
+          life = KeyLife.of(killStart, keyWatch == null ? OptionalLong.empty() : keyWatch.goneAt(KEY_WAIT),
               w.firstAckAfter(kill));
           // Wall-clock marks to line the gap up with the agents' logs (-Dbench.keepLogs=true keeps them).
           System.out.println(c.tool() + " failover (" + settings + ") run " + i + ": " + from + " powered off at "
@@ -399,7 +401,7 @@ public final class SideBySide {
 
   /** The median of the non-null values; null when there is none. */
   static Long medianOfPresent(List<Long> xs) {
-    List<Long> present = xs.stream().filter(java.util.Objects::nonNull).toList();
+    List<Long> present = xs.stream().filter(Objects::nonNull).toList();
     return present.isEmpty() ? null : median(present);
   }
 
@@ -409,7 +411,7 @@ public final class SideBySide {
     if (m == null) {
       return "-";
     }
-    long n = xs.stream().filter(java.util.Objects::nonNull).count();
+    long n = xs.stream().filter(Objects::nonNull).count();
     return n == xs.size() ? Long.toString(m) : m + " (" + n + " of " + xs.size() + " runs)";
   }
 
