@@ -77,9 +77,23 @@ public final class SideBySide {
   public record Switchover(String tool, String settings, List<Long> gapsMs, long minMs, long medianMs, long maxMs,
       long lost, long acked, String error) {}
 
+  /**
+   * @param cpuPct from the agents' clock ticks (10 ms), as every earlier run measured it
+   * @param cpuMsPerMin the same CPU time to the nanosecond, from each thread's schedstat
+   * @param helpers per agent, the processes it keeps beside itself (pgwarden's watchdog): their RSS, PSS and CPU
+   */
   public record Idle(String tool, String settings, int seconds, List<Double> rssMiB, List<Double> cpuPct,
       double rssMiBMax, double cpuPctMean, double etcdRpcsPerMemberMin, double etcdMsgsPerMemberMin,
-      double etcdBytesPerMemberMin, Map<String, String> etcdByMethodPerMemberMin) {}
+      double etcdBytesPerMemberMin, Map<String, String> etcdByMethodPerMemberMin, List<Double> cpuMsPerMin,
+      List<Helpers> helpers) {}
+
+  /** An agent's helper processes together: how many, highest RSS and PSS (MiB) and CPU (ms a minute) of them. */
+  public record Helpers(int processes, double rssMiB, double pssMiB, double cpuMsPerMin) {
+    @Override
+    public String toString() {
+      return processes == 0 ? "none" : processes + ": " + rssMiB + " / " + pssMiB + " MiB, " + cpuMsPerMin + " ms";
+    }
+  }
 
   public record Bootstrap(String tool, String settings, long ms) {}
 
@@ -306,13 +320,22 @@ public final class SideBySide {
       awaitReady(c, c.tool() + " still ready after " + settleSeconds + " s idle");
     }
     List<Long> pids = c.nodes().stream().map(c::agentPid).toList();
+    // Taken when the window opens: a helper started inside it would be a change, not the idle state.
+    List<List<Long>> helperPids = pids.stream().map(ProcStat::helperProcesses).toList();
     Map<String, Double> m0 = etcdMetrics(c);
     List<Long> cpu0 = pids.stream().map(ProcStat::cpuTicks).toList();
+    List<ProcStat.RuntimeMeter> meters = pids.stream().map(ProcStat.RuntimeMeter::new).toList();
+    List<List<ProcStat.RuntimeMeter>> helperMeters =
+        helperPids.stream().map(l -> l.stream().map(ProcStat.RuntimeMeter::new).toList()).toList();
     long t0 = System.nanoTime();
     double[] rssMax = new double[pids.size()];
+    double[] helperRssMax = new double[pids.size()];
     for (int s = 0; s < seconds; s += 5) {
       for (int i = 0; i < pids.size(); i++) {
         rssMax[i] = Math.max(rssMax[i], ProcStat.rssMiB(pids.get(i)));
+        helperRssMax[i] = Math.max(helperRssMax[i], helperPids.get(i).stream().mapToDouble(ProcStat::rssMiB).sum());
+        meters.get(i).sample();
+        helperMeters.get(i).forEach(ProcStat.RuntimeMeter::sample);
       }
       Thread.sleep(5_000); // the sampling interval, not synchronisation
     }
@@ -321,9 +344,22 @@ public final class SideBySide {
     Map<String, Double> m1 = etcdMetrics(c);
     List<Double> rss = new ArrayList<>();
     List<Double> cpu = new ArrayList<>();
+    List<Double> cpuMs = new ArrayList<>();
+    List<Helpers> helpers = new ArrayList<>();
     for (int i = 0; i < pids.size(); i++) {
+      meters.get(i).sample();
       rss.add(round(Math.max(rssMax[i], ProcStat.rssMiB(pids.get(i)))));
       cpu.add(round(100.0 * (cpu1.get(i) - cpu0.get(i)) / ProcStat.CLK_TCK / (minutes * 60)));
+      cpuMs.add(round(meters.get(i).nanos() / 1e6 / minutes));
+      long helperNanos = 0;
+      for (ProcStat.RuntimeMeter m : helperMeters.get(i)) {
+        m.sample();
+        helperNanos += m.nanos();
+      }
+      List<Long> hp = helperPids.get(i);
+      helpers.add(new Helpers(hp.size(),
+          round(Math.max(helperRssMax[i], hp.stream().mapToDouble(ProcStat::rssMiB).sum())),
+          round(hp.stream().mapToDouble(ProcStat::pssMiB).sum()), round(helperNanos / 1e6 / minutes)));
     }
     int n = pids.size();
     Map<String, String> byMethod = new java.util.TreeMap<>();
@@ -341,7 +377,7 @@ public final class SideBySide {
         round(cpu.stream().mapToDouble(d -> d).average().orElse(0)),
         round((m1.get("rpcs") - m0.get("rpcs")) / n / minutes),
         round((m1.get("msgs") - m0.get("msgs")) / n / minutes),
-        round((m1.get("bytes") - m0.get("bytes")) / n / minutes), byMethod);
+        round((m1.get("bytes") - m0.get("bytes")) / n / minutes), byMethod, cpuMs, helpers);
     System.out.println(c.tool() + " idle (" + settings + "): " + r);
     return r;
   }
@@ -463,12 +499,16 @@ public final class SideBySide {
           .append(s.error() == null ? "" : s.error().replace("|", "/")).append(" |\n");
     }
     b.append("\n#### Idle footprint and etcd load (per agent / per member, idle ready cluster)\n\n");
-    b.append("| tool | settings | seconds | agent RSS MiB (each) | agent CPU % (each) | etcd gRPC calls /member/min "
+    b.append("| tool | settings | seconds | agent RSS MiB (each) | agent CPU % (each) | agent CPU ms/min (each) "
+        + "| helper processes: RSS / PSS, CPU ms/min (each) | etcd gRPC calls /member/min "
         + "| etcd gRPC msgs /member/min | etcd bytes in /member/min | by method (calls/msgs /member/min) |\n"
-        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (Idle i : r.idle()) {
       b.append("| ").append(i.tool()).append(" | ").append(i.settings()).append(" | ").append(i.seconds())
           .append(" | ").append(i.rssMiB()).append(" | ").append(i.cpuPct()).append(" | ")
+          .append(i.cpuMsPerMin() == null ? "" : i.cpuMsPerMin()).append(" | ")
+          .append(i.helpers() == null ? "" : i.helpers().stream().map(Helpers::toString)
+              .collect(Collectors.joining("; ", "[", "]"))).append(" | ")
           .append(i.etcdRpcsPerMemberMin()).append(" | ").append(i.etcdMsgsPerMemberMin()).append(" | ")
           .append(i.etcdBytesPerMemberMin()).append(" | ").append(i.etcdByMethodPerMemberMin().entrySet().stream()
               .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))).append(" |\n");
