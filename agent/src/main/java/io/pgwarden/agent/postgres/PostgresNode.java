@@ -307,7 +307,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         return;
       }
       if (!s.running()) {
-        throw new PostgresCommandException("pg_ctl promote", "PostgreSQL is not running"
+        throw new PostgresCommandException("promotion", "PostgreSQL is not running"
             + (s.probeError() == null ? "" : " (" + s.probeError() + ")"), null);
       }
       // A value this agent set while it was primary before (then demoted without a restart) must not come
@@ -1534,7 +1534,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   /**
    * Until the server answers as a primary: it looks at once, then after {@link #PROMOTE_POLL}, then after
    * twice the last wait, up to {@link #PROMOTE_POLL_MAX}. A postmaster that died meanwhile (recovery failing
-   * at its end: a full disk, an unwritable timeline file) fails it at once, as pg_ctl's own wait did.
+   * at its end: a full disk, an unwritable timeline file) fails it at once, as pg_ctl's own wait did. Its
+   * failures name the promotion, not pg_ctl: pg_ctl only sent the signal, and said so.
    */
   private void awaitEndOfRecovery() {
     long deadline = System.nanoTime() + PROMOTE_CONFIRM.toNanos();
@@ -1546,16 +1547,16 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       }
       String why = s.probeError() == null ? "" : " (" + s.probeError() + ")";
       if (!s.postmasterAlive()) {
-        throw new PostgresCommandException("pg_ctl promote", "PostgreSQL stopped while promoting" + why, null);
+        throw new PostgresCommandException("promotion", "PostgreSQL stopped while promoting" + why, null);
       }
       if (System.nanoTime() - deadline > 0) {
-        throw new PostgresCommandException("pg_ctl promote", "still in recovery after " + PROMOTE_CONFIRM + why, null);
+        throw new PostgresCommandException("promotion", "still in recovery after " + PROMOTE_CONFIRM + why, null);
       }
       try {
         Thread.sleep(waitMillis);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new PostgresCommandException("pg_ctl promote", "interrupted while waiting for the promotion", e);
+        throw new PostgresCommandException("promotion", "interrupted while waiting for the end of recovery", e);
       }
       waitMillis = Math.min(waitMillis * 2, PROMOTE_POLL_MAX.toMillis());
     }

@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
@@ -362,6 +363,50 @@ class PostgresNodeIT {
     exec(a, "INSERT INTO t VALUES ('after-the-hold')");
     assertThat(values(a)).contains("after-the-hold");
     assertThat(a.probe().pendingRestart()).as("a promoted primary, its files rendered as primary's").isEmpty();
+  }
+
+  @Test
+  @Order(11)
+  void aServerThatDiesAtTheEndOfRecoveryFailsThePromotionAtOnce() throws IOException {
+    // A standby of its own (of nobody, as after its primary vanished), so no earlier step's state matters.
+    PostgresNode d = node("d", SU, REPL);
+    d.initdb();
+    // Once as primary first: pg_control holds initdb's max_connections (100) until a server ran with ours
+    // (20), and a standby with fewer than that refuses to recover.
+    d.start(StartMode.PRIMARY, null);
+    d.stop(DemoteMode.FAST);
+    d.start(StartMode.REPLICA, null);
+    assertThat(d.probe().runningAsReplica()).isTrue();
+    // The end of recovery first writes the new timeline's history file into pg_wal. Unwritable there, the
+    // startup process exits (FATAL) and the postmaster shuts down, as on a full disk. PostgreSQL runs as a
+    // non-root user (postgres when the tests run as root), so the mode bites.
+    Path walDir = d.dataDir().resolve("pg_wal");
+    Set<PosixFilePermission> walMode = Files.getPosixFilePermissions(walDir);
+    Files.setPosixFilePermissions(walDir, PosixFilePermissions.fromString("r-xr-xr-x"));
+    Duration took;
+    try {
+      long t0 = System.nanoTime();
+      assertThatThrownBy(() -> d.promote(false))
+          .isInstanceOf(PostgresCommandException.class)
+          .hasMessageStartingWith("promotion failed: PostgreSQL stopped while promoting");
+      took = Duration.ofNanos(System.nanoTime() - t0);
+    } finally {
+      // Else the files written below it could not be removed when the tests do not run as root.
+      Files.setPosixFilePermissions(walDir, walMode);
+    }
+
+    // Generous: the point is "not after the 60-s wait for the end of recovery".
+    assertThat(took).isLessThan(Duration.ofSeconds(30));
+    LocalPgState s = d.probe();
+    assertThat(s.postmasterAlive()).isFalse();
+    assertThat(s.running()).isFalse();
+    // That it died of the unwritable pg_wal at the end of recovery, not of something else.
+    String serverLog = Files.readString(d.logFile(), StandardCharsets.ISO_8859_1);
+    assertThat(serverLog)
+        .contains("received promote request")
+        .containsPattern("FATAL: +could not create file \"pg_wal/xlogtemp\\.\\d+\": Permission denied")
+        .containsPattern("startup process \\(PID \\d+\\) exited with exit code 1")
+        .contains("shutting down due to startup process failure");
   }
 
   private String setting(PostgresNode n, String name) throws SQLException {
