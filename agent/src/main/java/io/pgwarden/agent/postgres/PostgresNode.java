@@ -1547,7 +1547,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       }
       String why = s.probeError() == null ? "" : " (" + s.probeError() + ")";
       if (!s.postmasterAlive()) {
-        throw new PostgresCommandException("promotion", "PostgreSQL stopped while promoting" + why, null);
+        // The probe cannot say why; the server's own log can (its last FATAL or PANIC).
+        throw new PostgresCommandException("promotion", "PostgreSQL stopped while promoting" + why
+            + "; its log " + logFile + " says why", null);
       }
       if (System.nanoTime() - deadline > 0) {
         throw new PostgresCommandException("promotion", "still in recovery after " + PROMOTE_CONFIRM + why, null);

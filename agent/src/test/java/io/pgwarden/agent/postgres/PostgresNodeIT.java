@@ -388,7 +388,8 @@ class PostgresNodeIT {
       long t0 = System.nanoTime();
       assertThatThrownBy(() -> d.promote(false))
           .isInstanceOf(PostgresCommandException.class)
-          .hasMessageStartingWith("promotion failed: PostgreSQL stopped while promoting");
+          .hasMessageStartingWith("promotion failed: PostgreSQL stopped while promoting")
+          .hasMessageContaining(d.logFile().toString());
       took = Duration.ofNanos(System.nanoTime() - t0);
     } finally {
       // Else the files written below it could not be removed when the tests do not run as root.
