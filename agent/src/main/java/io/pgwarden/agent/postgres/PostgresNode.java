@@ -93,11 +93,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private static final Duration REWIND_TIMEOUT = Duration.ofHours(6);
   private static final Duration BASEBACKUP_TIMEOUT = Duration.ofHours(24);
   private static final Duration PROMOTE_CONFIRM = Duration.ofSeconds(60);
-  // A promotion takes tens of milliseconds, or seconds when recovery was waiting to retry its source: the
-  // looks (one query each on the kept connection) start 10 ms apart and double up to 50 ms, half of
-  // pg_ctl's 100.
-  private static final Duration PROMOTE_POLL = Duration.ofMillis(10);
-  private static final Duration PROMOTE_POLL_MAX = Duration.ofMillis(50);
+  // A promotion or a fast stop of an idle server takes tens of milliseconds (a promotion seconds when
+  // recovery was waiting to retry its source): the agent's own looks start 10 ms apart and double up to
+  // 50 ms, half of pg_ctl's 100.
+  private static final Duration SERVER_POLL = Duration.ofMillis(10);
+  private static final Duration SERVER_POLL_MAX = Duration.ofMillis(50);
   private static final int CONNECT_TIMEOUT_S = 5;
   private static final int SOCKET_TIMEOUT_S = 10;
   private static final DateTimeFormatter ASIDE_STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
@@ -276,23 +276,20 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       }
       closeConnection();
       if (mode == DemoteMode.FAST) {
-        long secs = Math.max(1, mode.escalateAfter().toSeconds());
-        log.info("stopping PostgreSQL (fast, immediate after {}s)", secs);
-        ProcessRunner.Result r = runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir.toString(), "-m", "fast",
-            "-w", "-t", Long.toString(secs)), env(), parentDir, Duration.ofSeconds(secs + 10));
-        if (r.ok() || !alive()) {
+        Duration bound = Duration.ofSeconds(Math.max(1, mode.escalateAfter().toSeconds()));
+        log.info("stopping PostgreSQL (fast, immediate after {}s)", bound.toSeconds());
+        String notStopped = stopAndAwait("fast", bound);
+        if (notStopped == null) {
           log.info("PostgreSQL stopped (fast)");
           return;
         }
-        log.warn("fast stop did not complete (exit {}{}); escalating to immediate", r.exitCode(),
-            r.timedOut() ? ", timed out" : "");
+        log.warn("fast stop did not complete ({}); escalating to immediate", notStopped);
       } else {
         log.info("stopping PostgreSQL (immediate)");
       }
-      ProcessRunner.Result r = runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir.toString(), "-m",
-          "immediate", "-w", "-t", Long.toString(PG_CTL_WAIT.toSeconds())), env(), parentDir, PG_CTL_TIMEOUT);
-      if (!r.ok() && alive()) {
-        throw new PostgresCommandException("pg_ctl stop -m immediate", r.exitCode(), r.stderrTail());
+      String notStopped = stopAndAwait("immediate", PG_CTL_WAIT);
+      if (notStopped != null) {
+        throw new PostgresCommandException("pg_ctl stop -m immediate", notStopped, null);
       }
       log.info("PostgreSQL stopped (immediate)");
     }
@@ -1532,14 +1529,47 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   }
 
   /**
-   * Until the server answers as a primary: it looks at once, then after {@link #PROMOTE_POLL}, then after
-   * twice the last wait, up to {@link #PROMOTE_POLL_MAX}. A postmaster that died meanwhile (recovery failing
+   * {@code pg_ctl stop -m MODE} without pg_ctl's wait (-W), then the agent's own wait until the postmaster is
+   * gone (its pid file removed, or the process dead), looking after {@link #SERVER_POLL}, then after twice the
+   * last wait, up to {@link #SERVER_POLL_MAX}: pg_ctl looks every 100 ms (PostgreSQL 15) where a fast stop of
+   * an idle server takes tens of milliseconds, and a switchover hands the leader key over only after it.
+   *
+   * @return null once the postmaster is gone; otherwise why it is not
+   */
+  private String stopAndAwait(String mode, Duration bound) {
+    ProcessRunner.Result r = runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir.toString(), "-m", mode, "-W"),
+        env(), parentDir, PG_CTL_TIMEOUT);
+    long deadline = System.nanoTime() + bound.toNanos();
+    long waitMillis = SERVER_POLL.toMillis();
+    while (alive()) {
+      if (!r.ok()) {
+        // No signal went out (or pg_ctl cannot tell): waiting would only delay the escalation.
+        return "pg_ctl exited with code " + r.exitCode() + (r.timedOut() ? ", timed out" : "")
+            + (r.stderrTail() == null || r.stderrTail().isBlank() ? "" : ": " + r.stderrTail().strip());
+      }
+      if (System.nanoTime() - deadline > 0) {
+        return "still running " + bound.toSeconds() + " s after the signal";
+      }
+      try {
+        Thread.sleep(waitMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "interrupted while waiting for it to stop";
+      }
+      waitMillis = Math.min(waitMillis * 2, SERVER_POLL_MAX.toMillis());
+    }
+    return null;
+  }
+
+  /**
+   * Until the server answers as a primary: it looks at once, then after {@link #SERVER_POLL}, then after
+   * twice the last wait, up to {@link #SERVER_POLL_MAX}. A postmaster that died meanwhile (recovery failing
    * at its end: a full disk, an unwritable timeline file) fails it at once, as pg_ctl's own wait did. Its
    * failures name the promotion, not pg_ctl: pg_ctl only sent the signal, and said so.
    */
   private void awaitEndOfRecovery() {
     long deadline = System.nanoTime() + PROMOTE_CONFIRM.toNanos();
-    long waitMillis = PROMOTE_POLL.toMillis();
+    long waitMillis = SERVER_POLL.toMillis();
     while (true) {
       LocalPgState s = probe();
       if (s.runningAsPrimary()) {
@@ -1560,7 +1590,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         Thread.currentThread().interrupt();
         throw new PostgresCommandException("promotion", "interrupted while waiting for the end of recovery", e);
       }
-      waitMillis = Math.min(waitMillis * 2, PROMOTE_POLL_MAX.toMillis());
+      waitMillis = Math.min(waitMillis * 2, SERVER_POLL_MAX.toMillis());
     }
   }
 

@@ -410,6 +410,38 @@ class PostgresNodeIT {
         .contains("shutting down due to startup process failure");
   }
 
+  @Test
+  @Order(12)
+  void aFastStopThatCannotFinishBecomesImmediate() throws Exception {
+    PostgresNode e = node("e", SU, REPL);
+    e.initdb();
+    e.start(StartMode.PRIMARY, null);
+    long checkpointer;
+    try (Connection c = connect(e); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")) {
+      assertThat(rs.next()).isTrue();
+      checkpointer = rs.getLong(1);
+    }
+    // A fast stop ends with the shutdown checkpoint, which a frozen checkpointer never writes (as on a hung
+    // disk); an immediate stop needs no checkpoint, and the postmaster kills a child that ignores it.
+    Process stopSignal = new ProcessBuilder("kill", "-STOP", Long.toString(checkpointer)).start();
+    assertThat(stopSignal.waitFor()).isZero();
+
+    long t0 = System.nanoTime();
+    e.stop(DemoteMode.FAST);
+    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+
+    LocalPgState s = e.probe();
+    assertThat(s.postmasterAlive()).isFalse();
+    assertThat(s.running()).isFalse();
+    assertThat(ProcessHandle.of(checkpointer).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    // It gave the fast stop its whole bound first: a lower bound only, which no slow machine can break.
+    assertThat(took).isGreaterThanOrEqualTo(DemoteMode.FAST.escalateAfter());
+    String serverLog = Files.readString(e.logFile(), StandardCharsets.ISO_8859_1);
+    assertThat(serverLog.indexOf("received fast shutdown request")).isNotNegative()
+        .isLessThan(serverLog.indexOf("received immediate shutdown request"));
+  }
+
   private String setting(PostgresNode n, String name) throws SQLException {
     try (Connection c = connect(n); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT current_setting('" + name + "')")) {
