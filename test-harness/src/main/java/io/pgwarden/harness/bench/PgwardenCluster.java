@@ -153,6 +153,13 @@ public final class PgwardenCluster implements BenchCluster {
       java.nio.file.Files.createDirectories(dir);
       for (String n : nodes()) {
         java.nio.file.Files.writeString(dir.resolve(n + "-agent.log"), c.agentLog(n));
+        // The server's own log (PostgresNode writes it beside the data directory): shutdown, promotion and
+        // checkpoint times to line up with the agent's decisions.
+        Path serverLog = Path.of(c.local().node(n).dataDir() + ".log");
+        if (java.nio.file.Files.exists(serverLog)) {
+          java.nio.file.Files.copy(serverLog, dir.resolve(n + "-postgresql.log"),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
       }
     } catch (IOException e) {
       System.err.println("could not save logs: " + e);

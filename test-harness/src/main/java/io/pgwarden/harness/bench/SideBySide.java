@@ -284,6 +284,7 @@ public final class SideBySide {
           String from = c.leader().orElseThrow();
           String to = c.switchoverTarget(from);
           long start = System.nanoTime();
+          java.time.Instant startWall = java.time.Instant.now();
           c.switchover(from, to);
           await(to + " leads").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
               .until(() -> c.leader().map(to::equals).orElse(false));
@@ -291,8 +292,9 @@ public final class SideBySide {
           await("writes resume").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
               .until(() -> w.ackedAfter(led));
           long gap = w.maxGapMillis(start, System.nanoTime());
+          // The wall-clock start lines the gap up with the agents' logs (-Dbench.keepLogs=true keeps them).
           System.out.println(c.tool() + " switchover (" + settings + ") " + i + " " + from + " -> " + to + ": " + gap
-              + " ms");
+              + " ms (started " + startWall + ")");
           gaps.add(gap);
         }
         w.close();
@@ -303,7 +305,9 @@ public final class SideBySide {
     } catch (Exception | AssertionError e) {
       error = e.toString();
       System.out.println(c.tool() + " switchover (" + settings + ") FAILED: " + e);
-      c.saveLogs(Path.of("target", "bench", "logs", c.tool() + "-switchover"));
+    }
+    if (error != null || Boolean.getBoolean("bench.keepLogs")) {
+      c.saveLogs(Path.of("target", "bench", "logs", c.tool() + "-switchover-" + settings.replaceAll("\\W+", "_")));
     }
     return new Switchover(c.tool(), settings, gaps, min(gaps), median(gaps), max(gaps), lost, acked, error);
   }
