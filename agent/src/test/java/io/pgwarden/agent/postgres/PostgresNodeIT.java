@@ -179,8 +179,15 @@ class PostgresNodeIT {
 
   @Test
   @Order(4)
-  void promotedReplicaMovesToTimelineTwo() {
+  void promotedReplicaMovesToTimelineTwo() throws SQLException {
+    // Dirty pages on b for the checkpoint a promotion starts, which writes them spread over checkpoint_timeout
+    // (100 ms a page while it is ahead of schedule): ~200 pages, so it lasts past the steps up to the rewind.
+    exec(a, "CREATE TABLE bulk AS SELECT md5(g::text) AS v FROM generate_series(1, 20000) g");
+    String written = single(a, "SELECT pg_current_wal_lsn()::text");
+    await().atMost(LONG).until(() -> "t".equals(single(b, "SELECT pg_last_wal_replay_lsn() >= '" + written + "'::pg_lsn")));
+
     b.promote(false);
+    assertThat(checkpointTimeline(b)).as("promote() does not wait for the checkpoint the promotion starts").isEqualTo(1);
     b.ensureSlots(Set.of("a"));
 
     LocalPgState s = b.probe();
@@ -218,7 +225,11 @@ class PostgresNodeIT {
   @Test
   @Order(6)
   void oldPrimaryIsRewoundAndRejoinsAsReplica() throws SQLException {
+    // Still on timeline 1, b's pg_control would show pg_rewind no fork: the rewind's own CHECKPOINT on b is
+    // what lets it see one.
+    assertThat(checkpointTimeline(b)).isEqualTo(1);
     a.rewind(srcB);
+    assertThat(checkpointTimeline(b)).isEqualTo(2);
     a.start(StartMode.REPLICA, srcB);
     exec(b, "INSERT INTO t VALUES ('after-rejoin')");
 
@@ -440,6 +451,17 @@ class PostgresNodeIT {
     String serverLog = Files.readString(e.logFile(), StandardCharsets.ISO_8859_1);
     assertThat(serverLog.indexOf("received fast shutdown request")).isNotNegative()
         .isLessThan(serverLog.indexOf("received immediate shutdown request"));
+  }
+
+  private long checkpointTimeline(PostgresNode n) throws SQLException {
+    return Long.parseLong(single(n, "SELECT timeline_id FROM pg_control_checkpoint()"));
+  }
+
+  private String single(PostgresNode n, String sql) throws SQLException {
+    try (Connection c = connect(n); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
   }
 
   private String setting(PostgresNode n, String name) throws SQLException {
