@@ -99,7 +99,7 @@ public final class WatchedScope implements ClusterStore.ScopeListener {
      * Whether this change should wake the loop. A member's status rewrites (every tick, as its WAL
      * moves) need no immediate reaction; anything else does, and so does a member appearing or
      * vanishing: a returning node's walreceiver connects about a second after its agent starts, and if
-     * the leader has not made its slot by then it retries only after wal_retrieve_retry_interval (5 s).
+     * the leader has not made its slot by then it retries only after wal_retrieve_retry_interval (1 s; PostgreSQL's default is 5 s).
      */
     public boolean wakesLoop(String membersPrefix) {
       return key == null || createdOrDeleted || !key.startsWith(membersPrefix);

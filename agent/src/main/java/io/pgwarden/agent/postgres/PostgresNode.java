@@ -319,7 +319,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       if (holdCommits && !"*".equals(runningSetting("synchronous_standby_names"))) {
         // Loaded before the promotion, so the first commit after it already waits. Usually the replica's
         // files carry it already (holdCommitsWhenPromoted): a reload just before pg_ctl promote can make
-        // PostgreSQL 15 take wal_retrieve_retry_interval (5 s) to promote, if it wakes the startup process
+        // PostgreSQL 15 take wal_retrieve_retry_interval (1 s here, 5 s by PostgreSQL's default) to promote, if it wakes the startup process
         // in its retry wait after the upstream went away.
         holdOnPromote = true;
         writeConfigOrThrow("hold commits before promoting", StartMode.REPLICA,
@@ -1119,6 +1119,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     s.put("wal_keep_size", "256MB");
     s.put("wal_log_hints", "on");
     s.put("hot_standby_feedback", "on");
+    // A standby whose walreceiver could not start (its new primary had not made its slot yet, or was not up)
+    // tries again after this; PostgreSQL's 5 s left a standby out of a new primary's synchronous set for 5 s
+    // after every switchover, with commits acknowledged by the primary alone meanwhile.
+    s.put("wal_retrieve_retry_interval", "1s");
     s.put("password_encryption", "scram-sha-256");
     s.put("cluster_name", member);
     // Managed by the lock holder. A replica's value only matters from its promotion on: in synchronous

@@ -42,6 +42,7 @@ class PostgresNodeFilesTest {
         .contains("recovery_target_timeline = 'latest'")
         .contains("unix_socket_directories = '/var/lib/pgwarden'")
         .contains("cluster_name = 'node-1'")
+        .contains("wal_retrieve_retry_interval = '1s'")
         .doesNotContain("r3pl").doesNotContain("s3cret");
   }
 

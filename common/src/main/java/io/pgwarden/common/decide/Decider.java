@@ -496,7 +496,7 @@ public final class Decider {
         return sync;
       }
       // Not a tick later: a returning node's walreceiver connects about a second after its PostgreSQL
-      // starts, and without its slot it retries only after wal_retrieve_retry_interval (5 s); the
+      // starts, and without its slot it retries only after wal_retrieve_retry_interval (1 s as pgwarden sets it, up to 5 s as an operator may); the
       // synchronous-standby work a return sets off would otherwise hold the slot back by a loop_wait.
       // After the synchronous-standby action, so that a failing slot operation cannot delay it.
       List<Action> actions = new ArrayList<>(sync.actions());

@@ -19,7 +19,7 @@ public final class StandbyWays {
   /**
    * How long a standby hurries the holder (Decider: every 500 ms, not loop_wait) after its way began:
    * each hurried tick costs a probe and a lease renewal. A WAL receiver connects within a second or two
-   * of its start, or at one of its next retries (wal_retrieve_retry_interval, 5 s by default); six of
+   * of its start, or at one of its next retries (wal_retrieve_retry_interval: 1 s as pgwarden sets it, PostgreSQL's default 5 s); six of
    * those have passed after 30 s. A standby still on its way then is stuck (a bad primary_conninfo,
    * pg_hba refusing it), busy for long (a big base backup) or flapping, and loop_wait is pace enough.
    */

@@ -157,6 +157,9 @@ public final class PatroniCluster implements BenchCluster {
     params.put("wal_keep_size", "256MB");
     params.put("wal_log_hints", "on");
     params.put("hot_standby_feedback", "on");
+    // pgwarden's default since the twelfth session (PostgreSQL's is 5s): a standby's retry after its
+    // walreceiver could not start; the same for both, so that rejoins compare the tools, not this setting.
+    params.put("wal_retrieve_retry_interval", "1s");
     params.put("password_encryption", "scram-sha-256");
     Map<String, Object> dcsPg = new LinkedHashMap<>();
     dcsPg.put("use_pg_rewind", true);
