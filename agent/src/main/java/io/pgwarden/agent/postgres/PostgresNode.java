@@ -700,16 +700,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
    */
   private void awaitCheckpointOnTimeline(ReplicationSource source) {
     String host = source.host().contains(":") ? "[" + source.host() + "]" : source.host();
-    Properties p = new Properties();
-    p.setProperty("user", superuser.username());
-    if (superuser.password() != null) {
-      p.setProperty("password", superuser.password());
-    }
-    p.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_S));
-    p.setProperty("loginTimeout", Integer.toString(CONNECT_TIMEOUT_S));
     // A checkpoint writes every dirty buffer of the source: bounded, but not by the probe's 10 s.
-    p.setProperty("socketTimeout", Long.toString(CHECKPOINT_TIMEOUT.toSeconds()));
-    p.setProperty("ApplicationName", "pgwarden-" + member);
+    Properties p = connectionProperties(CHECKPOINT_TIMEOUT.toSeconds());
     try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + source.port() + "/postgres", p);
         Statement st = c.createStatement()) {
       long checkpointTimeline;
@@ -1438,18 +1430,23 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       if (conn != null && !conn.isClosed()) {
         return conn;
       }
-      Properties p = new Properties();
-      p.setProperty("user", superuser.username());
-      if (superuser.password() != null) {
-        p.setProperty("password", superuser.password());
-      }
-      p.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_S));
-      p.setProperty("loginTimeout", Integer.toString(CONNECT_TIMEOUT_S));
-      p.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_S));
-      p.setProperty("ApplicationName", "pgwarden-" + member);
-      conn = DriverManager.getConnection(jdbcUrl, p);
+      conn = DriverManager.getConnection(jdbcUrl, connectionProperties(SOCKET_TIMEOUT_S));
       return conn;
     }
+  }
+
+  /** The superuser's, for a connection whose statements may each take up to {@code socketTimeoutS}. */
+  private Properties connectionProperties(long socketTimeoutS) {
+    Properties p = new Properties();
+    p.setProperty("user", superuser.username());
+    if (superuser.password() != null) {
+      p.setProperty("password", superuser.password());
+    }
+    p.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_S));
+    p.setProperty("loginTimeout", Integer.toString(CONNECT_TIMEOUT_S));
+    p.setProperty("socketTimeout", Long.toString(socketTimeoutS));
+    p.setProperty("ApplicationName", "pgwarden-" + member);
+    return p;
   }
 
   /** pg_current_wal_flush_lsn(); null when it cannot be read (the next probe then counts from its position). */
