@@ -11,4 +11,8 @@ public class RewindNotStartedException extends PostgresCommandException {
     super("pg_rewind", cause.exitCode(), cause.stderrTail());
     initCause(cause);
   }
+
+  public RewindNotStartedException(String message, Throwable cause) {
+    super("pg_rewind", message, cause);
+  }
 }

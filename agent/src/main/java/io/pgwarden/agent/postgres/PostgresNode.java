@@ -656,6 +656,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         throw new PostgresCommandException("pg_rewind", "PostgreSQL is running; stop it first", null);
       }
       writePgpassOrThrow("pg_rewind");
+      awaitCheckpointOnTimeline(source);
       Map<String, String> ci = new LinkedHashMap<>();
       ci.put("host", source.host());
       ci.put("port", Integer.toString(source.port()));
@@ -671,7 +672,6 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       } catch (IOException e) {
         throw new PostgresCommandException("pg_rewind", "writing " + rewindMarker() + ": " + e.getMessage(), e);
       }
-      awaitCheckpointOnTimeline(source);
       log.info("pg_rewind {} from {} ({})", dataDir, source.name(), source.hostPort());
       ProcessRunner.Result r;
       try {
@@ -696,7 +696,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
    * pg_rewind finds "no rewind required". A promoted server starts that checkpoint itself, spread out over
    * checkpoint_timeout; a CHECKPOINT here makes it finish at once. Only when the source's last checkpoint is
    * on an older timeline than the one it runs on: on a primary every node follows, a checkpoint is I/O for
-   * all of them. A failure is logged and pg_rewind runs anyway (what it finds then, it reports).
+   * all of them. When it cannot tell, the rewind does not start (nothing is touched; it is tried again): a
+   * pg_rewind against a lagging pg_control would report "no rewind required" for a diverged node.
    */
   private void awaitCheckpointOnTimeline(ReplicationSource source) {
     String host = source.host().contains(":") ? "[" + source.host() + "]" : source.host();
@@ -723,8 +724,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
           source.name(), checkpointTimeline, timeline);
       st.execute("CHECKPOINT");
     } catch (SQLException | RuntimeException e) {
-      log.warn("could not make sure {} has checkpointed since its promotion ({}); pg_rewind may find no new timeline"
-          + " on it yet", source.name(), e.getMessage());
+      throw new RewindNotStartedException("could not make sure " + source.name() + " (" + source.hostPort()
+          + ") has checkpointed since its promotion, which pg_rewind needs: " + e.getMessage(), e);
     }
   }
 
@@ -1112,8 +1113,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     s.put("wal_log_hints", "on");
     s.put("hot_standby_feedback", "on");
     // A standby whose walreceiver could not start (its new primary had not made its slot yet, or was not up)
-    // tries again after this; PostgreSQL's 5 s left a standby out of a new primary's synchronous set for 5 s
-    // after every switchover, with commits acknowledged by the primary alone meanwhile.
+    // tries again after this; PostgreSQL's 5 s left a standby whose slot the new primary had not made yet
+    // out of its synchronous set for 5 s after a switchover, with commits acknowledged by the primary alone.
     s.put("wal_retrieve_retry_interval", "1s");
     s.put("password_encryption", "scram-sha-256");
     s.put("cluster_name", member);
@@ -1582,8 +1583,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
    * @return null once the postmaster is gone; otherwise why it is not
    */
   private String stopAndAwait(String mode, Duration bound) {
+    // Sending a signal takes no time; a pg_ctl that hangs (a hung disk) must not hold up the escalation.
     ProcessRunner.Result r = runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir.toString(), "-m", mode, "-W"),
-        env(), parentDir, PG_CTL_TIMEOUT);
+        env(), parentDir, bound.plusSeconds(10));
     long deadline = System.nanoTime() + bound.toNanos();
     long waitMillis = SERVER_POLL.toMillis();
     while (alive()) {

@@ -181,8 +181,9 @@ class PostgresNodeIT {
   @Order(4)
   void promotedReplicaMovesToTimelineTwo() throws SQLException {
     // Dirty pages on b for the checkpoint a promotion starts, which writes them spread over checkpoint_timeout
-    // (100 ms a page while it is ahead of schedule): ~200 pages, so it lasts past the steps up to the rewind.
-    exec(a, "CREATE TABLE bulk AS SELECT md5(g::text) AS v FROM generate_series(1, 20000) g");
+    // (100 ms a page while it is ahead of schedule): ~800 pages, a minute or more, so it lasts past the steps
+    // up to the rewind however slow the machine.
+    exec(a, "CREATE TABLE bulk AS SELECT md5(g::text) AS v FROM generate_series(1, 100000) g");
     String written = single(a, "SELECT pg_current_wal_lsn()::text");
     await().atMost(LONG).until(() -> "t".equals(single(b, "SELECT pg_last_wal_replay_lsn() >= '" + written + "'::pg_lsn")));
 

@@ -119,10 +119,12 @@ final class ProcStat {
 
   static List<Long> descendants(long pid, Map<Long, List<Long>> children, Map<Long, String> comm) {
     List<Long> out = new ArrayList<>();
+    // A set of what was seen: /proc is read process by process, and a reused pid could close a loop.
+    java.util.Set<Long> seen = new java.util.HashSet<>(List.of(pid));
     Deque<Long> todo = new ArrayDeque<>(children.getOrDefault(pid, List.of()));
     while (!todo.isEmpty()) {
       long p = todo.poll();
-      if ("postgres".equals(comm.get(p))) {
+      if (!seen.add(p) || "postgres".equals(comm.get(p))) {
         continue;
       }
       out.add(p);
