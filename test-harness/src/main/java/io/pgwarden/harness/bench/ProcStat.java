@@ -8,8 +8,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** RSS and CPU time of a process from /proc (Linux). */
 final class ProcStat {
@@ -20,7 +22,7 @@ final class ProcStat {
   private ProcStat() {}
 
   static double rssMiB(long pid) {
-    return statusKiB(pid, "VmRSS:") / 1024.0;
+    return kibField(pid, "status", "VmRSS:") / 1024.0;
   }
 
   /**
@@ -28,21 +30,13 @@ final class ProcStat {
    * process shares nearly all of its RSS (bash and libc) with every other one on the machine.
    */
   static double pssMiB(long pid) {
-    try {
-      for (String l : Files.readAllLines(PROC.resolve(Long.toString(pid)).resolve("smaps_rollup"))) {
-        if (l.startsWith("Pss:")) {
-          return Long.parseLong(l.replaceAll("\\D+", "")) / 1024.0;
-        }
-      }
-    } catch (IOException e) {
-      // gone
-    }
-    return 0;
+    return kibField(pid, "smaps_rollup", "Pss:") / 1024.0;
   }
 
-  private static long statusKiB(long pid, String field) {
+  /** A "Name:   123 kB" line of one of the process's /proc files, in KiB; 0 when the process is gone. */
+  private static long kibField(long pid, String file, String field) {
     try {
-      for (String l : Files.readAllLines(PROC.resolve(Long.toString(pid)).resolve("status"))) {
+      for (String l : Files.readAllLines(PROC.resolve(Long.toString(pid)).resolve(file))) {
         if (l.startsWith(field)) {
           return Long.parseLong(l.replaceAll("\\D+", ""));
         }
@@ -120,7 +114,7 @@ final class ProcStat {
   static List<Long> descendants(long pid, Map<Long, List<Long>> children, Map<Long, String> comm) {
     List<Long> out = new ArrayList<>();
     // A set of what was seen: /proc is read process by process, and a reused pid could close a loop.
-    java.util.Set<Long> seen = new java.util.HashSet<>(List.of(pid));
+    Set<Long> seen = new HashSet<>(List.of(pid));
     Deque<Long> todo = new ArrayDeque<>(children.getOrDefault(pid, List.of()));
     while (!todo.isEmpty()) {
       long p = todo.poll();
