@@ -35,6 +35,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -253,7 +254,8 @@ public final class ActionExecutor {
     requireLease("promote");
     // In synchronous mode the record names the old term's standbys until the next tick writes the new
     // topology: a commit acknowledged before that, by this node alone, would be missing on them.
-    pg.promote(obs.config().synchronousMode() != io.pgwarden.common.model.SynchronousMode.OFF);
+    pg.promote(obs.config().synchronousMode() != io.pgwarden.common.model.SynchronousMode.OFF,
+        obs.cluster().reachable() ? io.pgwarden.common.decide.Decider.memberSlots(obs.cluster(), me) : Set.of());
     // Lost the lease while promoting? Stop at once: nobody may be writable without the lock.
     if (!lease.isValid()) {
       pg.stop(io.pgwarden.common.decide.DemoteMode.IMMEDIATE);

@@ -51,6 +51,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.postgresql.PGConnection;
@@ -297,7 +298,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   }
 
   @Override
-  public void promote(boolean holdCommits) {
+  public void promote(boolean holdCommits, Set<String> standbySlots) {
     synchronized (actionLock) {
       LocalPgState s = probe();
       if (s.runningAsPrimary()) {
@@ -332,11 +333,55 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       // only the server can say recovery has ended.
       runner.runChecked("pg_ctl promote", List.of(bin("pg_ctl"), "promote", "-D", dataDir.toString(), "-W"),
           env(), parentDir, PG_CTL_TIMEOUT);
+      // While the server ends its recovery (tens of milliseconds), not before: no write waits for them.
+      makeSlotsForStandbys(standbySlots);
       awaitEndOfRecovery();
       // No CHECKPOINT here: the server starts one itself at the end of recovery, and only pg_rewind needs it
       // done, so the node that rewinds makes sure of it (rewind). Waiting for it here held every commit of the
       // cluster 30-60 ms longer.
       log.info("promoted: PostgreSQL is primary");
+    }
+  }
+
+  /**
+   * The standbys learn of the new leader as it takes the key, while it promotes: a standby whose first
+   * connection found no slot would try again only after wal_retrieve_retry_interval, and for that long
+   * could not be the new primary's synchronous standby. A server still in recovery may make physical
+   * slots too (they reserve WAL from its last restartpoint). Only missing ones are made, nothing is
+   * dropped: that is the primary's loop's work, and a replica's loop drops idle slots if this promotion
+   * does not happen.
+   */
+  private void makeSlotsForStandbys(Set<String> slots) {
+    if (slots.isEmpty()) {
+      return;
+    }
+    long started = System.nanoTime();
+    List<String> made = new ArrayList<>();
+    try {
+      synchronized (jdbcLock) {
+        Connection c = connection();
+        for (String slot : new TreeSet<>(slots)) {
+          try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_physical_replication_slot(?, true)"
+              + " WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)")) {
+            ps.setString(1, slot);
+            ps.setString(2, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (rs.next()) {
+                made.add(slot);
+              }
+            }
+          }
+        }
+      }
+      if (!made.isEmpty()) {
+        log.info("made replication slots {} for the standbys while promoting ({} ms)", made,
+            Duration.ofNanos(System.nanoTime() - started).toMillis());
+      }
+    } catch (SQLException e) {
+      // Not worth failing the promotion for: the primary's first tick makes whatever is missing.
+      closeConnection();
+      log.warn("could not make replication slots {} while promoting ({}); the primary's loop makes them", slots,
+          e.getMessage());
     }
   }
 
@@ -944,6 +989,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     Set<String> slots = new HashSet<>();
     Set<String> sync;
     Set<String> confirmed = new HashSet<>();
+    Set<String> streaming = new HashSet<>();
     // One round trip for all a primary adds to the probe (the leader's every tick).
     try (PreparedStatement st = c.prepareStatement(PRIMARY_QUERY); ResultSet rs = st.executeQuery()) {
       rs.next();
@@ -965,6 +1011,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         syncWaitFrom = lsn;
       }
       confirmed.addAll(caughtUp(rs.getString(5), syncWaitFrom));
+      String streamingNames = rs.getString(6);
+      if (streamingNames != null) {
+        streaming.addAll(List.of(streamingNames.split(",")));
+      }
     }
     List<TimelineSwitch> history = List.of();
     if (timeline > 1 && timeline == historyTimeline) {
@@ -982,7 +1032,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       historyOfTimeline = history;
     }
     return new LocalPgState(DataDirState.VALID, true, false, ControlState.UNKNOWN, systemId, timeline, lsn, null,
-        false, null, history, slots, true, null, sync).withSyncConfirmed(confirmed);
+        false, null, history, slots, true, null, sync).withSyncConfirmed(confirmed).withStreamingStandbys(streaming);
   }
 
   /** What a replica reports of its replication; from {@link #replicaState}'s first column on. */
@@ -991,7 +1041,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       + " (SELECT timeline_id FROM pg_control_checkpoint()), current_setting('primary_conninfo'),"
       // After pg_rewind the last checkpoint is on the old timeline while replay already runs on the
       // new one; the minimum recovery point says which.
-      + " (SELECT min_recovery_end_timeline FROM pg_control_recovery()), pg_postmaster_start_time()::text";
+      + " (SELECT min_recovery_end_timeline FROM pg_control_recovery()), pg_postmaster_start_time()::text,"
+      // Slots a replica holds (from a term as primary, or made for a promotion that did not happen) keep
+      // its restartpoints from recycling WAL; only idle ones are reported, which the loop drops.
+      + " (SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active)";
 
   // The probe's statements, prepared rather than sent as plain statements: pgjdbc caches a prepared
   // statement's parse by its text (and after five uses the server keeps its plan), while a plain
@@ -1003,14 +1056,18 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart), " + REPLICA_COLUMNS;
   /**
    * The write position and its WAL file's name (whose first 8 hex digits are the timeline), the physical
-   * slots, synchronous_standby_names, and each streaming synchronous standby's flush position. Slot names
-   * are [a-z0-9_] and member names (application_name) [A-Za-z0-9_.-]: a comma separates them safely.
+   * slots, synchronous_standby_names, each streaming synchronous standby's flush position, and the names
+   * of all streaming standbys. Slot names are [a-z0-9_] and member names (application_name)
+   * [A-Za-z0-9_.-]: a comma separates them safely.
    */
   private static final String PRIMARY_QUERY = "SELECT l::text, pg_walfile_name(l),"
       + " (SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical'),"
       + " current_setting('synchronous_standby_names'),"
       + " (SELECT string_agg(application_name || ' ' || flush_lsn::text, ',') FROM pg_stat_replication"
-      + " WHERE sync_state = 'sync' AND state = 'streaming')"
+      + " WHERE sync_state = 'sync' AND state = 'streaming'),"
+      + " (SELECT string_agg(application_name, ',') FROM pg_stat_replication"
+      // Other clients may name themselves anything: only what could be a member's name counts.
+      + " WHERE state = 'streaming' AND application_name ~ '^[A-Za-z0-9_.-]+$')"
       + " FROM pg_current_wal_lsn() AS l";
   /** Not PRIMARY_QUERY's position: that is the write position, which can run ahead of the flush. */
   private static final String PRIMARY_FLUSH_QUERY = "SELECT pg_current_wal_flush_lsn()::text";
@@ -1026,9 +1083,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     long timeline = rememberTimeline(rs.getString(first + 7),
         Math.max(Math.max(receivedTli, checkpointTli), minRecoveryTli));
     Lsn lsn = received == null ? replayed : replayed == null ? received : received.isAfter(replayed) ? received : replayed;
+    String slotNames = rs.getString(first + 8);
+    Set<String> idleSlots = slotNames == null ? Set.of() : Set.of(slotNames.split(","));
     return new LocalPgState(DataDirState.VALID, true, true, ControlState.UNKNOWN, systemId,
         timeline, lsn, replayed, "streaming".equals(status), upstreamOfCached(conninfo),
-        null, null, true, null);
+        null, idleSlots, true, null);
   }
 
   /**

@@ -123,6 +123,18 @@ class ActionExecutorTest {
   }
 
   @Test
+  void aPromotionMakesTheOtherLiveMembersSlotsFirst() {
+    validLease();
+    Observation obs = Observations.node("n1").replicaRunning(1, "0/3000000").leaderKey("n2")
+        .member(Observations.member("n2").primary(1, "0/5000000"))
+        .member(Observations.member("Node-3").replica(1, "0/5000000"))
+        .member(Observations.member("n4").replica(1, "0/5000000").noLease()).build();
+    executor.apply(List.of(new Action.Promote("t")), obs);
+    assertThat(pg.promotedWithSlots).as("slot names, not member names; none for a key without a lease")
+        .containsExactlyInAnyOrder("n2", "node_3");
+  }
+
+  @Test
   void acquireFailsWhenAnotherMemberHoldsTheKey() {
     validLease();
     store.leader = "n2";
@@ -260,8 +272,10 @@ class ActionExecutorTest {
       calls.add("start " + mode + (upstream == null ? "" : " " + upstream.name()));
     }
     @Override public void stop(DemoteMode mode) { calls.add("stop " + mode); }
-    @Override public void promote(boolean holdCommits) {
+    volatile Set<String> promotedWithSlots;
+    @Override public void promote(boolean holdCommits, Set<String> standbySlots) {
       calls.add(holdCommits ? "promote holding commits" : "promote");
+      promotedWithSlots = standbySlots;
       onPromote.accept(null);
     }
     @Override public void follow(ReplicationSource upstream) { calls.add("follow " + upstream.name()); }

@@ -118,7 +118,7 @@ class PostgresNodeIT {
     a.initdb(); // a valid cluster is left alone
     a.start(StartMode.PRIMARY, null);
     a.start(StartMode.PRIMARY, null); // already running as primary: no-op
-    a.promote(false); // already primary: no-op
+    a.promote(false, Set.of()); // already primary: no-op
     a.ensureReplicationRole();
     a.ensureReplicationRole(); // the role exists now: ALTER, not CREATE
     a.ensureSlots(Set.of("b", "stale"));
@@ -172,6 +172,8 @@ class PostgresNodeIT {
     assertThat(s.timeline()).isEqualTo(1L);
     assertThat(s.replayedLsn()).isNotNull();
     assertThat(Files.exists(b.dataDir().resolve("standby.signal"))).isTrue();
+    await().atMost(LONG).untilAsserted(() -> assertThat(a.probe().streamingStandbys())
+        .as("the primary's own view, by the member's application_name").containsExactly("b"));
 
     b.start(StartMode.REPLICA, srcA); // already a replica of A: no-op
     b.follow(srcA); // same upstream: no-op
@@ -187,8 +189,11 @@ class PostgresNodeIT {
     String written = single(a, "SELECT pg_current_wal_lsn()::text");
     await().atMost(LONG).until(() -> "t".equals(single(b, "SELECT pg_last_wal_replay_lsn() >= '" + written + "'::pg_lsn")));
 
-    b.promote(false);
+    assertThat(single(b, "SELECT count(*) FROM pg_replication_slots")).isEqualTo("0");
+    b.promote(false, Set.of("a"));
     assertThat(checkpointTimeline(b)).as("promote() does not wait for the checkpoint the promotion starts").isEqualTo(1);
+    assertThat(single(b, "SELECT slot_name || ' ' || (restart_lsn IS NOT NULL) FROM pg_replication_slots"))
+        .as("the standbys' slots are made with the promotion, WAL reserved").isEqualTo("a true");
     b.ensureSlots(Set.of("a"));
 
     LocalPgState s = b.probe();
@@ -243,6 +248,12 @@ class PostgresNodeIT {
     });
     await().atMost(LONG).untilAsserted(() ->
         assertThat(values(a)).containsExactlyInAnyOrder("before-failover", "after-failover", "after-rejoin"));
+
+    // A slot on a replica (as one made for a promotion that did not happen) is reported while idle, and goes.
+    exec(a, "SELECT pg_create_physical_replication_slot('left_over', true)");
+    assertThat(a.probe().slots()).containsExactly("left_over");
+    a.ensureSlots(Set.of());
+    assertThat(a.probe().slots()).isEmpty();
   }
 
   @Test
@@ -319,14 +330,14 @@ class PostgresNodeIT {
     assertThat(setting(b, "synchronous_standby_names")).isEqualTo("FIRST 1 (\"a\")");
     exec(b, "INSERT INTO t VALUES ('synchronous-to-a')");
     // A switchover without restarting either agent: a is promoted, b follows it.
-    a.promote(false);
+    a.promote(false, Set.of());
     a.ensureSlots(Set.of("b"));
     b.stop(DemoteMode.FAST);
     b.rewind(srcA);
     b.start(StartMode.REPLICA, srcA);
     await().atMost(LONG).untilAsserted(() -> assertThat(b.probe().streaming()).isTrue());
     // b is promoted again (a second failover), then its configuration is rendered as a primary's again.
-    b.promote(false);
+    b.promote(false, Set.of());
     b.reload();
 
     assertThat(setting(b, "synchronous_standby_names")).isEmpty();
@@ -366,7 +377,7 @@ class PostgresNodeIT {
     a.start(StartMode.REPLICA, srcB);
     await().atMost(LONG).untilAsserted(() -> assertThat(a.probe().streaming()).isTrue());
     assertThat(setting(a, "synchronous_standby_names")).as("a replica carries it, without effect").isEqualTo("*");
-    a.promote(true);
+    a.promote(true, Set.of());
     assertThat(a.probe().runningAsPrimary()).isTrue();
     assertThat(setting(a, "synchronous_standby_names")).as("in force from the promotion on").isEqualTo("*");
     a.reload();
@@ -398,7 +409,7 @@ class PostgresNodeIT {
     Duration took;
     try {
       long t0 = System.nanoTime();
-      assertThatThrownBy(() -> d.promote(false))
+      assertThatThrownBy(() -> d.promote(false, Set.of()))
           .isInstanceOf(PostgresCommandException.class)
           .hasMessageStartingWith("promotion failed: PostgreSQL stopped while promoting")
           .hasMessageContaining(d.logFile().toString());

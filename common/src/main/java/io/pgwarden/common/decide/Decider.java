@@ -482,13 +482,7 @@ public final class Decider {
         return d;
       }
     }
-    // Live members only: a key without a lease is nobody's, and its slot would retain WAL forever.
-    Set<String> slots = new TreeSet<>();
-    for (Member m : c.liveMembers()) {
-      if (!m.name().equals(obs.me())) {
-        slots.add(SlotNames.of(m.name()));
-      }
-    }
+    Set<String> slots = memberSlots(c, obs.me());
     boolean slotsDiffer = !slots.equals(local.slots());
     Decision sync = synchronousStandbys(obs, t, next);
     if (sync != null) {
@@ -546,7 +540,28 @@ public final class Decider {
     if (!local.streaming()) {
       return Decision.noAction("no action: replica of " + leader + ", not streaming yet", policy.shortWait());
     }
+    if (!local.slots().isEmpty()) {
+      // Left from a term as primary, or made for a promotion that did not happen. Idle on a replica, a
+      // slot keeps every WAL segment from its position on: pg_wal would grow until the disk is full.
+      // The primary makes the slots its standbys need; a candidate makes them just before promoting.
+      return Decision.act("dropping idle replication slots " + new TreeSet<>(local.slots())
+          + ": on a replica they would keep WAL from being recycled", loopWait, new EnsureSlots(Set.of()));
+    }
     return Decision.noAction("no action: streaming from the leader " + leader, loopWait);
+  }
+
+  /**
+   * The replication slots a primary {@code me} keeps: one per other live member. Live members only: a key
+   * without a lease is nobody's, and its slot would retain WAL forever.
+   */
+  public static Set<String> memberSlots(ClusterView c, String me) {
+    Set<String> slots = new TreeSet<>();
+    for (Member m : c.liveMembers()) {
+      if (!m.name().equals(me)) {
+        slots.add(SlotNames.of(m.name()));
+      }
+    }
+    return slots;
   }
 
   /** An operator's request to this node; the loop clears it once decided. */
@@ -754,6 +769,11 @@ public final class Decider {
         state = "without data"; // about to clone from me
       } else if (m.role() == Role.REPLICA && m.isRunning() && !healthyReplicaOf(m, c, me)) {
         state = "not streaming from me";
+      } else if (m.role() == Role.REPLICA && m.isRunning() && !m.tags().nosync()
+          && !local.streamingStandbys().contains(m.name()) && !local.syncStandbys().contains(m.name())) {
+        // It says it streams from me, but my pg_stat_replication does not show it yet: it is named
+        // only once it does (synchronousStandbys), which wakes nothing.
+        state = "not in my pg_stat_replication yet";
       }
       if (state != null) {
         out.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(state);
@@ -776,6 +796,13 @@ public final class Decider {
    * it, and enters the record only once PostgreSQL shows it synchronous and streaming (caught up, and
    * every commit since waits for it). In between the record is smaller: a failover then waits for a
    * candidate rather than promote one that lacks commits.
+   *
+   * <p>A standby PostgreSQL does not wait for yet is named only while my pg_stat_replication shows it
+   * streaming from me, not on its status alone: that status can be a tick old, and a standby that has
+   * just been pointed at a new primary may say it streams while its WAL receiver is between
+   * connections (its first attempt at a just-promoted primary can fail on a slot not made yet, and the
+   * next comes only after wal_retrieve_retry_interval). Named then, it would hold every commit until it
+   * connects again.
    */
   private Decision synchronousStandbys(Observation obs, Topology t, Duration next) {
     ClusterView c = obs.cluster();
@@ -786,7 +813,8 @@ public final class Decider {
     if (mode != SynchronousMode.OFF) {
       List<MemberStatus> healthy = c.liveMembers().stream()
           .map(Member::status)
-          .filter(m -> healthyReplicaOfMe(m, obs) && !m.tags().nosync())
+          .filter(m -> healthyReplicaOfMe(m, obs) && !m.tags().nosync()
+              && (obs.local().syncStandbys().contains(m.name()) || obs.local().streamingStandbys().contains(m.name())))
           .sorted(Comparator.<MemberStatus, Boolean>comparing(m -> !recorded.contains(m.name()))
               .thenComparing(m -> m.position(), Comparator.nullsLast(Comparator.reverseOrder()))
               .thenComparing(MemberStatus::name))

@@ -16,7 +16,7 @@ import java.util.TreeMap;
  *     when more); stopped: end of the last checkpoint record
  * @param upstream {@code host:port} of primary_conninfo, null when none
  * @param history the parent timelines of {@code timeline}, from its history file (primary only)
- * @param slots physical replication slots present (primary only)
+ * @param slots physical replication slots present; on a replica only those no standby streams from
  * @param postmasterAlive a postmaster process exists even if it does not answer
  * @param probeError why the state could not be read; null when it could
  * @param syncStandbys the members synchronous_standby_names names right now (primary only)
@@ -32,6 +32,8 @@ import java.util.TreeMap;
  *     (so a restart does not fail on them) until the value changes. Empty when none
  * @param syncConfirmed the standbys pg_stat_replication shows synchronous and streaming (primary only):
  *     caught up, and every commit from now on waits for them
+ * @param streamingStandbys the standbys pg_stat_replication shows streaming from this server (primary
+ *     only), by application_name, which is the member name: connected now, not just by their own word
  */
 public record LocalPgState(
     DataDirState dataDir,
@@ -53,9 +55,11 @@ public record LocalPgState(
     Set<String> pendingRestart,
     Set<String> appliedReplicationHosts,
     Map<String, String> parameterErrors,
-    Set<String> syncConfirmed) {
+    Set<String> syncConfirmed,
+    Set<String> streamingStandbys) {
 
   public LocalPgState {
+    streamingStandbys = streamingStandbys == null ? Set.of() : Set.copyOf(streamingStandbys);
     syncConfirmed = syncConfirmed == null ? Set.of() : Set.copyOf(syncConfirmed);
     parameterErrors = parameterErrors == null ? Map.of()
         : java.util.Collections.unmodifiableMap(new TreeMap<>(parameterErrors));
@@ -67,6 +71,17 @@ public record LocalPgState(
     controlState = controlState == null ? ControlState.UNKNOWN : controlState;
     history = history == null ? List.of() : List.copyOf(history);
     slots = slots == null ? Set.of() : Set.copyOf(slots);
+  }
+
+  /** Without the standbys pg_stat_replication shows streaming. */
+  public LocalPgState(DataDirState dataDir, boolean running, boolean inRecovery, ControlState controlState,
+      String systemId, Long timeline, Lsn lsn, Lsn replayedLsn, boolean streaming, String upstream,
+      List<TimelineSwitch> history, Set<String> slots, boolean postmasterAlive, String probeError,
+      Set<String> syncStandbys, Map<String, String> appliedParameters, Set<String> pendingRestart,
+      Set<String> appliedReplicationHosts, Map<String, String> parameterErrors, Set<String> syncConfirmed) {
+    this(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn, streaming, upstream,
+        history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters, pendingRestart,
+        appliedReplicationHosts, parameterErrors, syncConfirmed, Set.of());
   }
 
   /** Without synchronous standbys confirmed by pg_stat_replication. */
@@ -117,28 +132,35 @@ public record LocalPgState(
   public LocalPgState withParameters(Map<String, String> applied, Set<String> pending) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
         streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, applied, pending,
-        appliedReplicationHosts, parameterErrors, syncConfirmed);
+        appliedReplicationHosts, parameterErrors, syncConfirmed, streamingStandbys);
   }
 
   /** The same state, with the parameters PostgreSQL rejected. */
   public LocalPgState withParameterErrors(Map<String, String> errors) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
         streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
-        pendingRestart, appliedReplicationHosts, errors, syncConfirmed);
+        pendingRestart, appliedReplicationHosts, errors, syncConfirmed, streamingStandbys);
   }
 
   /** The same state, with the replication hosts pg_hba.conf holds. */
   public LocalPgState withReplicationHosts(Set<String> hosts) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
         streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
-        pendingRestart, hosts, parameterErrors, syncConfirmed);
+        pendingRestart, hosts, parameterErrors, syncConfirmed, streamingStandbys);
   }
 
   /** The same state, with the standbys pg_stat_replication shows synchronous and streaming. */
   public LocalPgState withSyncConfirmed(Set<String> confirmed) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
         streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
-        pendingRestart, appliedReplicationHosts, parameterErrors, confirmed);
+        pendingRestart, appliedReplicationHosts, parameterErrors, confirmed, streamingStandbys);
+  }
+
+  /** The same state, with the standbys pg_stat_replication shows streaming from this server. */
+  public LocalPgState withStreamingStandbys(Set<String> names) {
+    return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
+        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
+        pendingRestart, appliedReplicationHosts, parameterErrors, syncConfirmed, names);
   }
 
   public boolean isUnknown() {

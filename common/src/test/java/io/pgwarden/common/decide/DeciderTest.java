@@ -514,6 +514,13 @@ class DeciderTest {
         row("no action: a replica streaming from the leader",
             withLeaderN2(node("n1").replicaRunning(1, "0/3000000").streamingFrom("n2:5432"), 1),
             noAction().requeue(LOOP_WAIT).summaryContains("streaming from the leader n2")),
+        row("a replica streaming from the leader drops idle slots left from its term as primary: they would keep its WAL",
+            withLeaderN2(node("n1").replicaRunning(1, "0/3000000").streamingFrom("n2:5432").slots("n2", "n3"), 1),
+            expect(EnsureSlots.class).where(EnsureSlots.class, a -> assertThat(a.slots()).isEmpty())
+                .requeue(LOOP_WAIT).summaryContains("dropping idle replication slots [n2, n3]")),
+        row("a replica not streaming yet keeps them for now",
+            withLeaderN2(node("n1").replicaRunning(1, "0/3000000").upstream("n2:5432").slots("n3"), 1),
+            noAction().requeue(SHORT)),
 
         // ---- synchronous replication (the lock holder's bookkeeping) ----
         row("a healthy streaming replica is set in PostgreSQL first, the record left as it is, and looked at again soon",
@@ -521,6 +528,20 @@ class DeciderTest {
                 .member(member("n2").replica(1, "0/5000000")),
             expect(SetSyncStandbys.class).where(SetSyncStandbys.class, a -> assertThat(a.names()).containsExactly("n2"))
                 .requeue(ofMillis(500))),
+        row("a standby that says it streams from me is not named before my pg_stat_replication shows it: it would hold every commit",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
+                .streamingStandbys()).member(member("n2").replica(1, "0/5000000")),
+            noAction().requeue(ofMillis(500)).summaryContains("a standby is on its way")),
+        row("of two that say they stream, the one my pg_stat_replication shows is named, though further behind",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2", "n3")
+                .streamingStandbys("n3")).member(member("n2").replica(1, "0/5000000"))
+                .member(member("n3").replica(1, "0/4000000")),
+            expect(SetSyncStandbys.class).where(SetSyncStandbys.class, a -> assertThat(a.names()).containsExactly("n3"))),
+        row("a standby PostgreSQL already waits for stays named while it reconnects (its own status decides)",
+            sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2").slots("n2", "n3")
+                .pgSyncStandbys("n2").syncConfirmed().streamingStandbys("n3")).member(member("n2").replica(1, "0/5000000"))
+                .member(member("n3").replica(1, "0/5000000")),
+            noAction()),
         row("a standby PostgreSQL waits for is not recorded before it shows synchronous and streaming (catching up)",
             sync(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
                 .pgSyncStandbys("n2")).member(member("n2").replica(1, "0/1000000")),

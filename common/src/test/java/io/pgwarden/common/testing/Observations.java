@@ -84,6 +84,8 @@ public final class Observations {
   private Switchover switchover;
   private Set<String> pgSyncStandbys = Set.of();
   private Set<String> syncConfirmed = Set.of();
+  /** null: every member (pg_stat_replication agrees with what the members say of themselves). */
+  private Set<String> streamingStandbys;
   // Unless a row says otherwise, the config files hold exactly the dynamic parameters of /config.
   private boolean appliedInSync = true;
   private Map<String, String> appliedParameters;
@@ -418,6 +420,12 @@ public final class Observations {
     return this;
   }
 
+  /** The standbys pg_stat_replication shows streaming from this (primary) node; by default every member. */
+  public Observations streamingStandbys(String... names) {
+    this.streamingStandbys = Set.of(names);
+    return this;
+  }
+
   /** The dynamic PostgreSQL parameters in /config. */
   public Observations parameters(Map<String, String> parameters) {
     DynamicConfig c = config;
@@ -465,7 +473,9 @@ public final class Observations {
         replayedLsn, streaming, upstream, timelineHistory, slots, postmasterAlive, probeError, pgSyncStandbys,
         appliedInSync ? config.parameters() : appliedParameters, pendingRestart,
         hostsInSync ? io.pgwarden.common.decide.ReplicationHosts.wanted(cluster) : appliedReplicationHosts)
-        .withSyncConfirmed(syncConfirmed);
+        .withSyncConfirmed(syncConfirmed)
+        .withStreamingStandbys(streamingStandbys != null ? streamingStandbys
+            : members.keySet());
     List<StandbyOnItsWay> onTheirWay = new ArrayList<>();
     Decider.standbysOnTheirWay(cluster, local, me).forEach((name, states) ->
         onTheirWay.add(new StandbyOnItsWay(name, states, onItsWayFor.getOrDefault(name, Duration.ZERO))));
