@@ -126,7 +126,8 @@ class AgentShutdownTest {
 
     @Override public void initdb() { throw new UnsupportedOperationException(); }
     @Override public void start(StartMode mode, ReplicationSource upstream) { throw new UnsupportedOperationException(); }
-    @Override public void promote(boolean holdCommits, Set<String> standbySlots) { throw new UnsupportedOperationException(); }
+    @Override public void makeSlots(Set<String> slots) { throw new UnsupportedOperationException(); }
+    @Override public void promote(boolean holdCommits) { throw new UnsupportedOperationException(); }
     @Override public void holdCommitsWhenPromoted(boolean hold) {}
     @Override public void follow(ReplicationSource upstream) { throw new UnsupportedOperationException(); }
     @Override public void rewind(ReplicationSource source) { throw new UnsupportedOperationException(); }

@@ -130,6 +130,14 @@ public final class ActionExecutor {
       writeTopology(w, obs);
     } else if (a instanceof EnsureSlots s) {
       pg.ensureSlots(s.slots());
+    } else if (a instanceof Action.MakeSlots s) {
+      try {
+        pg.makeSlots(s.slots());
+      } catch (RuntimeException e) {
+        // Only saves the standbys a retry: the primary's loop makes whatever is missing.
+        log.warn("could not make replication slots {} ({}): {}; going on without them", s.slots(), s.reason(),
+            e.getMessage());
+      }
     } else if (a instanceof Action.Reload r) {
       pg.reload();
     } else if (a instanceof Action.SetSyncStandbys s) {
@@ -254,8 +262,7 @@ public final class ActionExecutor {
     requireLease("promote");
     // In synchronous mode the record names the old term's standbys until the next tick writes the new
     // topology: a commit acknowledged before that, by this node alone, would be missing on them.
-    pg.promote(obs.config().synchronousMode() != io.pgwarden.common.model.SynchronousMode.OFF,
-        obs.cluster().reachable() ? io.pgwarden.common.decide.Decider.memberSlots(obs.cluster(), me) : Set.of());
+    pg.promote(obs.config().synchronousMode() != io.pgwarden.common.model.SynchronousMode.OFF);
     // Lost the lease while promoting? Stop at once: nobody may be writable without the lock.
     if (!lease.isValid()) {
       pg.stop(io.pgwarden.common.decide.DemoteMode.IMMEDIATE);

@@ -24,11 +24,14 @@ public interface PostgresControl {
    *
    * @param holdCommits promote with synchronous_standby_names '*': no commit is acknowledged until a
    *     standby of this node has it (until the lock holder sets its synchronous standbys)
-   * @param standbySlots replication slots to make, where missing, while promoting: the other members',
-   *     so that their first connection to the new primary finds its slot. Best effort: a failure is logged
-   *     and the promotion goes on (the primary's loop makes them afterwards)
    */
-  void promote(boolean holdCommits, Set<String> standbySlots);
+  void promote(boolean holdCommits);
+
+  /**
+   * Make those of {@code slots} that are missing, dropping none; on a replica too (a physical slot there
+   * reserves WAL from its last restartpoint). For the standbys of a promotion about to happen.
+   */
+  void makeSlots(Set<String> slots);
 
   /** Rewrite primary_conninfo/primary_slot_name for {@code upstream} and reload. */
   void follow(ReplicationSource upstream);

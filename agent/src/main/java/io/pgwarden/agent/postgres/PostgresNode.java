@@ -298,7 +298,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   }
 
   @Override
-  public void promote(boolean holdCommits, Set<String> standbySlots) {
+  public void promote(boolean holdCommits) {
     synchronized (actionLock) {
       LocalPgState s = probe();
       if (s.runningAsPrimary()) {
@@ -333,8 +333,6 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       // only the server can say recovery has ended.
       runner.runChecked("pg_ctl promote", List.of(bin("pg_ctl"), "promote", "-D", dataDir.toString(), "-W"),
           env(), parentDir, PG_CTL_TIMEOUT);
-      // While the server ends its recovery (tens of milliseconds), not before: no write waits for them.
-      makeSlotsForStandbys(standbySlots);
       awaitEndOfRecovery();
       // No CHECKPOINT here: the server starts one itself at the end of recovery, and only pg_rewind needs it
       // done, so the node that rewinds makes sure of it (rewind). Waiting for it here held every commit of the
@@ -343,45 +341,34 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     }
   }
 
-  /**
-   * The standbys learn of the new leader as it takes the key, while it promotes: a standby whose first
-   * connection found no slot would try again only after wal_retrieve_retry_interval, and for that long
-   * could not be the new primary's synchronous standby. A server still in recovery may make physical
-   * slots too (they reserve WAL from its last restartpoint). Only missing ones are made, nothing is
-   * dropped: that is the primary's loop's work, and a replica's loop drops idle slots if this promotion
-   * does not happen.
-   */
-  private void makeSlotsForStandbys(Set<String> slots) {
-    if (slots.isEmpty()) {
-      return;
-    }
-    long started = System.nanoTime();
-    List<String> made = new ArrayList<>();
-    try {
-      synchronized (jdbcLock) {
-        Connection c = connection();
-        for (String slot : new TreeSet<>(slots)) {
-          try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_physical_replication_slot(?, true)"
-              + " WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)")) {
-            ps.setString(1, slot);
-            ps.setString(2, slot);
-            try (ResultSet rs = ps.executeQuery()) {
-              if (rs.next()) {
-                made.add(slot);
+  @Override
+  public void makeSlots(Set<String> slots) {
+    synchronized (actionLock) {
+      List<String> made = new ArrayList<>();
+      try {
+        synchronized (jdbcLock) {
+          Connection c = connection();
+          for (String slot : new TreeSet<>(slots)) {
+            // immediately_reserve = true: on a replica, from its last restartpoint's redo position.
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_physical_replication_slot(?, true)"
+                + " WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)")) {
+              ps.setString(1, slot);
+              ps.setString(2, slot);
+              try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                  made.add(slot);
+                }
               }
             }
           }
         }
+      } catch (SQLException e) {
+        closeConnection();
+        throw new PostgresCommandException("make replication slots " + slots, e.getMessage(), e);
       }
       if (!made.isEmpty()) {
-        log.info("made replication slots {} for the standbys while promoting ({} ms)", made,
-            Duration.ofNanos(System.nanoTime() - started).toMillis());
+        log.info("created replication slots {}", made);
       }
-    } catch (SQLException e) {
-      // Not worth failing the promotion for: the primary's first tick makes whatever is missing.
-      closeConnection();
-      log.warn("could not make replication slots {} while promoting ({}); the primary's loop makes them", slots,
-          e.getMessage());
     }
   }
 

@@ -74,6 +74,7 @@ class ActionExecutorTest {
     samples.put(Action.Rebuild.class, new Action.Rebuild("n2", "t"));
     samples.put(Action.WriteTopology.class, new Action.WriteTopology(new Topology(2, "n1", 2, List.of()), null));
     samples.put(Action.EnsureSlots.class, new Action.EnsureSlots(Set.of("n2")));
+    samples.put(Action.MakeSlots.class, new Action.MakeSlots(Set.of("n2"), "t"));
     samples.put(Action.Reload.class, new Action.Reload("t"));
     samples.put(Action.SetSyncStandbys.class, new Action.SetSyncStandbys(List.of("n2"), 1, "t"));
     samples.put(Action.ClearSwitchover.class, new Action.ClearSwitchover("t"));
@@ -123,15 +124,13 @@ class ActionExecutorTest {
   }
 
   @Test
-  void aPromotionMakesTheOtherLiveMembersSlotsFirst() {
+  void slotsThatCannotBeMadeDoNotStopThePromotion() {
     validLease();
-    Observation obs = Observations.node("n1").replicaRunning(1, "0/3000000").leaderKey("n2")
-        .member(Observations.member("n2").primary(1, "0/5000000"))
-        .member(Observations.member("Node-3").replica(1, "0/5000000"))
-        .member(Observations.member("n4").replica(1, "0/5000000").noLease()).build();
-    executor.apply(List.of(new Action.Promote("t")), obs);
-    assertThat(pg.promotedWithSlots).as("slot names, not member names; none for a key without a lease")
-        .containsExactlyInAnyOrder("n2", "node_3");
+    pg.makeSlotsFails = new IllegalStateException("disk full");
+    executor.apply(List.of(new Action.MakeSlots(Set.of("n3", "n2"), "t"), new Action.AcquireLeaderKey("t"),
+        new Action.Promote("t")), withLeaderN2());
+    assertThat(pg.calls).containsExactly("makeSlots [n2, n3]", "promote");
+    assertThat(store.leader).isEqualTo("n1");
   }
 
   @Test
@@ -272,10 +271,15 @@ class ActionExecutorTest {
       calls.add("start " + mode + (upstream == null ? "" : " " + upstream.name()));
     }
     @Override public void stop(DemoteMode mode) { calls.add("stop " + mode); }
-    volatile Set<String> promotedWithSlots;
-    @Override public void promote(boolean holdCommits, Set<String> standbySlots) {
+    RuntimeException makeSlotsFails;
+    @Override public void makeSlots(Set<String> slots) {
+      calls.add("makeSlots " + new java.util.TreeSet<>(slots));
+      if (makeSlotsFails != null) {
+        throw makeSlotsFails;
+      }
+    }
+    @Override public void promote(boolean holdCommits) {
       calls.add(holdCommits ? "promote holding commits" : "promote");
-      promotedWithSlots = standbySlots;
       onPromote.accept(null);
     }
     @Override public void follow(ReplicationSource upstream) { calls.add("follow " + upstream.name()); }

@@ -118,7 +118,7 @@ class PostgresNodeIT {
     a.initdb(); // a valid cluster is left alone
     a.start(StartMode.PRIMARY, null);
     a.start(StartMode.PRIMARY, null); // already running as primary: no-op
-    a.promote(false, Set.of()); // already primary: no-op
+    a.promote(false); // already primary: no-op
     a.ensureReplicationRole();
     a.ensureReplicationRole(); // the role exists now: ALTER, not CREATE
     a.ensureSlots(Set.of("b", "stale"));
@@ -189,11 +189,14 @@ class PostgresNodeIT {
     String written = single(a, "SELECT pg_current_wal_lsn()::text");
     await().atMost(LONG).until(() -> "t".equals(single(b, "SELECT pg_last_wal_replay_lsn() >= '" + written + "'::pg_lsn")));
 
-    assertThat(single(b, "SELECT count(*) FROM pg_replication_slots")).isEqualTo("0");
-    b.promote(false, Set.of("a"));
+    // A promotion's standbys' slots are made on the replica, just before it promotes, WAL reserved.
+    b.makeSlots(Set.of("a"));
+    b.makeSlots(Set.of("a")); // there already: nothing to do
+    assertThat(single(b, "SELECT string_agg(slot_name || ' ' || (restart_lsn IS NOT NULL), ',') FROM pg_replication_slots"))
+        .isEqualTo("a true");
+    assertThat(b.probe().slots()).as("idle on a replica, so reported").containsExactly("a");
+    b.promote(false);
     assertThat(checkpointTimeline(b)).as("promote() does not wait for the checkpoint the promotion starts").isEqualTo(1);
-    assertThat(single(b, "SELECT slot_name || ' ' || (restart_lsn IS NOT NULL) FROM pg_replication_slots"))
-        .as("the standbys' slots are made with the promotion, WAL reserved").isEqualTo("a true");
     b.ensureSlots(Set.of("a"));
 
     LocalPgState s = b.probe();
@@ -330,14 +333,14 @@ class PostgresNodeIT {
     assertThat(setting(b, "synchronous_standby_names")).isEqualTo("FIRST 1 (\"a\")");
     exec(b, "INSERT INTO t VALUES ('synchronous-to-a')");
     // A switchover without restarting either agent: a is promoted, b follows it.
-    a.promote(false, Set.of());
+    a.promote(false);
     a.ensureSlots(Set.of("b"));
     b.stop(DemoteMode.FAST);
     b.rewind(srcA);
     b.start(StartMode.REPLICA, srcA);
     await().atMost(LONG).untilAsserted(() -> assertThat(b.probe().streaming()).isTrue());
     // b is promoted again (a second failover), then its configuration is rendered as a primary's again.
-    b.promote(false, Set.of());
+    b.promote(false);
     b.reload();
 
     assertThat(setting(b, "synchronous_standby_names")).isEmpty();
@@ -377,7 +380,7 @@ class PostgresNodeIT {
     a.start(StartMode.REPLICA, srcB);
     await().atMost(LONG).untilAsserted(() -> assertThat(a.probe().streaming()).isTrue());
     assertThat(setting(a, "synchronous_standby_names")).as("a replica carries it, without effect").isEqualTo("*");
-    a.promote(true, Set.of());
+    a.promote(true);
     assertThat(a.probe().runningAsPrimary()).isTrue();
     assertThat(setting(a, "synchronous_standby_names")).as("in force from the promotion on").isEqualTo("*");
     a.reload();
@@ -409,7 +412,7 @@ class PostgresNodeIT {
     Duration took;
     try {
       long t0 = System.nanoTime();
-      assertThatThrownBy(() -> d.promote(false, Set.of()))
+      assertThatThrownBy(() -> d.promote(false))
           .isInstanceOf(PostgresCommandException.class)
           .hasMessageStartingWith("promotion failed: PostgreSQL stopped while promoting")
           .hasMessageContaining(d.logFile().toString());

@@ -16,6 +16,7 @@ public sealed interface Action
         Action.Rebuild,
         Action.WriteTopology,
         Action.EnsureSlots,
+        Action.MakeSlots,
         Action.Reload,
         Action.SetSyncStandbys,
         Action.ClearSwitchover,
@@ -61,6 +62,17 @@ public sealed interface Action
 
   /** Make the primary's physical slots exactly {@code slots} (inactive extras dropped). */
   record EnsureSlots(java.util.Set<String> slots) implements Action {}
+
+  /**
+   * Make the missing ones of {@code slots}, dropping none: the standbys' slots of a promotion about to
+   * happen, so that their first connection to the new primary finds them. Best effort: a failure is
+   * logged and the actions after it go on (the primary's loop makes whatever is missing).
+   */
+  record MakeSlots(java.util.Set<String> slots, String reason) implements Action {
+    public MakeSlots {
+      slots = java.util.Set.copyOf(slots);
+    }
+  }
 
   /** Re-render the config files and reload PostgreSQL (an operator asked). */
   record Reload(String reason) implements Action {}

@@ -4,6 +4,7 @@ import io.pgwarden.common.decide.Action.AcquireLeaderKey;
 import io.pgwarden.common.decide.Action.ClearSwitchover;
 import io.pgwarden.common.decide.Action.ReleaseLeaderKey;
 import io.pgwarden.common.decide.Action.Reload;
+import io.pgwarden.common.decide.Action.MakeSlots;
 import io.pgwarden.common.decide.Action.SetSyncStandbys;
 import io.pgwarden.common.decide.Action.Bootstrap;
 import io.pgwarden.common.decide.Action.Demote;
@@ -395,14 +396,15 @@ public final class Decider {
             FRESHNESS_POLL);
       }
       return Decision.act("promoting: leader key free and I am the healthiest replica at " + self.position(), AFTER_PROMOTE,
-          new AcquireLeaderKey("healthiest replica"), new Promote("failover: leader key expired"));
+          promotion(obs, new AcquireLeaderKey("healthiest replica"), new Promote("failover: leader key expired")));
     }
     Candidate best = ranked.get(0);
     Duration allowed = policy.candidateGrace().multipliedBy(rank);
     if (absent.compareTo(allowed) >= 0) {
       return Decision.act(
           "promoting: " + best.name() + " is healthier but has not taken over within " + allowed.toSeconds() + " s",
-          AFTER_PROMOTE, new AcquireLeaderKey("healthier candidate absent"), new Promote("failover: candidates ahead of me idle"));
+          AFTER_PROMOTE, promotion(obs, new AcquireLeaderKey("healthier candidate absent"),
+              new Promote("failover: candidates ahead of me idle")));
     }
     return Decision.noAction("no leader; waiting for healthier " + best.name() + " at " + best.position()
         + " (I am at " + self.position() + ")", wait);
@@ -426,7 +428,7 @@ public final class Decider {
     }
     Duration next = min(loopWait, obs.lease().remaining());
     if (local.runningAsReplica()) {
-      return Decision.act("promoting: I hold the lock", AFTER_PROMOTE, new Promote("holding the lock"));
+      return Decision.act("promoting: I hold the lock", AFTER_PROMOTE, promotion(obs, new Promote("holding the lock")));
     }
     if (local.timeline() == null) {
       return Decision.noAction("primary with the lock, but my timeline is unknown; not writing topology", policy.shortWait());
@@ -540,14 +542,48 @@ public final class Decider {
     if (!local.streaming()) {
       return Decision.noAction("no action: replica of " + leader + ", not streaming yet", policy.shortWait());
     }
-    if (!local.slots().isEmpty()) {
+    Switchover sw = c.switchover();
+    if (sw != null && !sw.force() && obs.me().equals(sw.to())) {
+      // While the primary stops for it: then the promotion need not make them (promotion()).
+      Set<String> missing = missingStandbySlots(obs);
+      if (!missing.isEmpty()) {
+        return Decision.act("switchover to me pending: making my standbys' replication slots " + missing
+            + " ahead of it", policy.shortWait(), new MakeSlots(missing, "for my standbys, before a switchover to me"));
+      }
+    } else if (!local.slots().isEmpty()) {
       // Left from a term as primary, or made for a promotion that did not happen. Idle on a replica, a
       // slot keeps every WAL segment from its position on: pg_wal would grow until the disk is full.
-      // The primary makes the slots its standbys need; a candidate makes them just before promoting.
       return Decision.act("dropping idle replication slots " + new TreeSet<>(local.slots())
           + ": on a replica they would keep WAL from being recycled", loopWait, new EnsureSlots(Set.of()));
     }
     return Decision.noAction("no action: streaming from the leader " + leader, loopWait);
+  }
+
+  /**
+   * A promotion's actions, after making the slots its standbys will need where they are missing: they learn
+   * of the new leader as the key is taken, and one whose first connection found no slot would try again only
+   * after wal_retrieve_retry_interval — and until then could not be the new primary's synchronous standby.
+   * Before the key, not after: a few milliseconds at most (nothing when a pending switchover made them).
+   */
+  private static Action[] promotion(Observation obs, Action... promote) {
+    Set<String> missing = missingStandbySlots(obs);
+    if (missing.isEmpty()) {
+      return promote;
+    }
+    Action[] out = new Action[promote.length + 1];
+    out[0] = new MakeSlots(missing, "for my standbys, before promoting");
+    System.arraycopy(promote, 0, out, 1, promote.length);
+    return out;
+  }
+
+  /** The slots I would keep as primary that my PostgreSQL does not have. */
+  private static Set<String> missingStandbySlots(Observation obs) {
+    if (!obs.cluster().reachable()) {
+      return Set.of();
+    }
+    Set<String> missing = memberSlots(obs.cluster(), obs.me());
+    missing.removeAll(obs.local().slots());
+    return missing;
   }
 
   /**
@@ -700,7 +736,7 @@ public final class Decider {
         if (self.role() == Role.REPLICA && self.isRunning() && c.initialize() != null
             && c.initialize().equals(self.systemId())) {
           return Decision.act("promoting: forced failover to me with data loss allowed (operator's choice)", AFTER_PROMOTE,
-              new AcquireLeaderKey("forced failover, data loss allowed"), new Promote("forced failover"));
+              promotion(obs, new AcquireLeaderKey("forced failover, data loss allowed"), new Promote("forced failover")));
         }
         return Decision.noAction("forced failover to me refused: not a running replica of this cluster", wait);
       }
@@ -710,7 +746,7 @@ public final class Decider {
             + " (only --allow-data-loss overrides this)", wait);
       }
       return Decision.act("promoting: forced failover to me", AFTER_PROMOTE,
-          new AcquireLeaderKey("forced failover"), new Promote("forced failover"));
+          promotion(obs, new AcquireLeaderKey("forced failover"), new Promote("forced failover")));
     }
     String from = sw.from() != null ? sw.from() : c.topology() == null ? null : c.topology().primary();
     MemberStatus old = from == null ? null : c.member(from);
@@ -727,7 +763,7 @@ public final class Decider {
           + ", I am at " + self.position() + ")", Duration.ofMillis(100));
     }
     return Decision.act("promoting: switchover from " + from + ", I have all its WAL (" + self.position() + ")", AFTER_PROMOTE,
-        new AcquireLeaderKey("switchover"), new Promote("switchover from " + from));
+        promotion(obs, new AcquireLeaderKey("switchover"), new Promote("switchover from " + from)));
   }
 
   /**

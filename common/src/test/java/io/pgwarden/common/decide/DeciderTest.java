@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import io.pgwarden.common.decide.Action.AcquireLeaderKey;
 import io.pgwarden.common.decide.Action.ClearSwitchover;
 import io.pgwarden.common.decide.Action.Reload;
+import io.pgwarden.common.decide.Action.MakeSlots;
 import io.pgwarden.common.decide.Action.SetSyncStandbys;
 import io.pgwarden.common.decide.Action.Bootstrap;
 import io.pgwarden.common.decide.Action.Demote;
@@ -333,7 +334,7 @@ class DeciderTest {
             node("n1").replicaRunning(1, "0/4000000").synchronousMode(SynchronousMode.ON)
                 .topology(1, "n2", 1, "n1").member(member("n3").replica(1, "0/5000000"))
                 .leaderAbsentFor(ofSeconds(60)),
-            expect(AcquireLeaderKey.class, Promote.class)),
+            expect(MakeSlots.class, AcquireLeaderKey.class, Promote.class)),
         row("the healthiest replica waits for the others to publish fresh WAL positions",
             node("n1").replicaRunning(1, "0/5000000").topology(1, "n2", 1)
                 .member(member("n3").replica(1, "0/4000000").modRevision(90))
@@ -343,12 +344,12 @@ class DeciderTest {
             node("n1").replicaRunning(1, "0/5000000").topology(1, "n2", 1)
                 .member(member("n3").replica(1, "0/4000000").modRevision(90))
                 .leaderAbsentFor(ofSeconds(3), 95),
-            expect(AcquireLeaderKey.class, Promote.class)),
+            expect(MakeSlots.class, AcquireLeaderKey.class, Promote.class)),
         row("the healthiest replica promotes at once when every status is fresh",
             node("n1").replicaRunning(1, "0/5000000").topology(1, "n2", 1)
                 .member(member("n3").replica(1, "0/4000000").modRevision(96))
                 .leaderAbsentFor(ofMillis(10), 95),
-            expect(AcquireLeaderKey.class, Promote.class)),
+            expect(MakeSlots.class, AcquireLeaderKey.class, Promote.class)),
         row("a replica behind a healthier candidate waits",
             node("n1").replicaRunning(1, "0/4000000").topology(1, "n2", 1)
                 .member(member("n3").replica(1, "0/5000000"))
@@ -363,7 +364,7 @@ class DeciderTest {
             node("n1").replicaRunning(1, "0/4000000").topology(1, "n2", 1)
                 .member(member("n3").replica(1, "0/5000000"))
                 .leaderAbsentFor(ofSeconds(10)),
-            expect(AcquireLeaderKey.class, Promote.class)),
+            expect(MakeSlots.class, AcquireLeaderKey.class, Promote.class)),
         row("the third-ranked replica waits twice the candidate_grace",
             node("n1").replicaRunning(1, "0/3000000").topology(1, "n2", 1)
                 .member(member("n3").replica(1, "0/5000000"))
@@ -375,12 +376,12 @@ class DeciderTest {
                 .member(member("n3").replica(1, "0/5000000"))
                 .member(member("n4").replica(1, "0/4000000"))
                 .leaderAbsentFor(ofSeconds(20)),
-            expect(AcquireLeaderKey.class, Promote.class)),
+            expect(MakeSlots.class, AcquireLeaderKey.class, Promote.class)),
         row("a replica ahead in LSN but on an older timeline does not outrank one on the latest",
             node("n1").replicaRunning(2, "0/3000000").topology(2, "n2", 2)
                 .member(member("n3").replica(1, "0/9000000"))
                 .leaderAbsentFor(ofMillis(10)),
-            expect(AcquireLeaderKey.class, Promote.class)),
+            expect(MakeSlots.class, AcquireLeaderKey.class, Promote.class)),
 
         // never promote on missing or unparsable data
         row("never promotes when the cluster's system identifier is unknown",
@@ -406,7 +407,7 @@ class DeciderTest {
             node("n1").replicaRunning(1, "0/4000000").topology(1, "n2", 1)
                 .member(member("n3").replica(1, "0/5000000").noTimeline())
                 .leaderAbsentFor(ofMillis(10)),
-            expect(AcquireLeaderKey.class, Promote.class)),
+            expect(MakeSlots.class, AcquireLeaderKey.class, Promote.class)),
 
         // ---- 7. I hold the key ----
         row("lock holder past its lease deadline demotes immediately and releases the key",
@@ -735,12 +736,32 @@ class DeciderTest {
         row("the switchover target promotes once it has all of the old primary's WAL",
             node("n2").replicaRunning(1, "0/5000100").topology(1, "n1", 1).member(member("n1").stoppedAt(1, "0/5000000"))
                 .switchover(new Switchover("n1", "n2", null, false, false)).leaderAbsentFor(ofMillis(10)),
+            expect(MakeSlots.class, AcquireLeaderKey.class, Promote.class)),
+        row("the promotion makes the slots its standbys will need first, by slot name, before taking the key",
+            node("n2").replicaRunning(1, "0/5000100").topology(1, "n1", 1).member(member("n1").stoppedAt(1, "0/5000000"))
+                .member(member("Node-3").replica(1, "0/5000100"))
+                .switchover(new Switchover("n1", "n2", null, false, false)).leaderAbsentFor(ofMillis(10)),
+            expect(MakeSlots.class, AcquireLeaderKey.class, Promote.class)
+                .where(MakeSlots.class, a -> assertThat(a.slots()).containsExactlyInAnyOrder("n1", "node_3"))),
+        row("slots already there (made while the switchover was pending) are not made again",
+            node("n2").replicaRunning(1, "0/5000100").topology(1, "n1", 1).member(member("n1").stoppedAt(1, "0/5000000"))
+                .member(member("n3").replica(1, "0/5000100")).slots("n1", "n3")
+                .switchover(new Switchover("n1", "n2", null, false, false)).leaderAbsentFor(ofMillis(10)),
             expect(AcquireLeaderKey.class, Promote.class)),
+        row("a replica a switchover is pending for makes its standbys' slots while the primary stops",
+            withLeaderN2(node("n1").replicaRunning(1, "0/3000000").streamingFrom("n2:5432"), 1)
+                .member(member("n3").replica(1, "0/3000000")).switchover(new Switchover("n2", "n1", null, false, false)),
+            expect(MakeSlots.class).where(MakeSlots.class, a -> assertThat(a.slots()).containsExactlyInAnyOrder("n2", "n3"))
+                .requeue(SHORT)),
+        row("and keeps them, idle as they are, until it promotes",
+            withLeaderN2(node("n1").replicaRunning(1, "0/3000000").streamingFrom("n2:5432").slots("n2", "n3"), 1)
+                .member(member("n3").replica(1, "0/3000000")).switchover(new Switchover("n2", "n1", null, false, false)),
+            noAction()),
         row("a switchover target that still reports its previous timeline compares positions with its upstream",
             node("n2").replicaRunning(1, "0/5000100").upstream("n1:5432").topology(2, "n1", 2)
                 .member(member("n1").stoppedAt(2, "0/5000000"))
                 .switchover(new Switchover("n1", "n2", null, false, false)).leaderAbsentFor(ofMillis(10)),
-            expect(AcquireLeaderKey.class, Promote.class)),
+            expect(MakeSlots.class, AcquireLeaderKey.class, Promote.class)),
         row("the switchover target waits for the old primary's last WAL",
             node("n2").replicaRunning(1, "0/4000000").topology(1, "n1", 1).member(member("n1").stoppedAt(1, "0/5000000"))
                 .switchover(new Switchover("n1", "n2", null, false, false)).leaderAbsentFor(ofMillis(10)),
