@@ -10,6 +10,7 @@ import io.pgwarden.harness.cluster.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Planned switchover under a continuous write load: nothing acknowledged is lost, no rewind, no clone. */
 class SwitchoverIT {
   @RegisterExtension static final ClusterExtension CLUSTER = new ClusterExtension(3);
+  /** What a standby's server logs when the primary it connects to has no slot for it. */
+  private static final String MISSING_SLOT = "could not start WAL streaming: ERROR:  replication slot";
 
   @Test
   void switchoversUnderWriteLoadLoseNothingAndTheOldPrimaryFollowsWithoutRewind() throws Exception {
@@ -30,6 +33,7 @@ class SwitchoverIT {
         String from = c.awaitHealthy("healthy before switchover " + i, Duration.ofMinutes(2));
         String to = c.viewNow().topology().syncStandbys().get(0);
         int rewindsBefore = c.agentLogCount(from, "rewinding from");
+        int missingSlotsBefore = c.serverLogCount(MISSING_SLOT);
         long start = System.nanoTime();
         Cli.Run r = Cli.run(c, "switchover", "--to", to, "--force");
         assertThat(r.rc()).as(r.out() + r.err()).isZero();
@@ -45,6 +49,12 @@ class SwitchoverIT {
         assertThat(c.agentLogCount(from, "rewinding from")).as("no pg_rewind after a clean switchover")
             .isEqualTo(rewindsBefore);
         assertThat(c.movedAsideDataDirs(from)).as("no base backup").isEmpty();
+        assertThat(c.serverLogCount(MISSING_SLOT))
+            .as("the new primary made its standbys' slots before they learnt of it: no first connection failed")
+            .isEqualTo(missingSlotsBefore);
+        await(from + " drops the slots it kept as primary").atMost(Duration.ofMinutes(1))
+            .pollInterval(Duration.ofMillis(500))
+            .until(() -> c.tryQuery(from, "SELECT count(*) FROM pg_replication_slots"), q -> q.equals(Optional.of(List.of("0"))));
         assertThat(c.viewNow().history()).last().satisfies(h -> {
           assertThat(h.kind()).isEqualTo("switchover");
           assertThat(h.from()).isEqualTo(from);

@@ -307,6 +307,20 @@ public final class TestCluster implements AutoCloseable {
     }
   }
 
+  /** The node's PostgreSQL server log (the agent points it at {@code <dataDir>.log}); empty when none yet. */
+  public String serverLog(String node) {
+    try {
+      return Files.readString(Path.of(local.node(node).dataDir() + ".log"));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** How many times {@code needle} occurs in the server logs of all nodes so far. */
+  public int serverLogCount(String needle) {
+    return nodes().stream().mapToInt(n -> occurrences(serverLog(n), needle)).sum();
+  }
+
   /** The first node of the cluster that is not {@code node} (for a test that needs "a replica"). */
   public String otherThan(String node) {
     return nodes().stream().filter(n -> !n.equals(node)).findFirst().orElseThrow();
