@@ -35,6 +35,9 @@ public interface BenchCluster extends Writer.PrimaryConnections, AutoCloseable {
   /** Leader writable, every other node streaming from it, and a synchronous standby when synchronous mode is on. */
   boolean ready();
 
+  /** Whether the tool runs this cluster in synchronous mode. */
+  boolean synchronous();
+
   /** SIGKILL of the node's agent and its postmaster together. */
   void powerOff(String node);
 

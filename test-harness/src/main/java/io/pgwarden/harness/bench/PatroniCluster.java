@@ -264,6 +264,11 @@ public final class PatroniCluster implements BenchCluster {
   }
 
   @Override
+  public boolean synchronous() {
+    return sync;
+  }
+
+  @Override
   public boolean ready() {
     return streamingCluster(sync);
   }

@@ -78,6 +78,12 @@ public final class PgwardenCluster implements BenchCluster {
   }
 
   @Override
+  public boolean synchronous() {
+    var v = c.view();
+    return v != null && v.config().synchronousMode() != io.pgwarden.common.model.SynchronousMode.OFF;
+  }
+
+  @Override
   public void powerOff(String node) {
     c.powerOff(node);
   }

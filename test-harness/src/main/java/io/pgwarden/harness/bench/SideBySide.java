@@ -74,8 +74,12 @@ public final class SideBySide {
     }
   }
 
+  /**
+   * @param syncStandbyMs in synchronous mode, per switchover, from the new leader seen in etcd to its
+   *     pg_stat_replication showing a synchronous standby streaming: how long it ran without one (empty: asynchronous)
+   */
   public record Switchover(String tool, String settings, List<Long> gapsMs, long minMs, long medianMs, long maxMs,
-      long lost, long acked, String error) {}
+      long lost, long acked, String error, List<Long> syncStandbyMs) {}
 
   /**
    * @param cpuPct from the agents' clock ticks (10 ms), as every earlier run measured it
@@ -267,9 +271,11 @@ public final class SideBySide {
    */
   public static Switchover switchover(BenchCluster c, String settings, int runs, boolean settle) {
     List<Long> gaps = new ArrayList<>();
+    List<Long> syncMs = new ArrayList<>();
     String error = null;
     long lost = -1;
     long acked = 0;
+    boolean sync = c.synchronous();
     try {
       awaitReady(c, c.tool() + " ready before switchovers");
       resetTable(c);
@@ -292,6 +298,12 @@ public final class SideBySide {
           await("writes resume").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
               .until(() -> w.ackedAfter(led));
           long gap = w.maxGapMillis(start, System.nanoTime());
+          if (sync) {
+            await(to + " has a synchronous standby").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(20))
+                .until(() -> c.query(to, "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'"
+                    + " AND state = 'streaming'").map(n -> !"0".equals(n)).orElse(false));
+            syncMs.add((System.nanoTime() - led) / 1_000_000);
+          }
           // The wall-clock start lines the gap up with the agents' logs (-Dbench.keepLogs=true keeps them).
           System.out.println(c.tool() + " switchover (" + settings + ") " + i + " " + from + " -> " + to + ": " + gap
               + " ms (started " + startWall + ")");
@@ -309,7 +321,7 @@ public final class SideBySide {
     if (error != null || Boolean.getBoolean("bench.keepLogs")) {
       c.saveLogs(Path.of("target", "bench", "logs", c.tool() + "-switchover-" + settings.replaceAll("\\W+", "_")));
     }
-    return new Switchover(c.tool(), settings, gaps, min(gaps), median(gaps), max(gaps), lost, acked, error);
+    return new Switchover(c.tool(), settings, gaps, min(gaps), median(gaps), max(gaps), lost, acked, error, syncMs);
   }
 
   /**
@@ -494,12 +506,15 @@ public final class SideBySide {
           .append(f.error() == null ? "" : f.error().replace("|", "/")).append(" |\n");
     }
     b.append("\n#### Planned switchover (same writer; gap = its longest pause)\n\n");
-    b.append("| tool | settings | runs | gap min ms | gap median ms | gap max ms | acked rows lost (of) | error |\n"
-        + "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    b.append("| tool | settings | runs | gap min ms | gap median ms | gap max ms | acked rows lost (of) "
+        + "| synchronous standby after the new leader, median / max ms | error |\n"
+        + "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (Switchover s : r.switchover()) {
       b.append("| ").append(s.tool()).append(" | ").append(s.settings()).append(" | ").append(s.gapsMs().size())
           .append(" | ").append(s.minMs()).append(" | ").append(s.medianMs()).append(" | ").append(s.maxMs())
           .append(" | ").append(s.lost()).append(" (").append(s.acked()).append(") | ")
+          .append(s.syncStandbyMs() == null || s.syncStandbyMs().isEmpty() ? "asynchronous"
+              : median(s.syncStandbyMs()) + " / " + max(s.syncStandbyMs())).append(" | ")
           .append(s.error() == null ? "" : s.error().replace("|", "/")).append(" |\n");
     }
     b.append("\n#### Idle footprint and etcd load (per agent / per member, idle ready cluster)\n\n");

@@ -66,4 +66,18 @@ class SideBySideTest {
         + "| 0 | 3100 | 3200 | pg_rewind x2 |  |\n");
     assertThat(b.toString()).endsWith("keyGoneMs=-, afterKeyMs=-]");
   }
+
+  @Test
+  void theSwitchoverTableSaysHowLongTheNewPrimaryRanWithoutASynchronousStandby() {
+    SideBySide.Switchover sync = new SideBySide.Switchover("pgwarden", "sync on", List.of(250L, 260L, 300L), 250, 260,
+        300, 0, 500, null, List.of(55L, 60L, 1_180L));
+    SideBySide.Switchover async = new SideBySide.Switchover("Patroni", "sync off", List.of(1_300L), 1_300, 1_300,
+        1_300, 0, 400, null, List.of());
+    String md = SideBySide.markdown(new SideBySide.Report(Map.of(), "mvn", List.of(), List.of(),
+        List.of(sync, async), List.of()));
+
+    assertThat(md).contains("| acked rows lost (of) | synchronous standby after the new leader, median / max ms | error |");
+    assertThat(md).contains("| pgwarden | sync on | 3 | 250 | 260 | 300 | 0 (500) | 60 / 1180 |  |\n");
+    assertThat(md).contains("| Patroni | sync off | 1 | 1300 | 1300 | 1300 | 0 (400) | asynchronous |  |\n");
+  }
 }
