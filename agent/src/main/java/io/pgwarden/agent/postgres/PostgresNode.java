@@ -1622,9 +1622,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   /**
    * {@code pg_ctl stop -m MODE} without pg_ctl's wait (-W), then the agent's own wait until the postmaster is
-   * gone (its pid file removed, or the process dead), looking after {@link #SERVER_POLL}, then after twice the
-   * last wait, up to {@link #SERVER_POLL_MAX}: pg_ctl looks every 100 ms (PostgreSQL 15) where a fast stop of
-   * an idle server takes tens of milliseconds, and a switchover hands the leader key over only after it.
+   * gone (its pid file removed, or the process dead), looking as {@link ServerPoll} does: pg_ctl looks every
+   * 100 ms (PostgreSQL 15) where a fast stop of an idle server takes tens of milliseconds, and a switchover
+   * hands the leader key over only after it.
    *
    * @return null once the postmaster is gone; otherwise why it is not
    */
@@ -1632,37 +1632,61 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     // Sending a signal takes no time; a pg_ctl that hangs (a hung disk) must not hold up the escalation.
     ProcessRunner.Result r = runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir.toString(), "-m", mode, "-W"),
         env(), parentDir, bound.plusSeconds(10));
-    long deadline = System.nanoTime() + bound.toNanos();
-    long waitMillis = SERVER_POLL.toMillis();
+    ServerPoll poll = new ServerPoll(bound);
     while (alive()) {
       if (!r.ok()) {
         // No signal went out (or pg_ctl cannot tell): waiting would only delay the escalation.
         return "pg_ctl exited with code " + r.exitCode() + (r.timedOut() ? ", timed out" : "")
             + (r.stderrTail() == null || r.stderrTail().isBlank() ? "" : ": " + r.stderrTail().strip());
       }
-      if (System.nanoTime() - deadline > 0) {
+      if (poll.expired()) {
         return "still running " + bound.toSeconds() + " s after the signal";
       }
-      try {
-        Thread.sleep(waitMillis);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      if (!poll.pause()) {
         return "interrupted while waiting for it to stop";
       }
-      waitMillis = Math.min(waitMillis * 2, SERVER_POLL_MAX.toMillis());
     }
     return null;
   }
 
   /**
-   * Until the server answers as a primary: it looks at once, then after {@link #SERVER_POLL}, then after
-   * twice the last wait, up to {@link #SERVER_POLL_MAX}. A postmaster that died meanwhile (recovery failing
-   * at its end: a full disk, an unwritable timeline file) fails it at once, as pg_ctl's own wait did. Its
-   * failures name the promotion, not pg_ctl: pg_ctl only sent the signal, and said so.
+   * The waits of {@link #stopAndAwait} and {@link #awaitEndOfRecovery}: {@link #SERVER_POLL}, then twice the
+   * last wait, up to {@link #SERVER_POLL_MAX}, until a bound. What the server does in between takes tens of
+   * milliseconds, and every write of the cluster may be waiting for it.
+   */
+  private static final class ServerPoll {
+    private final long deadline;
+    private long waitMillis = SERVER_POLL.toMillis();
+
+    ServerPoll(Duration bound) {
+      deadline = System.nanoTime() + bound.toNanos();
+    }
+
+    boolean expired() {
+      return System.nanoTime() - deadline > 0;
+    }
+
+    /** Sleeps the next wait; false when interrupted (the thread's interrupt flag is set again). */
+    boolean pause() {
+      try {
+        Thread.sleep(waitMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+      waitMillis = Math.min(waitMillis * 2, SERVER_POLL_MAX.toMillis());
+      return true;
+    }
+  }
+
+  /**
+   * Until the server answers as a primary: it looks at once, then as {@link ServerPoll} does. A postmaster
+   * that died meanwhile (recovery failing at its end: a full disk, an unwritable timeline file) fails it at
+   * once, as pg_ctl's own wait did. Its failures name the promotion, not pg_ctl: pg_ctl only sent the
+   * signal, and said so.
    */
   private void awaitEndOfRecovery() {
-    long deadline = System.nanoTime() + PROMOTE_CONFIRM.toNanos();
-    long waitMillis = SERVER_POLL.toMillis();
+    ServerPoll poll = new ServerPoll(PROMOTE_CONFIRM);
     while (true) {
       LocalPgState s = probe();
       if (s.runningAsPrimary()) {
@@ -1674,16 +1698,12 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         throw new PostgresCommandException("promotion", "PostgreSQL stopped while promoting" + why
             + "; its log " + logFile + " says why", null);
       }
-      if (System.nanoTime() - deadline > 0) {
+      if (poll.expired()) {
         throw new PostgresCommandException("promotion", "still in recovery after " + PROMOTE_CONFIRM + why, null);
       }
-      try {
-        Thread.sleep(waitMillis);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new PostgresCommandException("promotion", "interrupted while waiting for the end of recovery", e);
+      if (!poll.pause()) {
+        throw new PostgresCommandException("promotion", "interrupted while waiting for the end of recovery", null);
       }
-      waitMillis = Math.min(waitMillis * 2, SERVER_POLL_MAX.toMillis());
     }
   }
 
