@@ -58,6 +58,19 @@ final class ProcStat {
     }
   }
 
+  /**
+   * When the process started, in clock ticks since boot; -1 when it is gone. A pid and this together name
+   * one process: a pid alone may be reused within a measuring window.
+   */
+  static long startTicks(long pid) {
+    try {
+      // field 22 of the line, "starttime"
+      return Long.parseLong(statFields(Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat")))[19]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   /** The fields of a /proc stat line after "pid (comm) "; comm may hold spaces and parentheses. */
   static String[] statFields(String stat) {
     return stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
@@ -130,21 +143,35 @@ final class ProcStat {
   /**
    * CPU time of one process's threads over a window, to the nanosecond (a 60-s window of an idle agent holds
    * only a dozen 10-ms ticks). Sampled often enough, a thread that ends in the window loses at most the time
-   * since the last sample; one that starts in it counts from zero.
+   * since the last sample; one that starts in it counts from zero. Once the process is gone nothing more is
+   * counted, even if another process gets its pid.
    */
   static final class RuntimeMeter {
     private final long pid;
+    private final long started;
     private final Map<Long, Long> first;
     private final Map<Long, Long> last;
 
     RuntimeMeter(long pid) {
       this.pid = pid;
+      this.started = startTicks(pid);
       this.first = threadRuntimes(pid);
       this.last = new HashMap<>(first);
     }
 
+    long pid() {
+      return pid;
+    }
+
+    /** The process measured still runs under its pid. */
+    boolean same() {
+      return started >= 0 && startTicks(pid) == started;
+    }
+
     void sample() {
-      last.putAll(threadRuntimes(pid));
+      if (same()) {
+        last.putAll(threadRuntimes(pid));
+      }
     }
 
     long nanos() {

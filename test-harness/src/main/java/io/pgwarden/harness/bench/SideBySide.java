@@ -349,7 +349,8 @@ public final class SideBySide {
     for (int s = 0; s < seconds; s += 5) {
       for (int i = 0; i < pids.size(); i++) {
         rssMax[i] = Math.max(rssMax[i], ProcStat.rssMiB(pids.get(i)));
-        helperRssMax[i] = Math.max(helperRssMax[i], helperPids.get(i).stream().mapToDouble(ProcStat::rssMiB).sum());
+        helperRssMax[i] = Math.max(helperRssMax[i], helperMeters.get(i).stream().filter(ProcStat.RuntimeMeter::same)
+            .mapToDouble(m -> ProcStat.rssMiB(m.pid())).sum());
         meters.get(i).sample();
         helperMeters.get(i).forEach(ProcStat.RuntimeMeter::sample);
       }
@@ -372,8 +373,10 @@ public final class SideBySide {
         m.sample();
         helperNanos += m.nanos();
       }
-      List<Long> hp = helperPids.get(i);
-      helpers.add(new Helpers(hp.size(),
+      // Those still running as the window closes (by pid and start time: a pid may have been reused).
+      List<Long> hp = helperMeters.get(i).stream().filter(ProcStat.RuntimeMeter::same).map(ProcStat.RuntimeMeter::pid)
+          .toList();
+      helpers.add(new Helpers(helperPids.get(i).size(),
           round(Math.max(helperRssMax[i], hp.stream().mapToDouble(ProcStat::rssMiB).sum())),
           round(hp.stream().mapToDouble(ProcStat::pssMiB).sum()), round(helperNanos / 1e6 / minutes)));
     }

@@ -100,6 +100,24 @@ class ProcStatTest {
     assertThat(ProcStat.helperProcesses(pid)).isEmpty();
   }
 
+  @Test
+  void aMeterKnowsItsProcessByStartTimeAndStopsWhenItEnds() throws Exception {
+    Process p = new ProcessBuilder("sleep", "60").start();
+    try {
+      ProcStat.RuntimeMeter meter = new ProcStat.RuntimeMeter(p.pid());
+      assertThat(ProcStat.startTicks(p.pid())).isPositive()
+          .isGreaterThanOrEqualTo(ProcStat.startTicks(ProcessHandle.current().pid()));
+      assertThat(meter.same()).isTrue();
+      p.destroy();
+      p.waitFor();
+      assertThat(meter.same()).isFalse();
+      meter.sample();
+      assertThat(meter.nanos()).isGreaterThanOrEqualTo(0);
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
   private static final class Blackhole {
     static volatile long sink;
   }
