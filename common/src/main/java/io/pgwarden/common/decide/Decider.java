@@ -563,7 +563,8 @@ public final class Decider {
    * A promotion's actions, after making the slots its standbys will need where they are missing: they learn
    * of the new leader as the key is taken, and one whose first connection found no slot would try again only
    * after wal_retrieve_retry_interval — and until then could not be the new primary's synchronous standby.
-   * Before the key, not after: a few milliseconds at most (nothing when a pending switchover made them).
+   * Before the key, not after: about ten milliseconds here, a statement per slot (nothing when a pending
+   * switchover made them).
    */
   private static Action[] promotion(Observation obs, Action... promote) {
     Set<String> missing = missingStandbySlots(obs);
