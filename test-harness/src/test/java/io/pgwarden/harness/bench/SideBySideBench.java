@@ -90,12 +90,13 @@ class SideBySideBench {
         }
       });
     }
-    if (patroni && scenarios.contains("patroni-equal") && (idlePart || foPart)) {
+    if (patroni && scenarios.contains("patroni-equal") && (idlePart || swPart || foPart)) {
       scenario("patroni-equal", () -> {
         Map<String, Object> equal = Map.of("ttl", 10, "loop_wait", 2, "retry_timeout", 4, "synchronous_mode", true);
         try (PatroniCluster c = SideBySide.bootstrap(() -> PatroniCluster.start(3, equal), PAT_EQUAL, boot)) {
           // Idle cost at the same loop_wait as pgwarden's defaults: the loop period drives etcd load and CPU.
-          measure(c, PAT_EQUAL, idlePart ? idleSeconds : 0, 0, foPart ? runs : 0);
+          // Switchovers in synchronous mode, as pgwarden's defaults run: how long each new primary has none.
+          measure(c, PAT_EQUAL, idlePart ? idleSeconds : 0, swPart ? runs : 0, foPart ? runs : 0);
         }
       });
     }
