@@ -309,17 +309,30 @@ public final class PatroniCluster implements BenchCluster {
 
   @Override
   public String switchoverTarget(String leader) {
-    // Patroni refuses a switchover to a non-synchronous standby in synchronous mode; ask its /cluster.
+    if (sync) {
+      // Patroni refuses a switchover to a non-synchronous standby in synchronous mode, and records its
+      // synchronous standby in etcd a moment after PostgreSQL shows one (which is all ready() checks).
+      return org.awaitility.Awaitility.await("Patroni names a synchronous standby").atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(200)).until(() -> memberWithRole("sync_standby"), Optional::isPresent)
+          .orElseThrow();
+    }
+    return memberWithRole("replica")
+        .orElseGet(() -> nodes().stream().filter(x -> !x.equals(leader)).findFirst().orElseThrow());
+  }
+
+  /** The first member Patroni's /cluster (asked of each node in turn) gives {@code role}. */
+  private Optional<String> memberWithRole(String role) {
     for (Node n : nodes) {
       try {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.apiPort()
             + "/cluster")).timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) {
           for (JsonNode m : Json.LENIENT.readTree(r.body()).path("members")) {
-            if (m.path("role").asText().equals(sync ? "sync_standby" : "replica")) {
-              return m.path("name").asText();
+            if (m.path("role").asText().equals(role)) {
+              return Optional.of(m.path("name").asText());
             }
           }
+          return Optional.empty();
         }
       } catch (IOException e) {
         // try the next node
@@ -328,7 +341,7 @@ public final class PatroniCluster implements BenchCluster {
         break;
       }
     }
-    return nodes().stream().filter(x -> !x.equals(leader)).findFirst().orElseThrow();
+    return Optional.empty();
   }
 
   @Override
