@@ -468,6 +468,50 @@ class PostgresNodeIT {
         .isLessThan(serverLog.indexOf("received immediate shutdown request"));
   }
 
+  @Test
+  @Order(13)
+  void aPrimaryStoppedImmediatelyAfterItsPromotionReportsItsNewTimelineAndKeepsItsCommits() throws Exception {
+    PostgresNode f = node("f", SU, REPL);
+    PostgresNode g = node("g", SU, REPL);
+    ReplicationSource srcF = new ReplicationSource("f", "127.0.0.1", port(f));
+    f.initdb();
+    f.start(StartMode.PRIMARY, null);
+    f.ensureReplicationRole();
+    f.ensureSlots(Set.of("g"));
+    g.baseBackup(srcF);
+    g.start(StartMode.REPLICA, srcF);
+    // Dirty pages on g, so that the checkpoint its promotion starts is still running at the crash below (as
+    // in promotedReplicaMovesToTimelineTwo): promote() does not wait for it.
+    exec(f, "CREATE TABLE bulk AS SELECT md5(i::text) AS v FROM generate_series(1, 100000) i",
+        "CREATE TABLE t (v text PRIMARY KEY)");
+    String written = single(f, "SELECT pg_current_wal_lsn()::text");
+    await().atMost(LONG).until(() -> "t".equals(single(g, "SELECT pg_last_wal_replay_lsn() >= '" + written + "'::pg_lsn")));
+    f.stop(DemoteMode.FAST);
+
+    g.promote(false);
+    exec(g, "INSERT INTO t VALUES ('after-promotion')");
+    String committed = single(g, "SELECT pg_current_wal_flush_lsn()::text");
+    assertThat(checkpointTimeline(g)).as("precondition: the promotion's checkpoint has not finished").isEqualTo(1);
+    g.stop(DemoteMode.IMMEDIATE);
+
+    // pg_control's last checkpoint is still timeline 1's; the end-of-recovery record's position (its minimum
+    // recovery point) is what says the node went on to timeline 2, and it last ran as a primary: the loop
+    // rewinds such a node before it follows anyone (a crash may have left WAL past any fork).
+    LocalPgState stopped = g.probe();
+    assertThat(stopped.running()).isFalse();
+    assertThat(stopped.controlState().lastRanAsPrimary()).isTrue();
+    assertThat(stopped.timeline()).isEqualTo(2L);
+    assertThat(stopped.lsn()).isNotNull().satisfies(l -> assertThat(l.isAfter(Lsn.parse(written))).isTrue());
+    assertThat(stopped.lsn().isAfter(Lsn.parse(committed))).as("only a lower bound: crash recovery finds the rest")
+        .isFalse();
+
+    g.start(StartMode.PRIMARY, null);
+    LocalPgState restarted = g.probe();
+    assertThat(restarted.runningAsPrimary()).isTrue();
+    assertThat(restarted.timeline()).isEqualTo(2L);
+    assertThat(values(g)).containsExactly("after-promotion");
+  }
+
   private long checkpointTimeline(PostgresNode n) throws SQLException {
     return Long.parseLong(single(n, "SELECT timeline_id FROM pg_control_checkpoint()"));
   }
