@@ -591,7 +591,7 @@ public final class Decider {
    * The replication slots a primary {@code me} keeps: one per other live member. Live members only: a key
    * without a lease is nobody's, and its slot would retain WAL forever.
    */
-  public static Set<String> memberSlots(ClusterView c, String me) {
+  private static Set<String> memberSlots(ClusterView c, String me) {
     Set<String> slots = new TreeSet<>();
     for (Member m : c.liveMembers()) {
       if (!m.name().equals(me)) {
@@ -807,7 +807,7 @@ public final class Decider {
       } else if (m.role() == Role.REPLICA && m.isRunning() && !healthyReplicaOf(m, c, me)) {
         state = "not streaming from me";
       } else if (m.role() == Role.REPLICA && m.isRunning() && !m.tags().nosync()
-          && !local.streamingStandbys().contains(m.name()) && !local.syncStandbys().contains(m.name())) {
+          && !nameable(local, m.name())) {
         // It says it streams from me, but my pg_stat_replication does not show it yet: it is named
         // only once it does (synchronousStandbys), which wakes nothing.
         state = "not in my pg_stat_replication yet";
@@ -851,7 +851,7 @@ public final class Decider {
       List<MemberStatus> healthy = c.liveMembers().stream()
           .map(Member::status)
           .filter(m -> healthyReplicaOfMe(m, obs) && !m.tags().nosync()
-              && (obs.local().syncStandbys().contains(m.name()) || obs.local().streamingStandbys().contains(m.name())))
+              && nameable(obs.local(), m.name()))
           .sorted(Comparator.<MemberStatus, Boolean>comparing(m -> !recorded.contains(m.name()))
               .thenComparing(m -> m.position(), Comparator.nullsLast(Comparator.reverseOrder()))
               .thenComparing(MemberStatus::name))
@@ -885,6 +885,14 @@ public final class Decider {
           + " streaming", next, new WriteTopology(new Topology(t.term(), t.primary(), t.timeline(), union), null));
     }
     return null;
+  }
+
+  /**
+   * Whether the primary may name {@code member} synchronous by what it sees itself: PostgreSQL waits for it
+   * already, or its pg_stat_replication shows it streaming (synchronousStandbys says why).
+   */
+  private static boolean nameable(LocalPgState local, String member) {
+    return local.syncStandbys().contains(member) || local.streamingStandbys().contains(member);
   }
 
   private static List<String> without(List<String> a, List<String> b) {
