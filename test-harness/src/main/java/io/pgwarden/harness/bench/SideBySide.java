@@ -335,18 +335,51 @@ public final class SideBySide {
       Thread.sleep(settleSeconds * 1000L);
       awaitReady(c, c.tool() + " still ready after " + settleSeconds + " s idle");
     }
-    List<Long> pids = c.nodes().stream().map(c::agentPid).toList();
-    // Taken when the window opens: a helper started inside it would be a change, not the idle state.
-    List<List<Long>> helperPids = pids.stream().map(ProcStat::helperProcesses).toList();
-    Map<String, Double> m0 = etcdMetrics(c);
-    List<Long> cpu0 = pids.stream().map(ProcStat::cpuTicks).toList();
-    List<ProcStat.RuntimeMeter> meters = pids.stream().map(ProcStat.RuntimeMeter::new).toList();
-    List<List<ProcStat.RuntimeMeter>> helperMeters =
-        helperPids.stream().map(l -> l.stream().map(ProcStat.RuntimeMeter::new).toList()).toList();
-    long t0 = System.nanoTime();
-    double[] rssMax = new double[pids.size()];
-    double[] helperRssMax = new double[pids.size()];
+    IdleWindow w = IdleWindow.open(c, settings);
     for (int s = 0; s < seconds; s += 5) {
+      w.sample();
+      Thread.sleep(5_000); // the sampling interval, not synchronisation
+    }
+    return w.close(seconds);
+  }
+
+  /**
+   * One idle window of one cluster: opened, sampled every few seconds (RSS is a maximum over the samples), closed.
+   * Several clusters' windows can be open at once, so that tools are measured in the same minute of a noisy machine.
+   */
+  public static final class IdleWindow {
+    private final BenchCluster c;
+    private final String settings;
+    private final List<Long> pids;
+    private final List<List<Long>> helperPids;
+    private final Map<String, Double> m0;
+    private final List<Long> cpu0;
+    private final List<ProcStat.RuntimeMeter> meters;
+    private final List<List<ProcStat.RuntimeMeter>> helperMeters;
+    private final long t0;
+    private final double[] rssMax;
+    private final double[] helperRssMax;
+
+    private IdleWindow(BenchCluster c, String settings) throws IOException, InterruptedException {
+      this.c = c;
+      this.settings = settings;
+      pids = c.nodes().stream().map(c::agentPid).toList();
+      // Taken when the window opens: a helper started inside it would be a change, not the idle state.
+      helperPids = pids.stream().map(ProcStat::helperProcesses).toList();
+      m0 = etcdMetrics(c);
+      cpu0 = pids.stream().map(ProcStat::cpuTicks).toList();
+      meters = pids.stream().map(ProcStat.RuntimeMeter::new).toList();
+      helperMeters = helperPids.stream().map(l -> l.stream().map(ProcStat.RuntimeMeter::new).toList()).toList();
+      t0 = System.nanoTime();
+      rssMax = new double[pids.size()];
+      helperRssMax = new double[pids.size()];
+    }
+
+    public static IdleWindow open(BenchCluster c, String settings) throws IOException, InterruptedException {
+      return new IdleWindow(c, settings);
+    }
+
+    public void sample() {
       for (int i = 0; i < pids.size(); i++) {
         rssMax[i] = Math.max(rssMax[i], ProcStat.rssMiB(pids.get(i)));
         helperRssMax[i] = Math.max(helperRssMax[i], helperMeters.get(i).stream().filter(ProcStat.RuntimeMeter::same)
@@ -354,51 +387,55 @@ public final class SideBySide {
         meters.get(i).sample();
         helperMeters.get(i).forEach(ProcStat.RuntimeMeter::sample);
       }
-      Thread.sleep(5_000); // the sampling interval, not synchronisation
     }
-    double minutes = (System.nanoTime() - t0) / 60e9;
-    List<Long> cpu1 = pids.stream().map(ProcStat::cpuTicks).toList();
-    Map<String, Double> m1 = etcdMetrics(c);
-    List<Double> rss = new ArrayList<>();
-    List<Double> cpu = new ArrayList<>();
-    List<Double> cpuMs = new ArrayList<>();
-    List<Helpers> helpers = new ArrayList<>();
-    for (int i = 0; i < pids.size(); i++) {
-      meters.get(i).sample();
-      rss.add(round(Math.max(rssMax[i], ProcStat.rssMiB(pids.get(i)))));
-      cpu.add(round(100.0 * (cpu1.get(i) - cpu0.get(i)) / ProcStat.CLK_TCK / (minutes * 60)));
-      cpuMs.add(round(meters.get(i).nanos() / 1e6 / minutes));
-      long helperNanos = 0;
-      for (ProcStat.RuntimeMeter m : helperMeters.get(i)) {
-        m.sample();
-        helperNanos += m.nanos();
+
+    /** @param seconds the window's nominal length, for the row (rates use the time it really took) */
+    public Idle close(int seconds) throws IOException, InterruptedException {
+      double minutes = (System.nanoTime() - t0) / 60e9;
+      List<Long> cpu1 = pids.stream().map(ProcStat::cpuTicks).toList();
+      Map<String, Double> m1 = etcdMetrics(c);
+      List<Double> rss = new ArrayList<>();
+      List<Double> cpu = new ArrayList<>();
+      List<Double> cpuMs = new ArrayList<>();
+      List<Helpers> helpers = new ArrayList<>();
+      for (int i = 0; i < pids.size(); i++) {
+        meters.get(i).sample();
+        rss.add(round(Math.max(rssMax[i], ProcStat.rssMiB(pids.get(i)))));
+        cpu.add(round(100.0 * (cpu1.get(i) - cpu0.get(i)) / ProcStat.CLK_TCK / (minutes * 60)));
+        cpuMs.add(round(meters.get(i).nanos() / 1e6 / minutes));
+        long helperNanos = 0;
+        for (ProcStat.RuntimeMeter m : helperMeters.get(i)) {
+          m.sample();
+          helperNanos += m.nanos();
+        }
+        // Those still running as the window closes (by pid and start time: a pid may have been reused).
+        List<Long> hp = helperMeters.get(i).stream().filter(ProcStat.RuntimeMeter::same)
+            .map(ProcStat.RuntimeMeter::pid).toList();
+        helpers.add(new Helpers(helperPids.get(i).size(),
+            round(Math.max(helperRssMax[i], hp.stream().mapToDouble(ProcStat::rssMiB).sum())),
+            round(hp.stream().mapToDouble(ProcStat::pssMiB).sum()), round(helperNanos / 1e6 / minutes)));
       }
-      // Those still running as the window closes (by pid and start time: a pid may have been reused).
-      List<Long> hp = helperMeters.get(i).stream().filter(ProcStat.RuntimeMeter::same).map(ProcStat.RuntimeMeter::pid)
-          .toList();
-      helpers.add(new Helpers(helperPids.get(i).size(),
-          round(Math.max(helperRssMax[i], hp.stream().mapToDouble(ProcStat::rssMiB).sum())),
-          round(hp.stream().mapToDouble(ProcStat::pssMiB).sum()), round(helperNanos / 1e6 / minutes)));
-    }
-    int n = pids.size();
-    Map<String, String> byMethod = new java.util.TreeMap<>();
-    for (String k : m1.keySet()) {
-      if (k.startsWith("calls:")) {
-        String method = k.substring("calls:".length());
-        double calls = (m1.get(k) - m0.getOrDefault(k, 0.0)) / n / minutes;
-        double msgs = (m1.getOrDefault("msgs:" + method, 0.0) - m0.getOrDefault("msgs:" + method, 0.0)) / n / minutes;
-        if (round(calls) != 0 || round(msgs) != 0) {
-          byMethod.put(method, round(calls) + "/" + round(msgs));
+      int n = pids.size();
+      Map<String, String> byMethod = new java.util.TreeMap<>();
+      for (String k : m1.keySet()) {
+        if (k.startsWith("calls:")) {
+          String method = k.substring("calls:".length());
+          double calls = (m1.get(k) - m0.getOrDefault(k, 0.0)) / n / minutes;
+          double msgs = (m1.getOrDefault("msgs:" + method, 0.0) - m0.getOrDefault("msgs:" + method, 0.0)) / n
+              / minutes;
+          if (round(calls) != 0 || round(msgs) != 0) {
+            byMethod.put(method, round(calls) + "/" + round(msgs));
+          }
         }
       }
+      Idle r = new Idle(c.tool(), settings, seconds, rss, cpu, rss.stream().mapToDouble(d -> d).max().orElse(0),
+          round(cpu.stream().mapToDouble(d -> d).average().orElse(0)),
+          round((m1.get("rpcs") - m0.get("rpcs")) / n / minutes),
+          round((m1.get("msgs") - m0.get("msgs")) / n / minutes),
+          round((m1.get("bytes") - m0.get("bytes")) / n / minutes), byMethod, cpuMs, helpers);
+      System.out.println(c.tool() + " idle (" + settings + "): " + r);
+      return r;
     }
-    Idle r = new Idle(c.tool(), settings, seconds, rss, cpu, rss.stream().mapToDouble(d -> d).max().orElse(0),
-        round(cpu.stream().mapToDouble(d -> d).average().orElse(0)),
-        round((m1.get("rpcs") - m0.get("rpcs")) / n / minutes),
-        round((m1.get("msgs") - m0.get("msgs")) / n / minutes),
-        round((m1.get("bytes") - m0.get("bytes")) / n / minutes), byMethod, cpuMs, helpers);
-    System.out.println(c.tool() + " idle (" + settings + "): " + r);
-    return r;
   }
 
   /**

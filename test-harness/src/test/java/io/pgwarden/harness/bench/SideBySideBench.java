@@ -167,6 +167,25 @@ class SideBySideBench {
     System.out.println(SideBySide.markdown(report(runs, idleSeconds, patroni)));
   }
 
+  /** The machine, the versions and the agent's JVM options, for a report's header. */
+  static Map<String, String> environment(boolean patroni, List<String> errors) throws Exception {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("nproc", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    env.put("memory", Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " "));
+    env.put("kernel", System.getProperty("os.version"));
+    env.put("java", System.getProperty("java.version"));
+    env.put("pgwarden agent JVM", String.join(" ", io.pgwarden.harness.cluster.TestCluster.AGENT_JVM)
+        + " -XX:SharedArchiveFile=(the cluster's class-data sharing archive)");
+    env.put("postgresql", PatroniCluster.run(List.of("/usr/lib/postgresql/15/bin/postgres", "--version"),
+        Duration.ofSeconds(30)).strip());
+    env.put("etcd", PatroniCluster.run(List.of("etcd", "--version"), Duration.ofSeconds(30)).lines()
+        .findFirst().orElse("?"));
+    env.put("patroni", patroni ? PatroniCluster.version() : "not installed");
+    env.put("loadavg at end", Files.readString(Path.of("/proc/loadavg")).strip());
+    env.put("scenario errors", errors.isEmpty() ? "none" : String.join(" // ", errors));
+    return env;
+  }
+
   /** The selected parts on one cluster, in this order; 0 seconds or runs skips a part. */
   private void measure(BenchCluster c, String settings, int idleSeconds, int switchovers, int failovers)
       throws Exception {
@@ -211,20 +230,7 @@ class SideBySideBench {
   }
 
   private SideBySide.Report report(int runs, int idleSeconds, boolean patroni) throws Exception {
-    Map<String, String> env = new LinkedHashMap<>();
-    env.put("nproc", Integer.toString(Runtime.getRuntime().availableProcessors()));
-    env.put("memory", Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " "));
-    env.put("kernel", System.getProperty("os.version"));
-    env.put("java", System.getProperty("java.version"));
-    env.put("pgwarden agent JVM", String.join(" ", io.pgwarden.harness.cluster.TestCluster.AGENT_JVM)
-        + " -XX:SharedArchiveFile=(the cluster's class-data sharing archive)");
-    env.put("postgresql", PatroniCluster.run(List.of("/usr/lib/postgresql/15/bin/postgres", "--version"),
-        Duration.ofSeconds(30)).strip());
-    env.put("etcd", PatroniCluster.run(List.of("etcd", "--version"), Duration.ofSeconds(30)).lines()
-        .findFirst().orElse("?"));
-    env.put("patroni", patroni ? PatroniCluster.version() : "not installed");
-    env.put("loadavg at end", Files.readString(Path.of("/proc/loadavg")).strip());
-    env.put("scenario errors", errors.isEmpty() ? "none" : String.join(" // ", errors));
+    Map<String, String> env = environment(patroni, errors);
     String cmd = "mvn -B -o verify -pl test-harness -am -Pbench -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false"
         + " -Dit.test=SideBySideBench -Dfailsafe.failIfNoSpecifiedTests=false -Dbench.runs=" + runs
         + " -Dbench.idle=" + idleSeconds
