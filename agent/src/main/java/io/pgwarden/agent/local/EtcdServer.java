@@ -3,8 +3,6 @@ package io.pgwarden.agent.local;
 import io.pgwarden.agent.port.PghaException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -61,7 +59,7 @@ public final class EtcdServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create etcd data directory " + dataDir, e);
     }
-    int[] ports = freePorts(2 * members);
+    int[] ports = FreePorts.take(2 * members).stream().mapToInt(Integer::intValue).toArray();
     List<Member> list = new ArrayList<>();
     for (int i = 0; i < members; i++) {
       String name = "etcd" + i;
@@ -261,29 +259,6 @@ public final class EtcdServer implements AutoCloseable {
     }
     throw new PghaException("etcd binary not found at " + DEBIAN_BINARY + " or on PATH; install it with "
         + "'apt-get install etcd-server'");
-  }
-
-  /** Holds all sockets open until every port is chosen, so the same port is never handed out twice. */
-  private static int[] freePorts(int n) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        s.setReuseAddress(true);
-        sockets.add(s);
-      }
-      return sockets.stream().mapToInt(ServerSocket::getLocalPort).toArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot find free loopback ports", e);
-    } finally {
-      for (ServerSocket s : sockets) {
-        try {
-          s.close();
-        } catch (IOException ignored) {
-          // the port is still free for etcd; nothing to clean up
-        }
-      }
-    }
   }
 
   private static final class Member {

@@ -17,9 +17,7 @@ import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.TimelineSwitch;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -305,11 +303,7 @@ class PostgresNodeIT {
   }
 
   private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return io.pgwarden.agent.local.FreePorts.take(1).get(0);
   }
 
   private int port(PostgresNode n) {
