@@ -132,21 +132,29 @@ public final class RestApi implements AutoCloseable {
     this.ops = ops;
     this.auth = new BasicAuth(ops.auth());
     InetSocketAddress addr = new InetSocketAddress(listen.host(), listen.port());
-    if (tls == null) {
-      this.server = HttpServer.create(addr, 64);
-    } else {
-      HttpsServer https = HttpsServer.create(addr, 64);
-      https.setHttpsConfigurator(new HttpsConfigurator(tls) {
-        @Override
-        public void configure(HttpsParameters params) {
-          SSLParameters p = tls.getDefaultSSLParameters();
-          // Want, not need: a load balancer's health check carries no certificate. A certificate
-          // that is presented but not verified still fails the handshake.
-          p.setWantClientAuth(clientCertificates);
-          params.setSSLParameters(p);
-        }
-      });
-      this.server = https;
+    try {
+      if (tls == null) {
+        this.server = HttpServer.create(addr, 64);
+      } else {
+        HttpsServer https = HttpsServer.create(addr, 64);
+        https.setHttpsConfigurator(new HttpsConfigurator(tls) {
+          @Override
+          public void configure(HttpsParameters params) {
+            SSLParameters p = tls.getDefaultSSLParameters();
+            // Want, not need: a load balancer's health check carries no certificate. A certificate
+            // that is presented but not verified still fails the handshake.
+            p.setWantClientAuth(clientCertificates);
+            params.setSSLParameters(p);
+          }
+        });
+        this.server = https;
+      }
+    } catch (java.net.BindException e) {
+      // The JDK says only "Address already in use": name what could not be bound, and the setting it comes from.
+      java.net.BindException named =
+          new java.net.BindException("REST API cannot listen on " + listen + " (api.listen): " + e.getMessage());
+      named.initCause(e);
+      throw named;
     }
     this.requestThreads = Executors.newFixedThreadPool(REQUEST_THREADS, daemons("pgwarden-rest"));
     this.changeThreads = new ThreadPoolExecutor(CHANGE_THREADS, CHANGE_THREADS, 0, TimeUnit.SECONDS,

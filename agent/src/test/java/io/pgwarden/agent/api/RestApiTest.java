@@ -178,6 +178,18 @@ class RestApiTest {
   }
 
   @Test
+  void aPortInUseIsNamedWithTheSettingItComesFrom() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(FreePorts.take(1).get(0), 1,
+        java.net.InetAddress.getByName("127.0.0.1"))) {
+      HostPort listen = new HostPort("127.0.0.1", taken.getLocalPort());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RestApi(listen, status, this::nanoTime,
+              () -> Duration.ofSeconds(20), new RestApi.Operations(AUTH, requests, fakeStore(), KEYS)))
+          .isInstanceOf(java.net.BindException.class)
+          .hasMessageStartingWith("REST API cannot listen on 127.0.0.1:" + taken.getLocalPort() + " (api.listen): ");
+    }
+  }
+
+  @Test
   void aReplicaTaggedNoloadbalanceIsNoReplicaForLoadBalancers() throws Exception {
     status.set(replica(0, true, new Tags(false, true, 1, false)));
     assertThat(call("GET", "/replica", null, null).statusCode()).isEqualTo(503);
