@@ -17,7 +17,6 @@ import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.TimelineSwitch;
 import java.io.IOException;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -52,18 +52,15 @@ class IdleOverTimeBench {
 
     List<SideBySide.Bootstrap> boot = new ArrayList<>();
     List<SideBySide.Idle> idle = new ArrayList<>();
-    List<String> errors = new ArrayList<>();
     List<Running> running = new ArrayList<>();
     Map<String, Map<Integer, Cell>> byCluster = new LinkedHashMap<>();
     try {
       start(running, boot, scenarios.contains("pgwarden"), "pgwarden", SideBySideBench.PGW_DEFAULTS,
           () -> PgwardenCluster.start(Map.of()));
       start(running, boot, patroni && scenarios.contains("patroni-equal"), "patroni-equal", SideBySideBench.PAT_EQUAL,
-          () -> PatroniCluster.start(3, Map.of("ttl", 10, "loop_wait", 2, "retry_timeout", 4,
-              "synchronous_mode", true)));
+          () -> PatroniCluster.start(3, SideBySideBench.PAT_EQUAL_CONFIG));
       start(running, boot, scenarios.contains("pgwarden-patroni-timing"), "pgwarden-patroni-timing",
-          SideBySideBench.PGW_AT_PATRONI, () -> PgwardenCluster.start(Map.of("ttl", 30, "loop_wait", 10,
-              "retry_timeout", 10)));
+          SideBySideBench.PGW_AT_PATRONI, () -> PgwardenCluster.start(SideBySideBench.PGW_AT_PATRONI_CONFIG));
       start(running, boot, patroni && scenarios.contains("patroni"), "patroni", SideBySideBench.PAT_DEFAULTS,
           () -> PatroniCluster.start(3, Map.of()));
       if (running.isEmpty()) {
@@ -100,7 +97,7 @@ class IdleOverTimeBench {
           byCluster.computeIfAbsent(running.get(i).scenario(), k -> new LinkedHashMap<>()).put(minute,
               new Cell(r, li));
         }
-        write(name, seconds, windows, patroni, boot, idle, errors, running, byCluster);
+        write(name, seconds, windows, patroni, boot, idle, running, byCluster);
       }
     } finally {
       for (Running r : running) {
@@ -122,14 +119,14 @@ class IdleOverTimeBench {
   }
 
   private static void write(String name, int seconds, int[] windows, boolean patroni, List<SideBySide.Bootstrap> boot,
-      List<SideBySide.Idle> idle, List<String> errors, List<Running> running,
+      List<SideBySide.Idle> idle, List<Running> running,
       Map<String, Map<Integer, Cell>> byCluster) throws Exception {
     String cmd = "mvn -B -o verify -pl test-harness -am -Pbench -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false"
         + " -Dit.test=IdleOverTimeBench -Dfailsafe.failIfNoSpecifiedTests=false -Dbench.idle=" + seconds
         + " -Dbench.windows=" + String.join(",", Arrays.stream(windows).mapToObj(Integer::toString).toList())
         + (System.getProperty("bench.scenarios") == null ? "" : " -Dbench.scenarios=" + System.getProperty("bench.scenarios"));
     Path dir = Path.of("target", "bench");
-    SideBySide.write(dir, name, new SideBySide.Report(SideBySideBench.environment(patroni, errors), cmd, boot, idle,
+    SideBySide.write(dir, name, new SideBySide.Report(SideBySideBench.environment(patroni, List.of()), cmd, boot, idle,
         List.of(), List.of()));
     Files.writeString(dir.resolve(name + "-summary.md"), summary(windows, running, byCluster));
   }

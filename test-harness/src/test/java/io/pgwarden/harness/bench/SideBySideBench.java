@@ -38,6 +38,11 @@ class SideBySideBench {
   static final String PGW_AT_PATRONI = "Patroni's timing: ttl 30, loop_wait 10, retry_timeout 10, sync on";
   static final String PAT_EQUAL_ASYNC = "pgwarden's timing, asynchronous: ttl 10, loop_wait 2, retry_timeout 4, sync off";
   static final String SETTLED = "; standbys settled on the new timeline before each";
+  /** Patroni at pgwarden's default timing, synchronous as pgwarden's defaults are. */
+  static final Map<String, Object> PAT_EQUAL_CONFIG =
+      Map.of("ttl", 10, "loop_wait", 2, "retry_timeout", 4, "synchronous_mode", true);
+  /** pgwarden at Patroni's default timing. */
+  static final Map<String, Object> PGW_AT_PATRONI_CONFIG = Map.of("ttl", 30, "loop_wait", 10, "retry_timeout", 10);
 
   interface Scenario {
     void run() throws Exception;
@@ -92,7 +97,7 @@ class SideBySideBench {
     }
     if (patroni && scenarios.contains("patroni-equal") && (idlePart || swPart || foPart)) {
       scenario("patroni-equal", () -> {
-        Map<String, Object> equal = Map.of("ttl", 10, "loop_wait", 2, "retry_timeout", 4, "synchronous_mode", true);
+        Map<String, Object> equal = PAT_EQUAL_CONFIG;
         try (PatroniCluster c = SideBySide.bootstrap(() -> PatroniCluster.start(3, equal), PAT_EQUAL, boot)) {
           // Idle cost at the same loop_wait as pgwarden's defaults: the loop period drives etcd load and CPU.
           // Switchovers in synchronous mode, as pgwarden's defaults run: how long each new primary has none.
@@ -158,7 +163,7 @@ class SideBySideBench {
       scenario("pgwarden-patroni-timing", () -> {
         // The other equal-timing comparison of the idle cost: pgwarden at Patroni's defaults, whose loop runs
         // 5x less often than at pgwarden's own, so that etcd load and CPU are compared loop for loop.
-        Map<String, Object> slow = Map.of("ttl", 30, "loop_wait", 10, "retry_timeout", 10);
+        Map<String, Object> slow = PGW_AT_PATRONI_CONFIG;
         try (PgwardenCluster c = SideBySide.bootstrap(() -> PgwardenCluster.start(slow), PGW_AT_PATRONI, boot)) {
           idle.add(idle(c, PGW_AT_PATRONI, idleSeconds));
         }
