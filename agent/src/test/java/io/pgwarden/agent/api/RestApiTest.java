@@ -42,7 +42,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -60,6 +59,13 @@ class RestApiTest {
   private static final Keys KEYS = new Keys("/pgwarden", "t");
   private static final Lsn PRIMARY_LSN = new Lsn(100L * 1024 * 1024);
   private static final Credentials AUTH = new Credentials("admin", "s3cret", null, null);
+  /**
+   * Shorter than the agent's (5 s for a request to arrive, 30 s idle), or watching the server cut clients off
+   * takes that long per case. 2 s, not 1: a request of the 64 KiB to 1 MB cases must still arrive whole on a
+   * loaded CI machine.
+   */
+  private static final HttpTransport.Limits LIMITS =
+      new HttpTransport.Limits(Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(4));
 
   private final AtomicReference<AgentStatus> status = new AtomicReference<>();
   private final AtomicLong now = new AtomicLong(1_000_000_000L);
@@ -78,11 +84,15 @@ class RestApiTest {
   }
 
   private void startWith(Credentials auth) throws Exception {
+    startWith(auth, LIMITS);
+  }
+
+  private void startWith(Credentials auth, HttpTransport.Limits limits) throws Exception {
     if (api != null) {
       api.close();
     }
     api = new RestApi(new HostPort("127.0.0.1", FreePorts.take(1).get(0)), status, this::nanoTime,
-        () -> Duration.ofSeconds(20), new RestApi.Operations(auth, requests, fakeStore(), KEYS));
+        () -> Duration.ofSeconds(20), new RestApi.Operations(auth, requests, fakeStore(), KEYS), null, false, limits);
     api.start();
   }
 
@@ -260,20 +270,127 @@ class RestApiTest {
     }
   }
 
-  /** The unit-test JVM runs the server with shorter limits (agent/pom.xml); these are the ones agents get. */
+  /** A connection that never sends a request holds nothing for longer than the idle limit. */
   @Test
-  void theServerLimitsDefaultToWhatTheRestApiChose() {
-    Properties props = new Properties();
-    RestApi.defaultServerLimits(props);
-    assertThat(props).containsOnly(Map.entry("sun.net.httpserver.maxReqTime", "5"),
-        Map.entry("sun.net.httpserver.maxRspTime", "30"), Map.entry("sun.net.httpserver.timerMillis", "5000"));
+  void theServerClosesAConnectionThatSendsNothing() throws Exception {
+    status.set(primary());
+    try (Socket s = new Socket("127.0.0.1", api.address().getPort())) {
+      s.setSoTimeout(30_000);
+      await().atMost(LIMITS.idle().plusSeconds(10)).until(() -> closedByServer(s));
+    }
+  }
 
-    Properties operators = new Properties();
-    operators.setProperty("sun.net.httpserver.maxReqTime", "9");
-    RestApi.defaultServerLimits(operators);
-    assertThat(operators).containsEntry("sun.net.httpserver.maxReqTime", "9");
-    // And set on the JVM's own properties: agent/pom.xml sets no maxRspTime, so only RestApi can have.
-    assertThat(System.getProperty("sun.net.httpserver.maxRspTime")).isEqualTo("30");
+  /** Connections beyond the limit are closed at once; the API answers again as soon as some go. */
+  @Test
+  void connectionsBeyondTheLimitAreClosedAtOnce() throws Exception {
+    // Idle connections held far longer than the test waits: only the limit can close the extra one in time.
+    startWith(AUTH, new HttpTransport.Limits(LIMITS.request(), LIMITS.response(), Duration.ofMinutes(5)));
+    status.set(primary());
+    List<Socket> open = new ArrayList<>();
+    try {
+      for (int i = 0; i < HttpTransport.MAX_CONNECTIONS; i++) {
+        open.add(new Socket("127.0.0.1", api.address().getPort()));
+      }
+      try (Socket extra = new Socket("127.0.0.1", api.address().getPort())) {
+        extra.setSoTimeout(20_000);
+        await().atMost(Duration.ofSeconds(20)).until(() -> closedByServer(extra));
+      }
+    } finally {
+      for (Socket s : open) {
+        s.close();
+      }
+    }
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+        .until(() -> call("GET", "/health", null, null).statusCode() == 200);
+  }
+
+  /** Kept alive: the next request on the same connection is answered, as HTTP/1.1 clients expect. */
+  @Test
+  void aKeptAliveConnectionServesRequestAfterRequest() throws Exception {
+    status.set(primary());
+    try (Socket s = new Socket("127.0.0.1", api.address().getPort())) {
+      s.setSoTimeout(20_000);
+      for (String path : List.of("/health", "/replica", "/primary")) {
+        s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        assertThat(answer(s)).startsWith(path.equals("/replica") ? "HTTP/1.1 503 " : "HTTP/1.1 200 ")
+            .contains("\"name\":\"node1\"");
+      }
+    }
+  }
+
+  /** Pipelined reads are answered in order, each with its own answer. */
+  @Test
+  void pipelinedReadsAreAnsweredInOrder() throws Exception {
+    status.set(primary());
+    try (Socket s = new Socket("127.0.0.1", api.address().getPort())) {
+      s.setSoTimeout(20_000);
+      s.getOutputStream().write(("GET /replica HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+          + "GET /primary HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      assertThat(answer(s)).startsWith("HTTP/1.1 503 ");
+      assertThat(answer(s)).startsWith("HTTP/1.1 200 ");
+    }
+  }
+
+  /**
+   * A request sent while a changing call waits for its answer is not answered: the connection closes after
+   * the changing call's answer, which says so.
+   */
+  @Test
+  void aRequestPipelinedBehindAChangingCallClosesTheConnectionAfterItsAnswer() throws Exception {
+    status.set(primary());
+    etcdHangs = new CountDownLatch(1);
+    try (Socket s = new Socket("127.0.0.1", api.address().getPort())) {
+      s.setSoTimeout(20_000);
+      s.getOutputStream().write(("DELETE /switchover HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
+          + BasicAuth.header("admin", "s3cret") + "\r\n\r\n"
+          + "GET /primary HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      await("the DELETE waits on etcd").atMost(Duration.ofSeconds(20)).until(() -> etcdWaiting.get() == 1);
+      etcdHangs.countDown();
+      assertThat(answer(s)).startsWith("HTTP/1.1 404 ").containsIgnoringCase("connection: close");
+      assertThat(s.getInputStream().read()).isEqualTo(-1);
+    } finally {
+      etcdHangs.countDown();
+    }
+  }
+
+  /** A request the server cannot parse is answered 400, and the connection closed. */
+  @Test
+  void aMalformedRequestGets400() throws Exception {
+    status.set(primary());
+    try (Socket s = new Socket("127.0.0.1", api.address().getPort())) {
+      s.setSoTimeout(20_000);
+      s.getOutputStream().write(("GET /" + "x".repeat(10_000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      assertThat(answer(s)).startsWith("HTTP/1.1 400 ");
+    }
+    assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(200);
+  }
+
+  /** HEAD answers like GET, with the length of the body it leaves out. */
+  @Test
+  void headGivesTheLengthOfTheBodyItLeavesOut() throws Exception {
+    status.set(primary());
+    int length = call("GET", "/patroni", null, null).body().getBytes(StandardCharsets.UTF_8).length;
+    try (Socket s = new Socket("127.0.0.1", api.address().getPort())) {
+      s.setSoTimeout(20_000);
+      s.getOutputStream().write("HEAD /patroni HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+      while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+        head.write(s.getInputStream().read());
+      }
+      assertThat(head.toString(StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200 ")
+          .containsIgnoringCase("content-length: " + length);
+      // Nothing follows the headers: the next bytes are the answer to the next request.
+      s.getOutputStream().write("GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      assertThat(answer(s)).startsWith("HTTP/1.1 404 ");
+    }
   }
 
   @Test
@@ -326,9 +443,8 @@ class RestApiTest {
   }
 
   /**
-   * The server gives each request maxReqTime to arrive whole, and counts a body nobody has read yet as not
-   * arrived: a changing call whose body waited in the queue for a change thread had its connection closed
-   * under it instead of an answer.
+   * The server gives each request a few seconds to arrive whole: a changing call that waits in the queue for
+   * a change thread longer than that must still get its answer, not a connection closed under it.
    */
   @Test
   void aChangingCallQueuedLongerThanTheServerWaitsForARequestStillGetsItsAnswer() throws Exception {
@@ -477,10 +593,10 @@ class RestApiTest {
   }
 
   /**
-   * A caller without credentials is refused before its body is read, and the server itself drains only
-   * 64 KiB of what is left when it closes: beyond that the close resets the connection, which can destroy
-   * the 401 or 403 before the client reads it. Half a megabyte stays within what the API reads and drops
-   * after its answer, so each client sees the refusal itself.
+   * A caller without credentials is refused before its body is read, and a close with part of the body
+   * unread resets the connection, which can destroy the 401 or 403 before the client reads it. Half a
+   * megabyte stays within what the API reads and drops after its answer, so each client sees the refusal
+   * itself.
    */
   @ParameterizedTest(name = "{0}, chunked {1}, api.auth configured {2} -> {3}")
   @CsvSource({
@@ -509,7 +625,7 @@ class RestApiTest {
 
   /**
    * Content-Length alone says the body is too large: the answer comes before any of the body is sent, so a
-   * client on a slow link is not cut off by maxReqTime first with no answer at all.
+   * client on a slow link is not cut off by the request limit first with no answer at all.
    */
   @Test
   void aBodyDeclaredOverTheLimitIsRefusedBeforeItArrives() throws Exception {
@@ -522,7 +638,7 @@ class RestApiTest {
   }
 
   /**
-   * The server also cuts off a response not written within maxRspTime (30 s) of the request's arrival: a
+   * The server also cuts off a call not answered within 30 s of the request's arrival: a
    * call that waited in the queue behind slow etcd calls for too long is answered 503 before it starts
    * etcd waits of its own that could run past that.
    */
@@ -765,14 +881,9 @@ class RestApiTest {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  /**
-   * The longest the server lets a request take to arrive whole: maxReqTime, checked every timerMillis. Read
-   * from the properties the server reads (RestApi defaults them; agent/pom.xml sets short ones for unit
-   * tests), so the waits follow whatever it runs with.
-   */
+  /** The longest the server lets a request take to arrive whole, with a little for its timer to run late. */
   private static Duration requestCutoff() {
-    return Duration.ofSeconds(Long.getLong("sun.net.httpserver.maxReqTime"))
-        .plusMillis(Long.getLong("sun.net.httpserver.timerMillis"));
+    return LIMITS.request().plusMillis(500);
   }
 
   /** A connection that sent the start of a request and nothing more, as a client that hung would. */
