@@ -50,6 +50,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
@@ -109,6 +110,7 @@ final class HttpTransport implements AutoCloseable {
   private final EventLoopGroup group;
   private final Channel server;
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicLong lastLimitWarning = new AtomicLong(System.nanoTime() - TimeUnit.HOURS.toNanos(1));
 
   HttpTransport(HostPort listen, SSLContext tls, boolean wantClientCertificates, Limits limits, Routes routes)
       throws IOException {
@@ -256,7 +258,6 @@ final class HttpTransport implements AutoCloseable {
     private boolean waitingForRequest = true;
     /** The request being read or answered; null between requests. */
     private Call call;
-    private boolean changing;
     private ByteArrayOutputStream body;
     /** The body is dropped, not kept: a read (GET), a refused call, or a pipelined request. */
     private boolean dropping;
@@ -293,8 +294,13 @@ final class HttpTransport implements AutoCloseable {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
       if (connections.incrementAndGet() > MAX_CONNECTIONS) {
-        log.warn("REST API: closed a connection from {}: {} already open", ctx.channel().remoteAddress(),
-            MAX_CONNECTIONS);
+        long now = System.nanoTime();
+        long last = lastLimitWarning.get();
+        // Once a minute at most: a flood of connections must not become a flood of log lines.
+        if (now - last > TimeUnit.MINUTES.toNanos(1) && lastLimitWarning.compareAndSet(last, now)) {
+          log.warn("REST API: closing new connections (from {} among them): {} already open",
+              ctx.channel().remoteAddress(), MAX_CONNECTIONS);
+        }
         ctx.close();
         return;
       }
@@ -357,7 +363,7 @@ final class HttpTransport implements AutoCloseable {
       }
       call = new Call(this, request, uri, ctx.channel().remoteAddress(), verifiedClient());
       HttpMethod m = request.method();
-      changing = !(m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS));
+      boolean changing = !(m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS));
       dropping = !changing;
       if (!changing) {
         return;
