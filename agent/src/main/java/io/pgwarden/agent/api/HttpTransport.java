@@ -15,6 +15,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -44,6 +45,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
@@ -457,6 +459,8 @@ final class HttpTransport implements AutoCloseable {
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
           head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
       HttpHeaders h = r.headers();
+      // HTTP/1.1 wants a Date from every server with a clock; the JDK's server and Patroni's send one.
+      h.set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
       h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
       h.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
       answered.headers.forEach(h::set);
@@ -513,6 +517,7 @@ final class HttpTransport implements AutoCloseable {
     private void closeNow(int code, String json) {
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
           Unpooled.wrappedBuffer(json.getBytes(StandardCharsets.UTF_8)));
+      r.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
       r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
       r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

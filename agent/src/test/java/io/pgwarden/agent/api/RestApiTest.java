@@ -385,7 +385,7 @@ class RestApiTest {
         head.write(s.getInputStream().read());
       }
       assertThat(head.toString(StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200 ")
-          .containsIgnoringCase("content-length: " + length);
+          .containsIgnoringCase("content-length: " + length).containsIgnoringCase("\r\ndate: ");
       // Nothing follows the headers: the next bytes are the answer to the next request.
       s.getOutputStream().write("GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       s.getOutputStream().flush();
