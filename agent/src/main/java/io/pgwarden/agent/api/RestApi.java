@@ -1,12 +1,13 @@
 package io.pgwarden.agent.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pgwarden.agent.api.HttpTransport.Call;
 import io.pgwarden.agent.loop.AgentStatus;
 import io.pgwarden.agent.loop.OperatorRequests;
 import io.pgwarden.agent.ops.Sizes;
-import io.pgwarden.agent.api.HttpTransport.Call;
 import io.pgwarden.agent.ops.Switchovers;
 import io.pgwarden.agent.port.ClusterStore;
+import io.pgwarden.agent.port.EtcdUnavailableException;
 import io.pgwarden.common.config.Credentials;
 import io.pgwarden.common.config.Keys;
 import io.pgwarden.common.config.HostPort;
@@ -69,6 +70,7 @@ public final class RestApi implements AutoCloseable {
   private final Operations ops;
   private final BasicAuth auth;
   private final boolean clientCertificates;
+  private final boolean tls;
 
   /**
    * What the changing calls need.
@@ -141,8 +143,6 @@ public final class RestApi implements AutoCloseable {
     this.tls = tls != null;
   }
 
-  private final boolean tls;
-
   private static ThreadFactory daemons(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
@@ -187,9 +187,12 @@ public final class RestApi implements AutoCloseable {
             return;
           }
           change(call, call.method(), body);
+        } catch (EtcdUnavailableException e) {
+          log.warn("REST {} {} from {} failed: {}", call.method(), call.path(), call.remote(), e.getMessage());
+          send(call, 503, error("etcd is unavailable; try again"));
         } catch (RuntimeException e) {
-          log.warn("REST request failed: {}", e.toString());
-          send(call, 500, error("internal error: " + e));
+          log.warn("REST {} {} from {} failed: {}", call.method(), call.path(), call.remote(), e.toString());
+          send(call, 500, error("internal error; the agent's log has it"));
         }
       });
     } catch (RejectedExecutionException busy) {
@@ -255,7 +258,7 @@ public final class RestApi implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       log.warn("REST request failed: {}", e.toString());
-      send(call, 500, error("internal error: " + e));
+      send(call, 500, error("internal error; the agent's log has it"));
     }
   }
 

@@ -74,6 +74,8 @@ class RestApiTest {
   private final Map<String, String> etcd = new ConcurrentHashMap<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private volatile CountDownLatch etcdHangs = new CountDownLatch(0);
+  /** Thrown by the fake etcd's reads when set. */
+  private volatile RuntimeException etcdFails;
   /** Calls held by {@link #etcdHangs} right now. */
   private final AtomicInteger etcdWaiting = new AtomicInteger();
   private RestApi api;
@@ -302,6 +304,22 @@ class RestApiTest {
     }
     await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
         .until(() -> call("GET", "/health", null, null).statusCode() == 200);
+  }
+
+  /** etcd out of reach is 503, to try again; anything unexpected 500, without the failure's own words. */
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource({"etcd, 503, etcd is unavailable", "bug, 500, internal error"})
+  void aChangingCallThatFailsIsAnsweredWithoutTheFailuresDetails(String failure, int code, String says)
+      throws Exception {
+    status.set(primary());
+    etcdFails = failure.equals("etcd")
+        ? new io.pgwarden.agent.port.EtcdUnavailableException("internal detail", new RuntimeException())
+        : new IllegalStateException("internal detail");
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
+        .header("Authorization", BasicAuth.header("admin", "s3cret")).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(code);
+    assertThat(r.body()).contains(says).doesNotContain("internal detail");
   }
 
   /** Kept alive: the next request on the same connection is answered, as HTTP/1.1 clients expect. */
@@ -1006,6 +1024,9 @@ class RestApiTest {
         (proxy, m, args) -> switch (m.getName()) {
           case "putIfAbsent" -> etcd.putIfAbsent((String) args[0], (String) args[1]) == null;
           case "get" -> {
+            if (etcdFails != null) {
+              throw etcdFails;
+            }
             etcdWaiting.incrementAndGet();
             try {
               etcdHangs.await();
