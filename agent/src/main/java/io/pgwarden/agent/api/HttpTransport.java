@@ -94,7 +94,10 @@ final class HttpTransport implements AutoCloseable {
     static final Limits DEFAULT = new Limits(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(30));
   }
 
-  /** What one request looks like to the routes; its methods may be called from any thread. */
+  /**
+   * What the server asks of the API, on its one thread: so nothing here may block, and a changing call is
+   * handed to other threads, which answer it through {@link Call#answer} (safe from any thread).
+   */
   interface Routes {
     /**
      * The headers of a POST, PUT, PATCH or DELETE have arrived, none of its body: refuse it here with
