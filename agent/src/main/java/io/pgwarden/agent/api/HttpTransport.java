@@ -188,17 +188,15 @@ final class HttpTransport implements AutoCloseable {
     private final HttpRequest request;
     private final URI uri;
     private final SocketAddress remote;
-    private final String clientCertificate;
     private final Map<String, String> headers = new LinkedHashMap<>();
     private final AtomicBoolean answered = new AtomicBoolean();
     private volatile boolean refused;
 
-    private Call(Connection connection, HttpRequest request, URI uri, SocketAddress remote, String clientCertificate) {
+    private Call(Connection connection, HttpRequest request, URI uri, SocketAddress remote) {
       this.connection = connection;
       this.request = request;
       this.uri = uri;
       this.remote = remote;
-      this.clientCertificate = clientCertificate;
     }
 
     String method() {
@@ -221,9 +219,12 @@ final class HttpTransport implements AutoCloseable {
       return request.headers().get(name);
     }
 
-    /** The subject of the client certificate TLS verified, or null when none was presented. */
+    /**
+     * The subject of the client certificate TLS verified, or null when none was presented. On the server's
+     * thread only (from {@link Routes#admit}): only changing calls need it, so health checks do not look.
+     */
     String clientCertificate() {
-      return clientCertificate;
+      return connection.verifiedClient();
     }
 
     /** Sets a header of the answer; before {@link #answer} or {@link #refuse}. */
@@ -366,7 +367,7 @@ final class HttpTransport implements AutoCloseable {
       if (!HttpUtil.isKeepAlive(request)) {
         closeAfterAnswer = true;
       }
-      call = new Call(this, request, uri, ctx.channel().remoteAddress(), verifiedClient());
+      call = new Call(this, request, uri, ctx.channel().remoteAddress());
       HttpMethod m = request.method();
       boolean changing = !(m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS));
       dropping = !changing;
@@ -377,10 +378,8 @@ final class HttpTransport implements AutoCloseable {
       if (call.refused()) {
         return;
       }
-      long length = HttpUtil.getContentLength(request, -1L);
-      if (length > MAX_BODY) {
-        log.warn("refused {} {} from {}: body larger than {} bytes", call.method(), call.path(), call.remote(), MAX_BODY);
-        call.refuse(413, tooLarge());
+      if (HttpUtil.getContentLength(request, -1L) > MAX_BODY) {
+        refuseTooLarge();
         return;
       }
       if (HttpUtil.is100ContinueExpected(request)) {
@@ -398,9 +397,7 @@ final class HttpTransport implements AutoCloseable {
       if (dropping) {
         dropped += bytes.readableBytes();
         if (call.refused() && (last || dropped > DRAIN_LIMIT)) {
-          // Drained: close once the refusal is out (closing with data unread would reset it).
-          requestComplete = true;
-          refusal.addListener(ChannelFutureListener.CLOSE);
+          drained();
         } else if (!call.refused() && dropped > DRAIN_LIMIT) {
           closeNow(413, tooLarge());
         } else if (last) {
@@ -410,14 +407,10 @@ final class HttpTransport implements AutoCloseable {
         return;
       }
       if (body.size() + bytes.readableBytes() > MAX_BODY) {
-        log.warn("refused {} {} from {}: body larger than {} bytes", call.method(), call.path(), call.remote(), MAX_BODY);
-        body = null;
-        dropping = true;
         dropped = bytes.readableBytes();
-        call.refuse(413, tooLarge());
+        refuseTooLarge();
         if (last) {
-          requestComplete = true;
-          refusal.addListener(ChannelFutureListener.CLOSE);
+          drained();
         }
         return;
       }
@@ -430,6 +423,18 @@ final class HttpTransport implements AutoCloseable {
         complete();
         routes.change(call, text);
       }
+    }
+
+    private void refuseTooLarge() {
+      log.warn("refused {} {} from {}: body larger than {} bytes", call.method(), call.path(), call.remote(), MAX_BODY);
+      call.refuse(413, tooLarge());
+    }
+
+    /** The refused call's body is read (or as much as is dropped): close once the refusal is out. */
+    private void drained() {
+      requestComplete = true;
+      // Closing with data unread would reset the connection under the answer.
+      refusal.addListener(ChannelFutureListener.CLOSE);
     }
 
     /** The whole request is in: no more reading until it is answered, and the answer has its own time. */
@@ -457,15 +462,8 @@ final class HttpTransport implements AutoCloseable {
 
     /** From any thread. */
     void answer(Call answered, int code, String contentType, String text, boolean refusing) {
-      byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-      boolean head = answered.method().equals("HEAD");
-      FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
-          head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
+      FullHttpResponse r = response(code, contentType, text, answered.method().equals("HEAD"));
       HttpHeaders h = r.headers();
-      // HTTP/1.1 wants a Date from every server with a clock; the JDK's server and Patroni's send one.
-      h.set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
-      h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
-      h.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
       answered.headers.forEach(h::set);
       if (refusing) {
         h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -495,7 +493,7 @@ final class HttpTransport implements AutoCloseable {
         body = null;
         ctx.channel().config().setAutoRead(true);
         if (requestComplete) {
-          refusal.addListener(ChannelFutureListener.CLOSE);
+          drained();
         }
         return;
       }
@@ -518,11 +516,7 @@ final class HttpTransport implements AutoCloseable {
 
     /** For a request that cannot be read on: answer and close at once. */
     private void closeNow(int code, String json) {
-      FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
-          Unpooled.wrappedBuffer(json.getBytes(StandardCharsets.UTF_8)));
-      r.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
-      r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-      r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+      FullHttpResponse r = response(code, "application/json", json, false);
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       call = null;
       ctx.channel().config().setAutoRead(false);
@@ -543,6 +537,18 @@ final class HttpTransport implements AutoCloseable {
         deadline = null;
       }
     }
+  }
+
+  /** An answer with {@code text} as its body, or only its length when {@code head}. */
+  private static FullHttpResponse response(int code, String contentType, String text, boolean head) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
+        head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
+    // HTTP/1.1 wants a Date from every server with a clock; the JDK's server and Patroni's send one.
+    r.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    return r;
   }
 
   private static String tooLarge() {
