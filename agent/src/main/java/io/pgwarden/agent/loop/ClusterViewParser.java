@@ -87,7 +87,12 @@ public final class ClusterViewParser {
   public Parsed parse(RawScope scope, DynamicConfig lastValidConfig) {
     // The result depends on nothing else, so equal inputs give an equal (here: the same) result.
     if (lastParsed != null && (scope == lastScope || scope.equals(lastScope))
-        && Objects.equals(lastValidConfig, lastConfigArg)) {
+        && (lastValidConfig == lastConfigArg || Objects.equals(lastValidConfig, lastConfigArg))) {
+      // Equal inputs are kept as the last ones, so that the next tick, which passes the same objects (the
+      // cached scope, the config this view carries), is told by identity: a record's equals goes through
+      // method handles, which cost an idle agent more than anything else it compares.
+      lastScope = scope;
+      lastConfigArg = lastValidConfig;
       return lastParsed;
     }
     lastParsed = parseAnew(scope, lastValidConfig);
