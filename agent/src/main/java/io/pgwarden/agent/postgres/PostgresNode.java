@@ -130,6 +130,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private long highestTimeline;
   /** The dynamic parameters to render next (from the last observed /config). */
   private volatile Map<String, String> dynamicParameters = Map.of();
+  /** What the loop last passed in, by identity (loop thread only). */
+  private Map<String, String> lastGivenParameters;
+  private Set<String> lastGivenHosts;
   /** The dynamic parameters the config files hold and PostgreSQL was started or reloaded with; null: unknown. */
   private volatile Map<String, String> appliedParameters;
   /** Where replication may connect from (the members' hosts, from the last observation). */
@@ -161,6 +164,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   /** The postmaster {@link #postmasterAlive()} last found running; null when none. */
   private volatile Found postmaster;
   private final File pidFileAsFile;
+  /** Resolved once: every tick asks whether it exists. */
+  private final Path pgControl;
   /** The last primary_conninfo {@link #upstreamOf} was asked about, and its answer (guarded by jdbcLock). */
   private String lastConninfo;
   private String lastUpstream;
@@ -180,6 +185,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     this.binDir = Path.of(cfg.binDir());
     this.dataDir = Path.of(cfg.dataDir()).normalize();
     this.pidFileAsFile = dataDir.resolve("postmaster.pid").toFile();
+    this.pgControl = dataDir.resolve("global").resolve("pg_control");
     this.parentDir = dataDir.getParent();
     this.pgpassFile = sibling(".pgpass");
     this.logFile = sibling(".log");
@@ -393,6 +399,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   @Override
   public void useDynamicParameters(Map<String, String> parameters) {
+    if (parameters == lastGivenParameters) {
+      // The same config's map as the last tick's (every tick of an idle agent): nothing to copy or retry.
+      return;
+    }
+    lastGivenParameters = parameters;
     dynamicParameters = Map.copyOf(parameters);
     // A changed (or removed) value is tried again with the next reload.
     rejected.entrySet().removeIf(e -> !e.getValue().value().equals(configured(e.getKey(), dynamicParameters)));
@@ -405,7 +416,10 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
 
   @Override
   public void useReplicationHosts(Set<String> hosts) {
-    replicationHosts = Set.copyOf(hosts);
+    if (hosts != lastGivenHosts) {
+      lastGivenHosts = hosts;
+      replicationHosts = Set.copyOf(hosts);
+    }
   }
 
   @Override
@@ -871,8 +885,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     try {
       LocalPgState s = probeOrThrow();
       return s.running()
-          ? s.withParameters(appliedParameters, s.pendingRestart()).withReplicationHosts(appliedReplicationHosts)
-              .withParameterErrors(parameterErrors())
+          ? s.withApplied(appliedParameters, s.pendingRestart(), appliedReplicationHosts, parameterErrors())
           : s;
     } catch (RuntimeException e) {
       return LocalPgState.unknown("probe failed: " + e, safePostmasterAlive());
@@ -1352,15 +1365,16 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   // Data directory
 
   DataDirState dataDirState() {
+    // The usual case first, in one stat and without listing the directory: this runs on every tick. A
+    // pg_control under it means the data directory exists and is a directory.
+    if (Files.exists(pgControl)) {
+      return DataDirState.VALID;
+    }
     if (!Files.exists(dataDir)) {
       return DataDirState.EMPTY;
     }
     if (!Files.isDirectory(dataDir)) {
       return DataDirState.INVALID;
-    }
-    // The usual case first, and without listing the directory: this runs on every tick.
-    if (Files.exists(dataDir.resolve("global").resolve("pg_control"))) {
-      return DataDirState.VALID;
     }
     try (Stream<Path> entries = Files.list(dataDir)) {
       return entries.findAny().isEmpty() ? DataDirState.EMPTY : DataDirState.INVALID;

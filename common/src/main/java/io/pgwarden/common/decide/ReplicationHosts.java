@@ -2,6 +2,7 @@ package io.pgwarden.common.decide;
 
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.Member;
+import java.util.Collections;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -20,7 +21,19 @@ public final class ReplicationHosts {
 
   private ReplicationHosts() {}
 
+  /** The last view asked about and its answer. */
+  private record Answer(ClusterView view, Set<String> hosts) {}
+
+  private static volatile Answer last;
+
+  /** The hosts, sorted; unmodifiable. */
   public static Set<String> wanted(ClusterView c) {
+    // An idle agent asks twice a tick about a view that changes only when the cluster does (the parser hands
+    // out the same object for an unchanged scope): remembered by identity, since the view is immutable.
+    Answer a = last;
+    if (a != null && a.view() == c) {
+      return a.hosts();
+    }
     Set<String> out = new TreeSet<>(LOOPBACK);
     for (Member m : c.liveMembers()) {
       String host = hostOf(m.status().connUrl());
@@ -28,7 +41,9 @@ public final class ReplicationHosts {
         out.add(host);
       }
     }
-    return out;
+    Set<String> hosts = Collections.unmodifiableSet(out);
+    last = new Answer(c, hosts);
+    return hosts;
   }
 
   /** The host of {@code host:port} ({@code [v6]:port} too); null when absent or not a plain host. */

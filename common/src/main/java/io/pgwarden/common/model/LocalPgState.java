@@ -135,18 +135,16 @@ public record LocalPgState(
         appliedReplicationHosts, parameterErrors, syncConfirmed, streamingStandbys);
   }
 
-  /** The same state, with the parameters PostgreSQL rejected. */
-  public LocalPgState withParameterErrors(Map<String, String> errors) {
+  /**
+   * The same state, with what this agent last applied (parameters, pg_hba.conf's replication hosts) and what
+   * PostgreSQL says of it (settings pending a restart, rejected parameters): in one copy, since each copy sorts
+   * the parameters again and the probe adds these on every tick.
+   */
+  public LocalPgState withApplied(Map<String, String> applied, Set<String> pending, Set<String> hosts,
+      Map<String, String> errors) {
     return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
-        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
-        pendingRestart, appliedReplicationHosts, errors, syncConfirmed, streamingStandbys);
-  }
-
-  /** The same state, with the replication hosts pg_hba.conf holds. */
-  public LocalPgState withReplicationHosts(Set<String> hosts) {
-    return new LocalPgState(dataDir, running, inRecovery, controlState, systemId, timeline, lsn, replayedLsn,
-        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, appliedParameters,
-        pendingRestart, hosts, parameterErrors, syncConfirmed, streamingStandbys);
+        streaming, upstream, history, slots, postmasterAlive, probeError, syncStandbys, applied, pending,
+        hosts, errors, syncConfirmed, streamingStandbys);
   }
 
   /** The same state, with the standbys pg_stat_replication shows synchronous and streaming. */
