@@ -2,6 +2,7 @@ package io.pgwarden.agent.watchdog;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +19,8 @@ public interface BootClock {
 
   BootClock PROC_UPTIME = () -> {
     try {
-      return parseUptime(Files.readString(Path.of("/proc/uptime")));
+      // Bytes as Latin-1, not readString's UTF-8 decoder: the text is ASCII, and a primary reads it every tick.
+      return parseUptime(new String(Files.readAllBytes(Path.of("/proc/uptime")), StandardCharsets.ISO_8859_1));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read /proc/uptime", e);
     }

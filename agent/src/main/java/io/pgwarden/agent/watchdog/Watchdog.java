@@ -42,6 +42,8 @@ public final class Watchdog implements AutoCloseable {
   private final OutputStream stdin;
   private final BootClock clock;
   private final Path logFile;
+  /** Its {@code /proc/PID/stat}, made once: {@link #alive()} reads it every tick of a primary. */
+  private final Path procStat;
   private final Thread writer;
   private final Object lock = new Object();
   private String pending;
@@ -58,6 +60,7 @@ public final class Watchdog implements AutoCloseable {
     this.stdin = process.getOutputStream();
     this.clock = clock;
     this.logFile = logFile;
+    this.procStat = Path.of("/proc/" + process.pid() + "/stat");
     this.writer = new Thread(this::deliver, "pgwarden-watchdog-feeder");
     writer.setDaemon(true);
     writer.start();
@@ -172,7 +175,7 @@ public final class Watchdog implements AutoCloseable {
    * one and re-arm it, or demote.
    */
   public boolean alive() {
-    return running() && !stopped(process.pid());
+    return running() && !stopped(procStat);
   }
 
   /**
@@ -324,10 +327,10 @@ public final class Watchdog implements AutoCloseable {
   }
 
   /** State T (stopped) or t (traced) in /proc/PID/stat; unknown counts as running. */
-  static boolean stopped(long pid) {
+  static boolean stopped(Path procStat) {
     try {
       // Latin-1: a plain copy of the bytes (this runs on every tick); the state and ')' are ASCII either way.
-      byte[] stat = Files.readAllBytes(Path.of("/proc/" + pid + "/stat"));
+      byte[] stat = Files.readAllBytes(procStat);
       return stoppedState(new String(stat, StandardCharsets.ISO_8859_1));
     } catch (IOException | RuntimeException e) {
       return false;

@@ -841,6 +841,10 @@ public final class Decider {
    * next comes only after wal_retrieve_retry_interval). Named then, it would hold every commit until it
    * connects again.
    */
+  private static final Comparator<MemberStatus> AHEAD_THEN_NAME = Comparator
+      .comparing(MemberStatus::position, Comparator.nullsLast(Comparator.reverseOrder()))
+      .thenComparing(MemberStatus::name);
+
   private Decision synchronousStandbys(Observation obs, Topology t, Duration next) {
     ClusterView c = obs.cluster();
     SynchronousMode mode = c.config().synchronousMode();
@@ -848,14 +852,20 @@ public final class Decider {
     List<String> recorded = t.syncStandbys();
     List<String> desired = new ArrayList<>();
     if (mode != SynchronousMode.OFF) {
-      List<MemberStatus> healthy = c.liveMembers().stream()
-          .map(Member::status)
-          .filter(m -> healthyReplicaOfMe(m, obs) && !m.tags().nosync()
-              && nameable(obs.local(), m.name()))
-          .sorted(Comparator.<MemberStatus, Boolean>comparing(m -> !recorded.contains(m.name()))
-              .thenComparing(m -> m.position(), Comparator.nullsLast(Comparator.reverseOrder()))
-              .thenComparing(MemberStatus::name))
-          .toList();
+      // Loops, not streams: the leader runs this every tick, mostly interpreted.
+      List<MemberStatus> healthy = new ArrayList<>();
+      for (Member member : c.liveMembers()) {
+        MemberStatus m = member.status();
+        if (healthyReplicaOfMe(m, obs) && !m.tags().nosync() && nameable(obs.local(), m.name())) {
+          healthy.add(m);
+        }
+      }
+      // The recorded ones first (a standby keeps its place while healthy), then the furthest ahead.
+      healthy.sort((a, b) -> {
+        boolean ra = recorded.contains(a.name());
+        boolean rb = recorded.contains(b.name());
+        return ra != rb ? (ra ? -1 : 1) : AHEAD_THEN_NAME.compare(a, b);
+      });
       for (MemberStatus m : healthy) {
         if (desired.size() < count) {
           desired.add(m.name());
@@ -863,7 +873,12 @@ public final class Decider {
       }
     }
     List<String> pgWanted = desired.isEmpty() && mode == SynchronousMode.STRICT ? List.of("*") : desired;
-    List<String> keep = recorded.stream().filter(desired::contains).toList();
+    List<String> keep = new ArrayList<>(recorded.size());
+    for (String name : recorded) {
+      if (desired.contains(name)) {
+        keep.add(name);
+      }
+    }
     if (!keep.equals(recorded)) {
       return Decision.act("dropping " + without(recorded, keep) + " from the synchronous standby record before"
           + " PostgreSQL may stop waiting for it", next,
@@ -876,8 +891,12 @@ public final class Decider {
       Duration soon = pgWanted.isEmpty() || pgWanted.equals(List.of("*")) ? next : min(next, JOINING_POLL);
       return Decision.act("setting " + what + " in PostgreSQL", soon, new SetSyncStandbys(pgWanted, count, mode.json()));
     }
-    List<String> confirmed = desired.stream()
-        .filter(n -> !recorded.contains(n) && obs.local().syncConfirmed().contains(n)).toList();
+    List<String> confirmed = new ArrayList<>();
+    for (String n : desired) {
+      if (!recorded.contains(n) && obs.local().syncConfirmed().contains(n)) {
+        confirmed.add(n);
+      }
+    }
     if (!confirmed.isEmpty()) {
       List<String> union = new ArrayList<>(recorded);
       union.addAll(confirmed);
