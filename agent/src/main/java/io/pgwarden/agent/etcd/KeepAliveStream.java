@@ -47,7 +47,6 @@ final class KeepAliveStream {
     }
     BlockingQueue<Object> q = answers;
     try {
-      call.request(1);
       call.sendMessage(LeaseKeepAliveRequest.newBuilder().setID(leaseId).build());
     } catch (RuntimeException e) {
       close("send failed: " + e);
@@ -100,6 +99,9 @@ final class KeepAliveStream {
         q.add(status);
       }
     }, new Metadata());
+    // Every answer asked for at once rather than one per renewal: etcd answers each request exactly once, and
+    // each request(1) is a task handed to the transport's event loop.
+    c.request(Integer.MAX_VALUE);
     call = c;
     answers = q;
     opened++;
