@@ -25,7 +25,9 @@ import org.junit.jupiter.api.Test;
  * -Dbench.windows=M1,M2,... (default 1,5,10,20,30: minutes after all clusters are ready at which a window opens),
  * -Dbench.idle=SECONDS (default 60, each window's length), -Dbench.scenarios=a,b (default all of pgwarden,
  * patroni-equal, pgwarden-patroni-timing, patroni; the Patroni ones only when {@code patroni} is on PATH),
- * -Dbench.name=NAME (default idle-over-time). Writes target/bench/NAME.{json,md} after every window, and
+ * -Dbench.name=NAME (default idle-over-time), -Dbench.baselineJar=JAR (also a cluster of another agent build at
+ * pgwarden's defaults, e.g. the one before a change, in the same windows; its class-data archive is made from this
+ * build's class list). Writes target/bench/NAME.{json,md} after every window, and
  * NAME-summary.md, one row per cluster and one column per window.
  */
 class IdleOverTimeBench {
@@ -57,6 +59,18 @@ class IdleOverTimeBench {
     try {
       start(running, boot, scenarios.contains("pgwarden"), "pgwarden", SideBySideBench.PGW_DEFAULTS,
           () -> PgwardenCluster.start(Map.of()));
+      String baseline = System.getProperty("bench.baselineJar");
+      if (baseline != null) {
+        // Another build of the agent (e.g. the one before a change) in the same windows: the measure of a change.
+        String jar = System.getProperty("pgwarden.jar");
+        System.setProperty("pgwarden.jar", baseline);
+        try {
+          start(running, boot, true, "pgwarden-baseline", SideBySideBench.PGW_DEFAULTS + "; baseline jar "
+              + Path.of(baseline).getFileName(), () -> PgwardenCluster.start(Map.of()));
+        } finally {
+          System.setProperty("pgwarden.jar", jar);
+        }
+      }
       start(running, boot, patroni && scenarios.contains("patroni-equal"), "patroni-equal", SideBySideBench.PAT_EQUAL,
           () -> PatroniCluster.start(3, SideBySideBench.PAT_EQUAL_CONFIG));
       start(running, boot, scenarios.contains("pgwarden-patroni-timing"), "pgwarden-patroni-timing",
@@ -124,7 +138,9 @@ class IdleOverTimeBench {
     String cmd = "mvn -B -o verify -pl test-harness -am -Pbench -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false"
         + " -Dit.test=IdleOverTimeBench -Dfailsafe.failIfNoSpecifiedTests=false -Dbench.idle=" + seconds
         + " -Dbench.windows=" + String.join(",", Arrays.stream(windows).mapToObj(Integer::toString).toList())
-        + (System.getProperty("bench.scenarios") == null ? "" : " -Dbench.scenarios=" + System.getProperty("bench.scenarios"));
+        + (System.getProperty("bench.scenarios") == null ? "" : " -Dbench.scenarios=" + System.getProperty("bench.scenarios"))
+        + (System.getProperty("bench.baselineJar") == null ? "" : " -Dbench.baselineJar="
+            + System.getProperty("bench.baselineJar"));
     Path dir = Path.of("target", "bench");
     SideBySide.write(dir, name, new SideBySide.Report(SideBySideBench.environment(patroni, List.of()), cmd, boot, idle,
         List.of(), List.of()));
