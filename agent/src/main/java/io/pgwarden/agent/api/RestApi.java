@@ -186,7 +186,7 @@ public final class RestApi implements AutoCloseable {
             send(call, 503, error("waited too long behind other changing calls; try again"));
             return;
           }
-          change(call, call.method(), body);
+          change(call, body);
         } catch (EtcdUnavailableException e) {
           log.warn("REST {} {} from {} failed: {}", call.method(), call.path(), call.remote(), e.getMessage());
           send(call, 503, error("etcd is unavailable; try again"));
@@ -294,7 +294,8 @@ public final class RestApi implements AutoCloseable {
   }
 
   /** POST/PUT/PATCH/DELETE of an authenticated caller, on a change thread. */
-  private void change(Call call, String method, String body) {
+  private void change(Call call, String body) {
+    String method = call.method();
     String path = call.path();
     if (method.equals("POST")) {
       switch (path) {
