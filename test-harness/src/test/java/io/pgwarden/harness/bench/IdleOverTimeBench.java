@@ -62,14 +62,8 @@ class IdleOverTimeBench {
       String baseline = System.getProperty("bench.baselineJar");
       if (baseline != null) {
         // Another build of the agent (e.g. the one before a change) in the same windows: the measure of a change.
-        String jar = System.getProperty("pgwarden.jar");
-        System.setProperty("pgwarden.jar", baseline);
-        try {
-          start(running, boot, true, "pgwarden-baseline", SideBySideBench.PGW_DEFAULTS + "; baseline jar "
-              + Path.of(baseline).getFileName(), () -> PgwardenCluster.start(Map.of()));
-        } finally {
-          System.setProperty("pgwarden.jar", jar);
-        }
+        start(running, boot, true, "pgwarden-baseline", SideBySideBench.baselineLabel(baseline),
+            () -> SideBySideBench.startBaseline(baseline));
       }
       start(running, boot, patroni && scenarios.contains("patroni-equal"), "patroni-equal", SideBySideBench.PAT_EQUAL,
           () -> PatroniCluster.start(3, SideBySideBench.PAT_EQUAL_CONFIG));

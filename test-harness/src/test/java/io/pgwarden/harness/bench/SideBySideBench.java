@@ -78,13 +78,9 @@ class SideBySideBench {
     if (baseline != null && (idlePart || swPart || foPart)) {
       // Another build of the agent (e.g. the one before a change), the same parts, in the same run.
       scenario("pgwarden-baseline", () -> {
-        String jar = System.getProperty("pgwarden.jar");
-        System.setProperty("pgwarden.jar", baseline);
-        String label = PGW_DEFAULTS + "; baseline jar " + Path.of(baseline).getFileName();
-        try (PgwardenCluster c = SideBySide.bootstrap(() -> PgwardenCluster.start(Map.of()), label, boot)) {
+        String label = baselineLabel(baseline);
+        try (PgwardenCluster c = SideBySide.bootstrap(() -> startBaseline(baseline), label, boot)) {
           measure(c, label, idlePart ? idleSeconds : 0, swPart ? runs : 0, foPart ? runs : 0);
-        } finally {
-          System.setProperty("pgwarden.jar", jar);
         }
       });
     }
@@ -243,5 +239,20 @@ class SideBySideBench {
         + (System.getProperty("bench.parts") == null ? "" : " -Dbench.parts=" + System.getProperty("bench.parts"))
         + (System.getProperty("bench.baselineJar") == null ? "" : " -Dbench.baselineJar=" + System.getProperty("bench.baselineJar"));
     return new SideBySide.Report(env, cmd, boot, idle, sw, fo);
+  }
+
+  /** A cluster of another agent build at pgwarden's defaults (the jar is read only when a cluster starts). */
+  static PgwardenCluster startBaseline(String jar) {
+    String own = System.getProperty("pgwarden.jar");
+    System.setProperty("pgwarden.jar", jar);
+    try {
+      return PgwardenCluster.start(Map.of());
+    } finally {
+      System.setProperty("pgwarden.jar", own);
+    }
+  }
+
+  static String baselineLabel(String jar) {
+    return PGW_DEFAULTS + "; baseline jar " + Path.of(jar).getFileName();
   }
 }
