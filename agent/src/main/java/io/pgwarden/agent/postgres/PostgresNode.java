@@ -158,6 +158,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private final Object actionLock = new Object();
   private final Object jdbcLock = new Object();
   private Connection conn; // guarded by jdbcLock
+  /** The connection on which the probe last found a primary (guarded by jdbcLock). */
+  private Connection primaryConnection;
   /** A postmaster found running, and the time of the pid file it was found by (before reading it). */
   private record Found(ProcessHandle process, long pidFileTime) {}
 
@@ -958,12 +960,16 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private LocalPgState queryRunningOnce() throws SQLException {
     synchronized (jdbcLock) {
       Connection c = connection();
+      if (c == primaryConnection) {
+        return queryKnownPrimary(c);
+      }
       boolean inRecovery;
       String systemId;
       Set<String> pending = new HashSet<>();
       LocalPgState replica;
       // One round trip for what both roles need and all a replica needs (the probe runs every tick, and
-      // every one of these functions also answers on a primary); a primary reads its own in a second.
+      // every one of these functions also answers on a primary); a primary reads its own in a second, and
+      // from then on, on the same connection, in the first (queryKnownPrimary).
       try (PreparedStatement st = c.prepareStatement(PROBE_QUERY); ResultSet rs = st.executeQuery()) {
         rs.next();
         inRecovery = rs.getBoolean(1);
@@ -974,48 +980,81 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         }
         replica = inRecovery ? replicaState(rs, 4, systemId) : null;
       }
-      LocalPgState s = inRecovery ? replica : queryPrimary(c, systemId);
+      if (inRecovery) {
+        return replica.withParameters(null, pending);
+      }
+      LocalPgState s;
+      try (PreparedStatement st = c.prepareStatement(PRIMARY_QUERY); ResultSet rs = st.executeQuery()) {
+        rs.next();
+        s = primaryState(c, primaryRow(rs, 1), systemId);
+      }
+      primaryConnection = c;
       return s.withParameters(null, pending);
     }
+  }
+
+  /**
+   * The probe of a server this connection has seen as a primary, in one round trip (the leader's every tick).
+   * PostgreSQL leaves recovery but never goes back into it without a restart, which ends every connection;
+   * should it be in recovery all the same, pg_current_wal_lsn() fails, and the caller tries a new connection.
+   */
+  private LocalPgState queryKnownPrimary(Connection c) throws SQLException {
+    Set<String> pending = new HashSet<>();
+    String systemId;
+    PrimaryRow row;
+    try (PreparedStatement st = c.prepareStatement(KNOWN_PRIMARY_QUERY); ResultSet rs = st.executeQuery()) {
+      rs.next();
+      if (rs.getBoolean(1)) {
+        throw new SQLException("in recovery on a connection that saw a primary");
+      }
+      systemId = rs.getString(2);
+      String names = rs.getString(3);
+      if (names != null) {
+        pending.addAll(List.of(names.split(",")));
+      }
+      row = primaryRow(rs, 4);
+    }
+    return primaryState(c, row, systemId).withParameters(null, pending);
   }
 
   /** The last timeline history read on the current connection, by timeline (guarded by jdbcLock). */
   private long historyTimeline;
   private List<TimelineSwitch> historyOfTimeline = List.of();
 
-  private LocalPgState queryPrimary(Connection c, String systemId) throws SQLException {
-    Lsn lsn;
-    long timeline;
+  /** What the primary's columns say, from {@code first} on (see {@link #PRIMARY_QUERY}). */
+  private record PrimaryRow(Lsn lsn, long timeline, Set<String> slots, Set<String> sync, Set<String> confirmed,
+      Set<String> streaming) {}
+
+  private PrimaryRow primaryRow(ResultSet rs, int first) throws SQLException {
+    Lsn lsn = Lsn.parse(rs.getString(first));
+    long timeline = Long.parseLong(rs.getString(first + 1).substring(0, 8), 16);
     Set<String> slots = new HashSet<>();
-    Set<String> sync;
-    Set<String> confirmed = new HashSet<>();
-    Set<String> streaming = new HashSet<>();
-    // One round trip for all a primary adds to the probe (the leader's every tick).
-    try (PreparedStatement st = c.prepareStatement(PRIMARY_QUERY); ResultSet rs = st.executeQuery()) {
-      rs.next();
-      lsn = Lsn.parse(rs.getString(1));
-      timeline = Long.parseLong(rs.getString(2).substring(0, 8), 16);
-      String names = rs.getString(3);
-      if (names != null) {
-        slots.addAll(List.of(names.split(",")));
-      }
-      String syncNames = rs.getString(4);
-      if (synchronousStandbyNames == null) {
-        // This agent has not set it yet: what the running server waits for is what later renders keep.
-        synchronousStandbyNames = syncNames == null ? "" : syncNames;
-      }
-      sync = parseSynchronousStandbyNames(syncNames);
-      if (syncWaitFrom == null) {
-        // This agent did not set them: count from now, as far as it can tell (a write position, never less
-        // than what was flushed and so acknowledged).
-        syncWaitFrom = lsn;
-      }
-      confirmed.addAll(caughtUp(rs.getString(5), syncWaitFrom));
-      String streamingNames = rs.getString(6);
-      if (streamingNames != null) {
-        streaming.addAll(List.of(streamingNames.split(",")));
-      }
+    String names = rs.getString(first + 2);
+    if (names != null) {
+      slots.addAll(List.of(names.split(",")));
     }
+    String syncNames = rs.getString(first + 3);
+    if (synchronousStandbyNames == null) {
+      // This agent has not set it yet: what the running server waits for is what later renders keep.
+      synchronousStandbyNames = syncNames == null ? "" : syncNames;
+    }
+    Set<String> sync = parseSynchronousStandbyNames(syncNames);
+    if (syncWaitFrom == null) {
+      // This agent did not set them: count from now, as far as it can tell (a write position, never less
+      // than what was flushed and so acknowledged).
+      syncWaitFrom = lsn;
+    }
+    Set<String> confirmed = new HashSet<>(caughtUp(rs.getString(first + 4), syncWaitFrom));
+    Set<String> streaming = new HashSet<>();
+    String streamingNames = rs.getString(first + 5);
+    if (streamingNames != null) {
+      streaming.addAll(List.of(streamingNames.split(",")));
+    }
+    return new PrimaryRow(lsn, timeline, slots, sync, confirmed, streaming);
+  }
+
+  private LocalPgState primaryState(Connection c, PrimaryRow row, String systemId) throws SQLException {
+    long timeline = row.timeline();
     List<TimelineSwitch> history = List.of();
     if (timeline > 1 && timeline == historyTimeline) {
       // A timeline's history file never changes once the timeline exists.
@@ -1031,8 +1070,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       historyTimeline = timeline;
       historyOfTimeline = history;
     }
-    return new LocalPgState(DataDirState.VALID, true, false, ControlState.UNKNOWN, systemId, timeline, lsn, null,
-        false, null, history, slots, true, null, sync).withSyncConfirmed(confirmed).withStreamingStandbys(streaming);
+    return new LocalPgState(DataDirState.VALID, true, false, ControlState.UNKNOWN, systemId, timeline, row.lsn(),
+        null, false, null, history, row.slots(), true, null, row.sync()).withSyncConfirmed(row.confirmed())
+        .withStreamingStandbys(row.streaming());
   }
 
   /** What a replica reports of its replication; from {@link #replicaState}'s first column on. */
@@ -1060,7 +1100,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
    * of all streaming standbys. Slot names are [a-z0-9_] and member names (application_name)
    * [A-Za-z0-9_.-]: a comma separates them safely.
    */
-  private static final String PRIMARY_QUERY = "SELECT l::text, pg_walfile_name(l),"
+  private static final String PRIMARY_COLUMNS = "l::text, pg_walfile_name(l),"
       + " (SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical'),"
       + " current_setting('synchronous_standby_names'),"
       + " (SELECT string_agg(application_name || ' ' || flush_lsn::text, ',') FROM pg_stat_replication"
@@ -1069,6 +1109,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       // Other clients may name themselves anything: only what could be a member's name counts.
       + " WHERE state = 'streaming' AND application_name ~ '^[A-Za-z0-9_.-]+$')"
       + " FROM pg_current_wal_lsn() AS l";
+  private static final String PRIMARY_QUERY = "SELECT " + PRIMARY_COLUMNS;
+  /** What both roles need, then the primary's columns: for a connection that has seen a primary. */
+  private static final String KNOWN_PRIMARY_QUERY = "SELECT pg_is_in_recovery(),"
+      + " (SELECT system_identifier::text FROM pg_control_system()),"
+      + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart), " + PRIMARY_COLUMNS;
   /** Not PRIMARY_QUERY's position: that is the write position, which can run ahead of the flush. */
   private static final String PRIMARY_FLUSH_QUERY = "SELECT pg_current_wal_flush_lsn()::text";
 
@@ -1559,6 +1604,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         }
         conn = null;
       }
+      primaryConnection = null;
       // A new connection may be to another server (restarted, rewound, re-cloned): read its history anew.
       historyTimeline = 0;
     }

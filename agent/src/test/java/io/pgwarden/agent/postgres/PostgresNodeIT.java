@@ -205,6 +205,25 @@ class PostgresNodeIT {
     assertThat(sw.switchLsn()).isNotNull().isNotEqualTo(Lsn.ZERO);
     divergedAt = sw.switchLsn();
     assertThat(Files.exists(b.dataDir().resolve("standby.signal"))).isFalse();
+
+    // The probe's connection has now seen a primary, which it stays until a restart ends the connection: from
+    // the next probe on, the leader's tick asks in one statement what took two, with the same answer.
+    LocalPgState again = b.probe();
+    assertThat(lastStatementOfTheProbe(b, "b")).startsWith("SELECT pg_is_in_recovery()").contains("pg_current_wal_lsn()");
+    assertThat(again.probeError()).isNull();
+    assertThat(again.runningAsPrimary()).isTrue();
+    assertThat(again.systemId()).isEqualTo(s.systemId());
+    assertThat(again.timeline()).isEqualTo(2L);
+    assertThat(again.history()).isEqualTo(s.history());
+    assertThat(again.slots()).isEqualTo(s.slots());
+    assertThat(again.syncStandbys()).isEqualTo(s.syncStandbys());
+    assertThat(again.pendingRestart()).isEqualTo(s.pendingRestart());
+    assertThat(s.lsn().isAfter(again.lsn())).isFalse();
+  }
+
+  /** What the probe's own session ran last (its application_name names the member). */
+  private String lastStatementOfTheProbe(PostgresNode n, String member) throws SQLException {
+    return single(n, "SELECT query FROM pg_stat_activity WHERE application_name = 'pgwarden-" + member + "'");
   }
 
   @Test
