@@ -17,6 +17,7 @@ import io.pgwarden.common.model.ControlState;
 import io.pgwarden.common.model.DataDirState;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Lsn;
+import io.pgwarden.common.model.SortedMaps;
 import io.pgwarden.common.model.TimelineSwitch;
 import java.io.File;
 import java.io.IOException;
@@ -406,7 +407,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       return;
     }
     lastGivenParameters = parameters;
-    dynamicParameters = Map.copyOf(parameters);
+    // The config's own map, kept as it is (SortedMaps): the probe reports it as applied, and the decision finds
+    // it equal to the config's at a glance.
+    dynamicParameters = SortedMaps.of(parameters);
     // A changed (or removed) value is tried again with the next reload.
     rejected.entrySet().removeIf(e -> !e.getValue().value().equals(configured(e.getKey(), dynamicParameters)));
   }

@@ -3,7 +3,6 @@ package io.pgwarden.common.model;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.time.Duration;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Cluster-wide settings kept in {@code /config}. Durations are whole seconds, as in Patroni, so an
@@ -45,7 +44,7 @@ public record DynamicConfig(
     synchronousMode = synchronousMode == null ? SynchronousMode.ON : synchronousMode;
     synchronousNodeCount = synchronousNodeCount == null ? 1 : synchronousNodeCount;
     pause = pause != null && pause;
-    parameters = parameters == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(parameters));
+    parameters = parameters == null ? Map.of() : SortedMaps.of(parameters);
     if (ttl < 2) {
       throw new IllegalArgumentException("ttl must be >= 2 seconds, got " + ttl);
     }

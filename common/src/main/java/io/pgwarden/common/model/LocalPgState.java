@@ -3,7 +3,6 @@ package io.pgwarden.common.model;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * What the agent saw of its own PostgreSQL in one observation.
@@ -61,11 +60,11 @@ public record LocalPgState(
   public LocalPgState {
     streamingStandbys = streamingStandbys == null ? Set.of() : Set.copyOf(streamingStandbys);
     syncConfirmed = syncConfirmed == null ? Set.of() : Set.copyOf(syncConfirmed);
-    parameterErrors = parameterErrors == null ? Map.of()
-        : java.util.Collections.unmodifiableMap(new TreeMap<>(parameterErrors));
+    parameterErrors = parameterErrors == null ? Map.of() : SortedMaps.of(parameterErrors);
     syncStandbys = syncStandbys == null ? Set.of() : Set.copyOf(syncStandbys);
-    appliedParameters = appliedParameters == null ? null
-        : java.util.Collections.unmodifiableMap(new TreeMap<>(appliedParameters));
+    // Copied once (SortedMaps): the probe hands the same map on every tick, and the decision compares it with
+    // the config's, the same object while nothing changed.
+    appliedParameters = appliedParameters == null ? null : SortedMaps.of(appliedParameters);
     pendingRestart = pendingRestart == null ? Set.of() : Set.copyOf(pendingRestart);
     appliedReplicationHosts = appliedReplicationHosts == null ? null : Set.copyOf(appliedReplicationHosts);
     controlState = controlState == null ? ControlState.UNKNOWN : controlState;

@@ -17,6 +17,20 @@ public record Tags(Boolean nofailover, Boolean noloadbalance, Integer failoverPr
     }
   }
 
+  // By hand, as MemberStatus's: a record's generated equals goes through method handles, which the interpreter
+  // and C1 run slowly, and every tick compares the status it would publish, tags included, with the last.
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Tags t && nofailover.equals(t.nofailover) && noloadbalance.equals(t.noloadbalance)
+        && failoverPriority.equals(t.failoverPriority) && nosync.equals(t.nosync);
+  }
+
+  @Override
+  public int hashCode() {
+    return ((nofailover.hashCode() * 31 + noloadbalance.hashCode()) * 31 + failoverPriority.hashCode()) * 31
+        + nosync.hashCode();
+  }
+
   public boolean canFailover() {
     return !nofailover && failoverPriority > 0;
   }

@@ -15,6 +15,7 @@ class ValueEqualityTest {
       String.class, new Object[] {"a", "b"},
       Role.class, new Object[] {Role.REPLICA, Role.PRIMARY},
       Long.class, new Object[] {1L, 2L},
+      Integer.class, new Object[] {1, 2},
       Lsn.class, new Object[] {new Lsn(1), new Lsn(2)},
       Boolean.class, new Object[] {Boolean.TRUE, Boolean.FALSE},
       Tags.class, new Object[] {Tags.NONE, new Tags(true, false, 1, false)},
@@ -22,15 +23,24 @@ class ValueEqualityTest {
 
   @Test
   void everyComponentOfAMemberStatusCounts() throws Exception {
-    RecordComponent[] components = MemberStatus.class.getRecordComponents();
-    Constructor<MemberStatus> canonical = MemberStatus.class.getDeclaredConstructor(
+    everyComponentCounts(MemberStatus.class);
+  }
+
+  @Test
+  void everyComponentOfTagsCounts() throws Exception {
+    everyComponentCounts(Tags.class);
+  }
+
+  private static <R extends Record> void everyComponentCounts(Class<R> type) throws Exception {
+    RecordComponent[] components = type.getRecordComponents();
+    Constructor<R> canonical = type.getDeclaredConstructor(
         Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new));
     Object[] base = new Object[components.length];
     for (int i = 0; i < components.length; i++) {
       base[i] = values(components[i])[0];
     }
-    MemberStatus a = canonical.newInstance(base);
-    MemberStatus same = canonical.newInstance(base.clone());
+    R a = canonical.newInstance(base);
+    R same = canonical.newInstance(base.clone());
     assertThat(a).isEqualTo(same).isNotSameAs(same);
     assertThat(a.hashCode()).isEqualTo(same.hashCode());
     for (int i = 0; i < components.length; i++) {
