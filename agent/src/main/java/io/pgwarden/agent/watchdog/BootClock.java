@@ -2,8 +2,6 @@ package io.pgwarden.agent.watchdog;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -17,12 +15,17 @@ public interface BootClock {
   /** Centiseconds since boot, rounded down. */
   long centis();
 
-  BootClock PROC_UPTIME = () -> {
-    try {
-      // Bytes as Latin-1, not readString's UTF-8 decoder: the text is ASCII, and a primary reads it every tick.
-      return parseUptime(new String(Files.readAllBytes(Path.of("/proc/uptime")), StandardCharsets.ISO_8859_1));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read /proc/uptime", e);
+  BootClock PROC_UPTIME = new BootClock() {
+    // One descriptor for the life of the process: a primary reads the clock every tick.
+    private final ProcFile uptime = new ProcFile(Path.of("/proc/uptime"));
+
+    @Override
+    public long centis() {
+      try {
+        return parseUptime(uptime.read());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read /proc/uptime", e);
+      }
     }
   };
 

@@ -42,8 +42,8 @@ public final class Watchdog implements AutoCloseable {
   private final OutputStream stdin;
   private final BootClock clock;
   private final Path logFile;
-  /** Its {@code /proc/PID/stat}, made once: {@link #alive()} reads it every tick of a primary. */
-  private final Path procStat;
+  /** Its {@code /proc/PID/stat}, kept open: {@link #alive()} reads it every tick of a primary. */
+  private final ProcFile procStat;
   private final Thread writer;
   private final Object lock = new Object();
   private String pending;
@@ -60,7 +60,7 @@ public final class Watchdog implements AutoCloseable {
     this.stdin = process.getOutputStream();
     this.clock = clock;
     this.logFile = logFile;
-    this.procStat = Path.of("/proc/" + process.pid() + "/stat");
+    this.procStat = new ProcFile(Path.of("/proc/" + process.pid() + "/stat"));
     this.writer = new Thread(this::deliver, "pgwarden-watchdog-feeder");
     writer.setDaemon(true);
     writer.start();
@@ -218,6 +218,7 @@ public final class Watchdog implements AutoCloseable {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
     }
+    procStat.close();
   }
 
   /**
@@ -258,6 +259,7 @@ public final class Watchdog implements AutoCloseable {
       lock.notifyAll();
     }
     process.destroyForcibly();
+    procStat.close();
   }
 
   private void send(String command) {
@@ -327,11 +329,10 @@ public final class Watchdog implements AutoCloseable {
   }
 
   /** State T (stopped) or t (traced) in /proc/PID/stat; unknown counts as running. */
-  static boolean stopped(Path procStat) {
+  static boolean stopped(ProcFile procStat) {
     try {
-      // Latin-1: a plain copy of the bytes (this runs on every tick); the state and ')' are ASCII either way.
-      byte[] stat = Files.readAllBytes(procStat);
-      return stoppedState(new String(stat, StandardCharsets.ISO_8859_1));
+      // Through one descriptor (this runs on every tick of a primary); the state and ')' are ASCII.
+      return stoppedState(procStat.read());
     } catch (IOException | RuntimeException e) {
       return false;
     }
