@@ -160,11 +160,13 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private final Object actionLock = new Object();
   private final Object jdbcLock = new Object();
   private Connection conn; // guarded by jdbcLock
-  /** The connection on which the probe last found a primary (guarded by jdbcLock). */
-  private Connection primaryConnection;
-  /** The probe's statements, open on {@link #keptOn}, by their text (guarded by jdbcLock). */
+  /**
+   * What the probe knows of {@link #probedOn}, the connection it last used (guarded by jdbcLock): its statements,
+   * kept open by their text, and whether it has seen a primary there. All of it goes with the connection.
+   */
+  private Connection probedOn;
   private final Map<String, PreparedStatement> kept = new HashMap<>();
-  private Connection keptOn;
+  private boolean sawPrimary;
   /** A postmaster found running, and the time of the pid file it was found by (before reading it). */
   private record Found(ProcessHandle process, long pidFileTime) {}
 
@@ -967,12 +969,13 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private LocalPgState queryRunningOnce() throws SQLException {
     synchronized (jdbcLock) {
       Connection c = connection();
-      if (c == primaryConnection) {
+      probing(c);
+      if (sawPrimary) {
         return queryKnownPrimary(c);
       }
       boolean inRecovery;
       String systemId;
-      Set<String> pending = new HashSet<>();
+      Set<String> pending;
       LocalPgState replica;
       // One round trip for what both roles need and all a replica needs (the probe runs every tick, and
       // every one of these functions also answers on a primary); a primary reads its own in a second, and
@@ -981,10 +984,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         rs.next();
         inRecovery = rs.getBoolean(1);
         systemId = rs.getString(2);
-        String names = rs.getString(3);
-        if (names != null) {
-          pending.addAll(List.of(names.split(",")));
-        }
+        pending = pendingRestart(rs.getString(3));
         replica = inRecovery ? replicaState(rs, 4, systemId) : null;
       }
       if (inRecovery) {
@@ -995,7 +995,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         rs.next();
         s = primaryState(c, primaryRow(rs, 1), systemId);
       }
-      primaryConnection = c;
+      sawPrimary = true;
       return s.withParameters(null, pending);
     }
   }
@@ -1006,7 +1006,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
    * should it be in recovery all the same, pg_current_wal_lsn() fails, and the caller tries a new connection.
    */
   private LocalPgState queryKnownPrimary(Connection c) throws SQLException {
-    Set<String> pending = new HashSet<>();
+    Set<String> pending;
     String systemId;
     PrimaryRow row;
     try (ResultSet rs = kept(c, KNOWN_PRIMARY_QUERY).executeQuery()) {
@@ -1015,25 +1015,32 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         throw new SQLException("in recovery on a connection that saw a primary");
       }
       systemId = rs.getString(2);
-      String names = rs.getString(3);
-      if (names != null) {
-        pending.addAll(List.of(names.split(",")));
-      }
+      pending = pendingRestart(rs.getString(3));
       row = primaryRow(rs, 4);
     }
     return primaryState(c, row, systemId).withParameters(null, pending);
   }
 
+  /** Forgets what the probe knew of another connection (a connection's statements close with it). */
+  private void probing(Connection c) {
+    if (probedOn != c) {
+      kept.clear();
+      sawPrimary = false;
+      probedOn = c;
+    }
+  }
+
+  /** The third common column: parameter names (which hold no comma), comma-separated; null: none. */
+  private static Set<String> pendingRestart(String names) {
+    return names == null ? new HashSet<>() : new HashSet<>(List.of(names.split(",")));
+  }
+
   /**
-   * The probe's statement for {@code sql} on {@code c}, made once per connection and kept open: pgjdbc builds
-   * and closes a statement's objects each time otherwise (~4 % of an idle loop thread, by async-profiler).
-   * A connection's statements close with it.
+   * The probe's statement for {@code sql} on {@code c} (the connection {@link #probing} was told of), made once
+   * per connection and kept open: pgjdbc builds and closes a statement's objects each time otherwise (~4 % of an
+   * idle loop thread, by async-profiler). A connection's statements close with it.
    */
   private PreparedStatement kept(Connection c, String sql) throws SQLException {
-    if (keptOn != c) {
-      kept.clear();
-      keptOn = c;
-    }
     PreparedStatement st = kept.get(sql);
     if (st == null) {
       st = c.prepareStatement(sql);
@@ -1115,10 +1122,12 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   // statement's parse by its text (and after five uses the server keeps its plan), while a plain
   // statement is parsed anew on every tick (~8 % of an idle loop thread's CPU, by async-profiler).
   // None takes a parameter.
-  /** What both roles need and all a replica needs, in one round trip; parameter names hold no comma. */
-  private static final String PROBE_QUERY = "SELECT pg_is_in_recovery(),"
+  /** What both roles need: recovery or not, the system id, the parameters pending a restart (no comma in a name). */
+  private static final String COMMON_COLUMNS = "pg_is_in_recovery(),"
       + " (SELECT system_identifier::text FROM pg_control_system()),"
-      + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart), " + REPLICA_COLUMNS;
+      + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart), ";
+  /** What both roles need and all a replica needs, in one round trip. */
+  private static final String PROBE_QUERY = "SELECT " + COMMON_COLUMNS + REPLICA_COLUMNS;
   /**
    * The write position and its WAL file's name (whose first 8 hex digits are the timeline), the physical
    * slots, synchronous_standby_names, each streaming synchronous standby's flush position, and the names
@@ -1136,9 +1145,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       + " FROM pg_current_wal_lsn() AS l";
   private static final String PRIMARY_QUERY = "SELECT " + PRIMARY_COLUMNS;
   /** What both roles need, then the primary's columns: for a connection that has seen a primary. */
-  private static final String KNOWN_PRIMARY_QUERY = "SELECT pg_is_in_recovery(),"
-      + " (SELECT system_identifier::text FROM pg_control_system()),"
-      + " (SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart), " + PRIMARY_COLUMNS;
+  private static final String KNOWN_PRIMARY_QUERY = "SELECT " + COMMON_COLUMNS + PRIMARY_COLUMNS;
   /** Not PRIMARY_QUERY's position: that is the write position, which can run ahead of the flush. */
   private static final String PRIMARY_FLUSH_QUERY = "SELECT pg_current_wal_flush_lsn()::text";
 
@@ -1629,9 +1636,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         }
         conn = null;
       }
-      primaryConnection = null;
-      kept.clear();
-      keptOn = null;
+      probing(null);
       // A new connection may be to another server (restarted, rewound, re-cloned): read its history anew.
       historyTimeline = 0;
     }
