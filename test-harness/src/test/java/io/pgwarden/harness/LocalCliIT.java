@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The operator's walk-through, with the real commands: {@code pgwarden local up}, {@code etcdctl} to
  * read the leader, {@code pgwarden local kill} to power it off, {@code psql} through the printed
- * connection string, {@code pgwarden local start} to bring it back as a replica, {@code local down}.
+ * connection string, {@code pgwarden local start} to bring it back as a replica, {@code local down} and
+ * {@code local up} again in the same folder.
  */
 class LocalCliIT {
   private static final Duration TTL = Duration.ofSeconds(12);
@@ -102,6 +103,25 @@ class LocalCliIT {
     Result status = run(pgwarden("local", "status", "--dir", dir.toString()), Map.of(), Duration.ofSeconds(60));
     assertThat(status.code).isZero();
     assertThat(status.out).contains("| " + newLeader).contains("Leader").contains("streaming");
+
+    // Down and up again: the same cluster, data, passwords and connection string.
+    Result down = run(pgwarden("local", "down", "--dir", dir.toString()), Map.of(), Duration.ofMinutes(3));
+    assertThat(down.code).as(down.out).isZero();
+    assertThat(down.out).contains("`pgwarden local up --dir " + dir + "` starts it again");
+    Result refused = run(pgwarden("local", "up", "--dir", dir.toString(), "--nodes", "5"), Map.of(),
+        Duration.ofMinutes(1));
+    assertThat(refused.code).as(refused.out).isNotZero();
+    assertThat(refused.out).contains("holds a stopped cluster").contains("--nodes cannot change it");
+    Result again = run(pgwarden("local", "up", "--dir", dir.toString()), Map.of(), Duration.ofMinutes(4));
+    assertThat(again.code).as(again.out).isZero();
+    assertThat(again.out).contains("local cluster 'cli' starting again").contains("healthy: leader");
+    assertThat(match(again.out, "psql \"([^\"]+)\"")).isEqualTo(conn);
+    assertThat(Files.readString(dir.resolve("secrets/superuser")).strip()).isEqualTo(password);
+    List<String> count = List.of("psql", conn + " connect_timeout=3", "-At", "-v", "ON_ERROR_STOP=1",
+        "-c", "SELECT count(*) FROM guestbook WHERE note = 'after the failover'");
+    Result rows = run(count, Map.of("PGPASSWORD", password), Duration.ofSeconds(30));
+    assertThat(rows.code).as(rows.out).isZero();
+    assertThat(rows.out.strip()).isEqualTo("1");
   }
 
   // ---- plumbing ----

@@ -12,6 +12,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +73,23 @@ public final class LocalCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      boolean again = LocalCluster.isStopped(dir);
+      if (again) {
+        // The stopped cluster keeps its nodes, scope and the dynamic config in its etcd; an option that would
+        // change them must not look as if it had.
+        List<String> given = new ArrayList<>();
+        for (String name : List.of("--nodes", "--scope", "--ttl", "--loop-wait", "--retry-timeout")) {
+          if (spec.commandLine().getParseResult().hasMatchedOption(name)) {
+            given.add(name);
+          }
+        }
+        if (!given.isEmpty()) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(), dir.toAbsolutePath()
+              + " holds a stopped cluster, which `local up` starts again as it was: " + String.join(", ", given)
+              + " cannot change it (the dynamic config: `pgwarden set-config` once it runs); leave "
+              + (given.size() == 1 ? "it" : "them") + " out, or delete the folder for a new cluster");
+        }
+      }
       Map<String, Object> dynamic = new LinkedHashMap<>();
       if (ttl != null) {
         dynamic.put("ttl", ttl);
@@ -89,7 +107,8 @@ public final class LocalCommand implements Runnable {
       LocalCluster c = LocalCluster.up(new LocalCluster.Options(dir, nodes, scope, ownJar(), dynamic,
           io.pgwarden.agent.local.AgentJvm.options(),
           1, binDir, null, true));
-      out().println("local cluster '" + scope + "' starting in " + c.dir());
+      out().println("local cluster '" + c.state().scope() + "' starting " + (again ? "again (its data, passwords"
+          + " and ports as before) " : "") + "in " + c.dir());
       out().flush();
       if (waitSeconds > 0) {
         LocalStatus.awaitHealthy(c, Duration.ofSeconds(waitSeconds), out());
@@ -105,7 +124,8 @@ public final class LocalCommand implements Runnable {
     public Integer call() {
       LocalCluster c = LocalCluster.load(dir);
       c.down();
-      out().println("local cluster in " + c.dir() + " stopped; data kept in " + c.dir());
+      out().println("local cluster in " + c.dir() + " stopped; data kept in " + c.dir() + " (`pgwarden local up --dir "
+          + c.dir() + "` starts it again)");
       return 0;
     }
   }

@@ -53,13 +53,27 @@ public final class EtcdServer implements AutoCloseable {
     if (members != 1 && members != 3) {
       throw new IllegalArgumentException("members must be 1 or 3, not " + members);
     }
+    return start(dataDir, FreePorts.take(2 * members));
+  }
+
+  /**
+   * Starts the members again on the ports they had ({@link #ports()}), over the data they left under
+   * {@code dataDir}: the members of a multi-member etcd know each other by the peer URLs they were
+   * made with.
+   */
+  public static EtcdServer start(Path dataDir, List<Integer> clientAndPeerPorts) {
+    int members = clientAndPeerPorts.size() / 2;
+    if ((members != 1 && members != 3) || clientAndPeerPorts.size() % 2 != 0) {
+      throw new IllegalArgumentException("a client and a peer port for each of 1 or 3 members, not "
+          + clientAndPeerPorts);
+    }
     Path binary = findBinary();
     try {
       Files.createDirectories(dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create etcd data directory " + dataDir, e);
     }
-    int[] ports = FreePorts.take(2 * members).stream().mapToInt(Integer::intValue).toArray();
+    int[] ports = clientAndPeerPorts.stream().mapToInt(Integer::intValue).toArray();
     List<Member> list = new ArrayList<>();
     for (int i = 0; i < members; i++) {
       String name = "etcd" + i;
@@ -78,6 +92,16 @@ public final class EtcdServer implements AutoCloseable {
 
   public List<String> endpoints() {
     return members.stream().map(Member::clientUrl).collect(Collectors.toUnmodifiableList());
+  }
+
+  /** Each member's client port, then its peer port, in member order: what {@link #start(Path, List)} takes. */
+  public List<Integer> ports() {
+    List<Integer> out = new ArrayList<>();
+    for (Member m : members) {
+      out.add(m.clientPort);
+      out.add(m.peerPort);
+    }
+    return List.copyOf(out);
   }
 
   public String endpointsCsv() {

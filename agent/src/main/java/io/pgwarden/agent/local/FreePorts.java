@@ -68,6 +68,20 @@ public final class FreePorts {
     }
   }
 
+  /**
+   * Whether a server could listen on {@code port} on loopback now. Bound the way PostgreSQL and etcd bind
+   * (SO_REUSEADDR), so that connections a stopped cluster left in TIME_WAIT do not count: only a listener does.
+   */
+  public static boolean isFree(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+      return true;
+    } catch (IOException busy) {
+      return false;
+    }
+  }
+
   /** The port bound on loopback, or null when anything holds it (also a connection in TIME_WAIT). */
   private static ServerSocket bound(int port) {
     ServerSocket s = null;

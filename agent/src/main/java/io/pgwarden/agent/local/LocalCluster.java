@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class LocalCluster {
   private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
   public static final String STATE_FILE = "state.json";
+  /** What {@link #down} leaves of {@link #STATE_FILE}: the stopped cluster that {@link #up} starts again. */
+  public static final String STOPPED_FILE = "stopped.json";
   public static final String DEFAULT_BIN_DIR = "/usr/lib/postgresql/15/bin";
   public static final String RUN_AS = "postgres";
   private static final ObjectMapper JSON = Json.LENIENT;
@@ -76,10 +78,21 @@ public final class LocalCluster {
     }
   }
 
-  /** What {@code state.json} holds: enough for a later CLI call to find and stop everything. */
+  /**
+   * What {@code state.json} holds: enough for a later CLI call to find and stop everything, and to start
+   * it again on the same ports.
+   *
+   * @param etcdPorts each etcd member's client and peer port ({@link EtcdServer#ports()}); null in a state
+   *     written before they were recorded
+   */
   public record State(String scope, String namespace, List<String> etcdEndpoints, List<Long> etcdPids,
       String etcdDir, String jar, boolean runAsPostgres, String superuser, String superuserPasswordFile,
-      List<NodeState> nodes, List<String> jvmArgs, String apiUser, String apiPasswordFile) {}
+      List<NodeState> nodes, List<String> jvmArgs, String apiUser, String apiPasswordFile, List<Integer> etcdPorts) {
+    State with(List<NodeState> nodes, List<Long> etcdPids, List<String> jvmArgs, String jar) {
+      return new State(scope, namespace, etcdEndpoints, etcdPids, etcdDir, jar, runAsPostgres, superuser,
+          superuserPasswordFile, nodes, jvmArgs, apiUser, apiPasswordFile, etcdPorts);
+    }
+  }
 
   /** The REST API user of every local node; its password is generated into secrets/api. */
   public static final String API_USER = "pgwarden";
@@ -98,12 +111,26 @@ public final class LocalCluster {
     this.archiveTime = archiveTime;
   }
 
-  /** Creates the folder, starts etcd and every node's agent, records the state. */
+  /**
+   * Creates the folder, starts etcd and every node's agent, records the state. In a folder where {@link
+   * #down} stopped a cluster, starts that cluster again instead, as it was (see {@link #isStopped}).
+   */
   public static LocalCluster up(Options o) {
     Path dir = o.dir().toAbsolutePath();
     if (Files.exists(dir.resolve(STATE_FILE))) {
       throw new IllegalStateException(dir + " already holds a local cluster (" + STATE_FILE
           + "); run `pgwarden local down --dir " + dir + "` first or choose another --dir");
+    }
+    if (isStopped(dir)) {
+      return resume(dir, o);
+    }
+    List<String> left = leftovers(dir);
+    if (!left.isEmpty()) {
+      // A new cluster here would make new passwords for old data directories and start beside an etcd
+      // that remembers another cluster: agents that cannot log in to their own PostgreSQL.
+      throw new IllegalStateException(dir + " holds data of an earlier local cluster (" + String.join(", ", left)
+          + ") but no record of it to start it again (" + STOPPED_FILE + "); delete the folder (rm -rf " + dir
+          + ") for a new cluster, or choose another --dir");
     }
     boolean root = isRoot();
     try {
@@ -112,32 +139,10 @@ public final class LocalCluster {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         requireReachable(dir);
       }
-      Path bin = Path.of(o.binDir());
-      for (String prog : List.of("initdb", "pg_ctl", "pg_basebackup", "pg_rewind", "pg_controldata", "postgres")) {
-        if (!Files.isExecutable(bin.resolve(prog))) {
-          throw new IllegalStateException(bin.resolve(prog) + " not found: install PostgreSQL 15 "
-              + "(apt-get install postgresql-15) or pass --bin-dir");
-        }
-      }
-      Path jar = dir.resolve("pgwarden.jar");
-      // Copied so that the unprivileged agents can read it wherever the build lives.
-      Files.copy(o.jar(), jar, StandardCopyOption.REPLACE_EXISTING);
-      List<String> jvmArgs = o.jvmArgs();
-      Duration archiveTime = Duration.ZERO;
-      if (o.classDataSharing()) {
-        Path archive = dir.resolve("pgwarden.jsa");
-        long archiveStart = System.nanoTime();
-        try {
-          ClassDataSharing.dump(jar, archive);
-          jvmArgs = new ArrayList<>(jvmArgs);
-          jvmArgs.add(ClassDataSharing.option(archive));
-        } catch (ClassDataSharing.ShuttingDown e) {
-          throw e; // Ctrl-C: no cluster is started, with or without an archive
-        } catch (IOException e) {
-          log.warn("the agents start without a class-data sharing archive: {}", e.toString());
-        }
-        archiveTime = Duration.ofNanos(System.nanoTime() - archiveStart);
-      }
+      requireBinaries(o.binDir());
+      Installed installed = installJar(dir, o);
+      Path jar = installed.jar();
+      List<String> jvmArgs = installed.jvmArgs();
       Path secrets = dir.resolve("secrets");
       Files.createDirectories(secrets);
       Path su = secrets.resolve("superuser");
@@ -163,14 +168,14 @@ public final class LocalCluster {
       }
       EtcdServer etcd = EtcdServer.start(etcdDir, o.etcdMembers());
       State s = new State(o.scope(), "/pgwarden", etcd.endpoints(), etcd.pids(), etcdDir.toString(), jar.toString(),
-          root, "postgres", su.toString(), nodes, jvmArgs, API_USER, api.toString());
+          root, "postgres", su.toString(), nodes, jvmArgs, API_USER, api.toString(), etcd.ports());
       for (NodeState n : nodes) {
         writeNodeConfig(s, n, o, repl);
       }
       if (root) {
         chownToRunAs(dir);
       }
-      LocalCluster c = new LocalCluster(dir, s, etcd, archiveTime);
+      LocalCluster c = new LocalCluster(dir, s, etcd, installed.archiveTime());
       c.save();
       for (NodeState n : nodes) {
         c.startAgent(n.name());
@@ -181,10 +186,130 @@ public final class LocalCluster {
     }
   }
 
+  /** Whether {@code dir} holds a cluster {@link #down} stopped, which {@link #up} starts again. */
+  public static boolean isStopped(Path dir) {
+    return Files.exists(dir.toAbsolutePath().resolve(STOPPED_FILE));
+  }
+
+  /**
+   * Starts the stopped cluster in {@code dir} again as it was: its data, passwords, ports (the connection
+   * string printed before still works) and etcd, whose dynamic config and history the agents go on from.
+   * Of {@code o} only the jar, the JVM options and the binaries are used: the jar may be a newer build.
+   */
+  private static LocalCluster resume(Path dir, Options o) {
+    Path f = dir.resolve(STOPPED_FILE);
+    State stopped;
+    try {
+      stopped = JSON.readValue(f.toFile(), State.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException(f + " is unreadable: " + e.getMessage()
+          + "; delete the folder (rm -rf " + dir + ") for a new cluster", e);
+    }
+    if (stopped.etcdPorts() == null) {
+      throw new IllegalStateException(f + " was written by an older pgwarden that did not record etcd's ports,"
+          + " so the cluster cannot start again on them; delete the folder (rm -rf " + dir + ") for a new cluster");
+    }
+    List<String> busy = new ArrayList<>();
+    for (NodeState n : stopped.nodes()) {
+      addIfBusy(busy, n.pgPort(), n.name() + "'s PostgreSQL");
+      addIfBusy(busy, n.apiPort(), n.name() + "'s REST API");
+    }
+    for (int i = 0; i < stopped.etcdPorts().size(); i++) {
+      addIfBusy(busy, stopped.etcdPorts().get(i), "etcd's " + (i % 2 == 0 ? "client" : "peer") + " port");
+    }
+    if (!busy.isEmpty()) {
+      throw new IllegalStateException("cannot start the stopped cluster in " + dir + " again: "
+          + String.join(", ", busy) + " in use by another process now");
+    }
+    boolean root = isRoot();
+    try {
+      requireBinaries(o.binDir());
+      Installed installed = installJar(dir, o);
+      if (root) {
+        chownToRunAs(dir);
+      }
+      EtcdServer etcd = EtcdServer.start(Path.of(stopped.etcdDir()), stopped.etcdPorts());
+      State s = stopped.with(stopped.nodes(), etcd.pids(), installed.jvmArgs(), installed.jar().toString());
+      LocalCluster c = new LocalCluster(dir, s, etcd, installed.archiveTime());
+      c.save();
+      Files.deleteIfExists(f);
+      log.info("starting the stopped cluster '{}' in {} again", s.scope(), dir);
+      for (NodeState n : s.nodes()) {
+        c.startAgent(n.name());
+      }
+      return c;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the local cluster in " + dir + " again: " + e.getMessage(), e);
+    }
+  }
+
+  private static void addIfBusy(List<String> busy, int port, String what) {
+    if (!FreePorts.isFree(port)) {
+      busy.add("port " + port + " (" + what + ")");
+    }
+  }
+
+  /** What an earlier cluster left in {@code dir}: its etcd, secrets or a node's data directory. */
+  static List<String> leftovers(Path dir) {
+    List<String> out = new ArrayList<>();
+    for (String name : List.of("etcd", "secrets")) {
+      if (Files.exists(dir.resolve(name))) {
+        out.add(name + "/");
+      }
+    }
+    for (int i = 1; i <= 9; i++) {
+      Path data = dir.resolve("node" + i).resolve("data");
+      if (Files.exists(data)) {
+        out.add(dir.relativize(data) + "/");
+      }
+    }
+    return out;
+  }
+
+  private static void requireBinaries(String binDir) {
+    Path bin = Path.of(binDir);
+    for (String prog : List.of("initdb", "pg_ctl", "pg_basebackup", "pg_rewind", "pg_controldata", "postgres")) {
+      if (!Files.isExecutable(bin.resolve(prog))) {
+        throw new IllegalStateException(bin.resolve(prog) + " not found: install PostgreSQL 15 "
+            + "(apt-get install postgresql-15) or pass --bin-dir");
+      }
+    }
+  }
+
+  /** The jar the agents run, their JVM options with its class-data sharing archive, and the archive's making. */
+  private record Installed(Path jar, List<String> jvmArgs, Duration archiveTime) {}
+
+  private static Installed installJar(Path dir, Options o) throws IOException {
+    Path jar = dir.resolve("pgwarden.jar");
+    // Copied so that the unprivileged agents can read it wherever the build lives.
+    Files.copy(o.jar(), jar, StandardCopyOption.REPLACE_EXISTING);
+    List<String> jvmArgs = o.jvmArgs();
+    Duration archiveTime = Duration.ZERO;
+    if (o.classDataSharing()) {
+      Path archive = dir.resolve("pgwarden.jsa");
+      long archiveStart = System.nanoTime();
+      try {
+        ClassDataSharing.dump(jar, archive);
+        jvmArgs = new ArrayList<>(jvmArgs);
+        jvmArgs.add(ClassDataSharing.option(archive));
+      } catch (ClassDataSharing.ShuttingDown e) {
+        throw e; // Ctrl-C: no cluster is started, with or without an archive
+      } catch (IOException e) {
+        log.warn("the agents start without a class-data sharing archive: {}", e.toString());
+      }
+      archiveTime = Duration.ofNanos(System.nanoTime() - archiveStart);
+    }
+    return new Installed(jar, List.copyOf(jvmArgs), archiveTime);
+  }
+
   /** Reads the state a previous {@code up} recorded. */
   public static LocalCluster load(Path dir) {
     Path f = dir.toAbsolutePath().resolve(STATE_FILE);
     if (!Files.exists(f)) {
+      if (isStopped(dir)) {
+        throw new IllegalStateException("the local cluster in " + dir.toAbsolutePath() + " is stopped; `pgwarden"
+            + " local up --dir " + dir.toAbsolutePath() + "` starts it again");
+      }
       throw new IllegalStateException("no local cluster in " + dir.toAbsolutePath() + " (no " + STATE_FILE + ")");
     }
     try {
@@ -332,10 +457,16 @@ public final class LocalCluster {
         }
       }
     }
+    // Kept as the stopped cluster's record, which `up` starts again; without processes to find.
+    List<NodeState> stopped = state.nodes().stream().map(n -> n.withPid(0)).toList();
+    state = state.with(stopped, List.of(), state.jvmArgs(), state.jar());
     try {
+      Path tmp = dir.resolve(STOPPED_FILE + ".tmp");
+      Files.writeString(tmp, Json.writePretty(state));
+      Files.move(tmp, dir.resolve(STOPPED_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       Files.deleteIfExists(dir.resolve(STATE_FILE));
     } catch (IOException e) {
-      log.warn("could not remove {}: {}", dir.resolve(STATE_FILE), e.getMessage());
+      log.warn("could not record the stopped cluster in {}: {}", dir.resolve(STOPPED_FILE), e.getMessage());
     }
   }
 
@@ -386,9 +517,7 @@ public final class LocalCluster {
   private void replaceNode(NodeState n) {
     List<NodeState> nodes = new ArrayList<>(state.nodes());
     nodes.replaceAll(x -> x.name().equals(n.name()) ? n : x);
-    state = new State(state.scope(), state.namespace(), state.etcdEndpoints(), state.etcdPids(), state.etcdDir(),
-        state.jar(), state.runAsPostgres(), state.superuser(), state.superuserPasswordFile(), nodes, state.jvmArgs(),
-        state.apiUser(), state.apiPasswordFile());
+    state = state.with(nodes, state.etcdPids(), state.jvmArgs(), state.jar());
     save();
   }
 
