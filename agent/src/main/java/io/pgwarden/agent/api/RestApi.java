@@ -216,7 +216,7 @@ public final class RestApi implements AutoCloseable {
         case "/replica" -> {
           boolean replica;
           try {
-            replica = isReplica(s, query);
+            replica = isReplica(s, query) && hasTags(s, query);
           } catch (IllegalArgumentException e) {
             send(call, 400, error(e.getMessage()));
             return;
@@ -226,7 +226,7 @@ public final class RestApi implements AutoCloseable {
         case "/sync", "/synchronous", "/async", "/asynchronous" -> {
           boolean ok;
           try {
-            ok = isStandby(s, query, path.startsWith("/sync"));
+            ok = isStandby(s, query, path.startsWith("/sync")) && hasTags(s, query);
           } catch (IllegalArgumentException e) {
             send(call, 400, error(e.getMessage()));
             return;
@@ -236,18 +236,27 @@ public final class RestApi implements AutoCloseable {
         case "/read-only-sync", "/read-only-synchronous" -> {
           boolean ok;
           try {
-            ok = isPrimary(s) || isStandby(s, query, true);
+            ok = (isPrimary(s) || isStandby(s, query, true)) && hasTags(s, query);
           } catch (IllegalArgumentException e) {
             send(call, 400, error(e.getMessage()));
             return;
           }
           send(call, ok ? 200 : 503, body);
         }
-        case "/read-only" -> send(call, isPrimary(s) || isReplica(s, Map.of()) ? 200 : 503, body);
+        case "/read-only" -> {
+          boolean ok;
+          try {
+            ok = (isPrimary(s) || isReplica(s, query)) && hasTags(s, query);
+          } catch (IllegalArgumentException e) {
+            send(call, 400, error(e.getMessage()));
+            return;
+          }
+          send(call, ok ? 200 : 503, body);
+        }
         // pgwarden runs no standby clusters, so no member ever leads one; Patroni accepts both spellings.
         case "/standby-leader", "/standby_leader" -> send(call, 503, body);
         case "/patroni" -> send(call, 200, body);
-        case "/health" -> send(call, s.observation().local().running() ? 200 : 503, body);
+        case "/health" -> send(call, s.observation().local().running() && hasTags(s, query) ? 200 : 503, body);
         case "/liveness" -> send(call, alive(s) ? 200 : 503, body);
         case "/readiness" -> send(call, isReady(s) ? 200 : 503, body);
         case "/cluster" -> send(call, 200, Json.write(cluster(s)));
@@ -387,6 +396,25 @@ public final class RestApi implements AutoCloseable {
       return false;
     }
     return withinLag(s, query);
+  }
+
+  /**
+   * {@code ?tag_NAME=VALUE}, any number of them, as in Patroni: this node must have each tag with that value
+   * (compared as text: {@code ?tag_rack=3}, {@code ?tag_nofailover=true}). The health checks of a role —
+   * every path but the primary's and the leader's — take them, so that a load balancer can keep reads in
+   * one data centre, say.
+   */
+  static boolean hasTags(AgentStatus s, Map<String, String> query) {
+    if (query.isEmpty()) {
+      return true;
+    }
+    for (Map.Entry<String, String> q : query.entrySet()) {
+      if (q.getKey().startsWith("tag_")
+          && !q.getValue().equals(s.member().tags().value(q.getKey().substring("tag_".length())))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -105,14 +105,12 @@ public final class ClusterCommands {
         lag = Long.toString(Math.max(0, leader.lsn().minus(s.lsn())) / (1024 * 1024));
       }
       String state = s.role() == Role.REPLICA && s.streaming() ? "streaming" : s.state();
-      String tags = s.tags().nofailover() || s.tags().noloadbalance()
-          ? (s.tags().nofailover() ? "nofailover " : "") + (s.tags().noloadbalance() ? "noloadbalance" : "")
-          : "";
+      String tags = tagsCell(s.tags());
       String tl = s.timeline() == null ? "" : s.timeline().toString();
       String host = s.connUrl() == null ? "" : s.connUrl();
       rows.add(anyPending
-          ? new String[] {s.name(), host, role, state, tl, lag, s.restartPending() ? "*" : "", tags.strip()}
-          : new String[] {s.name(), host, role, state, tl, lag, tags.strip()});
+          ? new String[] {s.name(), host, role, state, tl, lag, s.restartPending() ? "*" : "", tags}
+          : new String[] {s.name(), host, role, state, tl, lag, tags});
     }
     int[] w = new int[rows.get(0).length];
     for (String[] r : rows) {
@@ -221,5 +219,24 @@ public final class ClusterCommands {
       spec.commandLine().getOut().println("pgwarden " + Main.version());
       return 0;
     }
+  }
+
+  /** What sets a member apart: the flags that are on, a failover priority other than 1, the operator's own tags. */
+  static String tagsCell(io.pgwarden.common.model.Tags t) {
+    List<String> out = new ArrayList<>();
+    if (t.nofailover()) {
+      out.add("nofailover");
+    }
+    if (t.noloadbalance()) {
+      out.add("noloadbalance");
+    }
+    if (t.nosync()) {
+      out.add("nosync");
+    }
+    if (t.failoverPriority() != 1) {
+      out.add("failover_priority=" + t.failoverPriority());
+    }
+    t.custom().forEach((k, v) -> out.add(k + "=" + v));
+    return String.join(" ", out);
   }
 }

@@ -211,6 +211,35 @@ class RestApiTest {
     assertThat(call("GET", "/readiness", null, null).statusCode()).isEqualTo(200);
   }
 
+  @ParameterizedTest(name = "replica tagged datacenter=dc1, rack=3: {0} -> {1}")
+  @CsvSource({
+      "/replica?tag_datacenter=dc1, 200", "/replica?tag_datacenter=dc2, 503", "/replica?tag_zone=a, 503",
+      "/replica?tag_datacenter=dc1&tag_rack=3, 200", "/replica?tag_datacenter=dc1&tag_rack=4, 503",
+      "/replica?tag_nofailover=false, 200", "/replica?tag_nofailover=true, 503",
+      "/replica?tag_datacenter=dc1&lag=16MB, 200", "/read-only?tag_datacenter=dc1, 200",
+      "/read-only?tag_datacenter=dc2, 503", "/health?tag_datacenter=dc2, 503", "/async?tag_datacenter=dc2, 503",
+      "/async?tag_datacenter=dc1, 200", "/readiness?tag_datacenter=dc2, 200", "/replica?tag_datacenter=DC1, 503"})
+  void aReplicasOwnTagsFilterItsHealthChecks(String path, int code) throws Exception {
+    status.set(replica(1, true, new Tags(false, false, 1, false, Map.of("datacenter", "dc1", "rack", "3"))));
+    assertThat(call("GET", path, null, null).statusCode()).isEqualTo(code);
+  }
+
+  /** As in Patroni: where writes go does not depend on tags, where reads go may. */
+  @ParameterizedTest(name = "primary without tags: {0} -> {1}")
+  @CsvSource({"/primary?tag_datacenter=dc1, 200", "/leader?tag_datacenter=dc1, 200",
+      "/read-only?tag_datacenter=dc1, 503", "/read-only-sync?tag_datacenter=dc1, 503", "/read-only, 200"})
+  void aPrimarysWriteChecksIgnoreTags(String path, int code) throws Exception {
+    status.set(primary());
+    assertThat(call("GET", path, null, null).statusCode()).isEqualTo(code);
+  }
+
+  @ParameterizedTest(name = "replica lagging {0} MB: /read-only{1} -> {2}")
+  @CsvSource({"1, ?lag=16MB, 200", "20, ?lag=16MB, 503", "20, '', 200", "1, ?lag=lots, 400"})
+  void readOnlyBoundsAReplicasLagAsReplicaDoes(long lagMb, String query, int code) throws Exception {
+    status.set(replica(lagMb, true, Tags.NONE));
+    assertThat(call("GET", "/read-only" + query, null, null).statusCode()).isEqualTo(code);
+  }
+
   @Test
   void stoppedPostgresIsUnhealthyButTheAgentIsAlive() throws Exception {
     status.set(stopped());

@@ -113,7 +113,7 @@ public final class ConfigLoader {
 
   /** With {@code p} just past a '{' of a {@code type} object: the first field {@code type} lacks. */
   private static String firstUnknownField(JsonParser p, Class<?> type, String path) throws IOException {
-    if (!type.isRecord()) {
+    if (!type.isRecord() || takesAnyField(type)) {
       p.skipChildren();
       return null;
     }
@@ -140,5 +140,16 @@ public final class ConfigLoader {
       }
     }
     return null;
+  }
+
+  /** A record with a component that gathers the fields it does not name (as {@link io.pgwarden.common.model.Tags}). */
+  private static boolean takesAnyField(Class<?> type) {
+    // The annotation does not target record components; Java hands it on to the component's field.
+    for (java.lang.reflect.Field f : type.getDeclaredFields()) {
+      if (f.isAnnotationPresent(com.fasterxml.jackson.annotation.JsonAnySetter.class)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -1,6 +1,7 @@
 package io.pgwarden.common.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgwarden.common.model.DynamicConfig;
@@ -36,7 +37,7 @@ class ConfigLoaderTest {
       "    superuser: { username: postgres, password_env: PGW_SUPERUSER_PASSWORD }",
       "    replication: { username: replicator, password_file: /etc/pgwarden/repl.pw }",
       "  parameters: { max_connections: 100, shared_buffers: 128MB }",
-      "tags: { nofailover: false, noloadbalance: true, failover_priority: 3 }",
+      "tags: { nofailover: false, noloadbalance: true, failover_priority: 3, datacenter: dc1, rack: 3, ssd: true }",
       "bootstrap: { ttl: 30, loop_wait: 10, retry_timeout: 10, maximum_lag_on_failover: 1048576,",
       "  synchronous_mode: strict }",
       "");
@@ -59,6 +60,10 @@ class ConfigLoaderTest {
     assertThat(c.postgresql().parameters()).containsEntry("max_connections", 100);
     assertThat(c.tags().noloadbalance()).isTrue();
     assertThat(c.tags().failoverPriority()).isEqualTo(3);
+    assertThat(c.tags().custom()).containsExactly(entry("datacenter", "dc1"), entry("rack", "3"), entry("ssd", "true"));
+    assertThat(c.tags().value("rack")).isEqualTo("3");
+    assertThat(c.tags().value("noloadbalance")).isEqualTo("true");
+    assertThat(c.tags().value("zone")).isNull();
     assertThat(c.bootstrap().ttlDuration()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.bootstrap().synchronousMode()).isEqualTo(SynchronousMode.STRICT);
   }
@@ -137,7 +142,12 @@ class ConfigLoaderTest {
         bad("a fraction for a whole number of seconds", "ttl: 30,", "ttl: 30.9,",
             "bootstrap.ttl: expected a whole number (line 19"),
         bad("a fractional failover_priority", "failover_priority: 3", "failover_priority: 2.5",
-            "tags.failover_priority: expected a whole number (line 18"));
+            "tags.failover_priority: expected a whole number (line 18"),
+        bad("a Patroni tag pgwarden does not implement", "datacenter: dc1", "replicatefrom: node2",
+            "tags.replicatefrom is a Patroni tag pgwarden does not implement"),
+        bad("a misspelt nofailover", "nofailover: false", "no_failover: true",
+            "tags.no_failover is not a pgwarden tag: did you mean nofailover?"),
+        bad("a tag of one's own that is a list", "datacenter: dc1", "datacenter: [dc1, dc2]", "tags.datacenter"));
   }
 
   static Arguments bad(String what, String from, String to, String field) {
