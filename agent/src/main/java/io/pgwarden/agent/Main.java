@@ -31,6 +31,7 @@ public final class Main implements Runnable {
       ChangeCommands.RestartCommand.class,
       ChangeCommands.ReloadCommand.class,
       ChangeCommands.ReinitCommand.class,
+      ChangeCommands.RemoveCommand.class,
       ClusterCommands.VersionCommand.class
     };
   }

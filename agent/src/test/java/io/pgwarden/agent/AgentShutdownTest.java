@@ -173,6 +173,7 @@ class AgentShutdownTest {
       throw new UnsupportedOperationException();
     }
     @Override public void delete(String key, Duration timeout) { throw new UnsupportedOperationException(); }
+    @Override public long deletePrefix(String prefix, Duration timeout) { throw new UnsupportedOperationException(); }
     @Override public AutoCloseable watchPrefix(String prefix, ScopeListener listener) { throw new UnsupportedOperationException(); }
     @Override public void close() {}
   }

@@ -204,6 +204,57 @@ public final class ChangeCommands {
     }
   }
 
+  /**
+   * {@code pgwarden remove --confirm SCOPE}: deletes a stopped cluster's keys, so that the scope can be
+   * bootstrapped anew (its /initialize would otherwise name the old system identifier, and agents over fresh
+   * data directories would wait for a leader to clone from forever). Refused while any key is bound to a
+   * lease: a running agent would write its keys again, and one that found /initialize gone could bootstrap
+   * a second cluster beside data it no longer knows about.
+   */
+  @Command(name = "remove", mixinStandardHelpOptions = true,
+      description = "Delete a stopped cluster's keys from etcd (config, history, system identifier), so its "
+          + "name can be used for a new cluster. Every agent must be stopped; data directories are not touched.")
+  public static final class RemoveCommand extends ClusterVerb {
+    @Option(names = "--confirm", paramLabel = "SCOPE", description = "The cluster's name again; nothing is removed "
+        + "without it.")
+    String confirm;
+
+    @Override
+    int run(ClusterTarget.Connected c, PrintWriter out) {
+      if (!c.scope().equals(confirm)) {
+        throw new IllegalArgumentException("removing cluster " + c.scope() + " deletes its config, history and system"
+            + " identifier from etcd; give --confirm " + c.scope() + " to do it");
+      }
+      io.pgwarden.agent.port.RawScope raw = c.store().readPrefix(c.keys().prefix(), TIMEOUT);
+      List<String> live = boundToALease(raw, c.keys().prefix());
+      if (!live.isEmpty()) {
+        throw new IllegalStateException("cluster " + c.scope() + " still has running agents (keys bound to a lease: "
+            + String.join(", ", live) + "); stop every agent first, then wait a ttl for their keys to expire");
+      }
+      if (raw.kvs().isEmpty()) {
+        out.println("cluster " + c.scope() + " has no keys under " + c.keys().prefix() + "; nothing to remove");
+        return 0;
+      }
+      long n = c.store().deletePrefix(c.keys().prefix(), TIMEOUT);
+      log.info("cluster {} removed: {} keys under {}", c.scope(), n, c.keys().prefix());
+      out.println("removed cluster " + c.scope() + ": " + n + " keys under " + c.keys().prefix() + ". Its data"
+          + " directories are untouched; a new cluster of this name needs empty ones.");
+      return 0;
+    }
+  }
+
+  /** The keys of {@code raw} bound to a lease (written by a running agent), without {@code prefix}, sorted. */
+  static List<String> boundToALease(io.pgwarden.agent.port.RawScope raw, String prefix) {
+    List<String> out = new ArrayList<>();
+    for (RawKv kv : raw.kvs()) {
+      if (kv.lease() != 0) {
+        out.add(kv.key().startsWith(prefix) ? kv.key().substring(prefix.length()) : kv.key());
+      }
+    }
+    out.sort(null);
+    return out;
+  }
+
   /** {@code pgwarden pause} / {@code resume}: maintenance mode through {@code pause} in /config. */
   abstract static class PauseBase extends ClusterVerb {
     abstract boolean pause();

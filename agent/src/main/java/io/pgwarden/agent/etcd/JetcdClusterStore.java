@@ -350,6 +350,21 @@ public final class JetcdClusterStore implements ClusterStore {
     }
   }
 
+  @Override
+  public long deletePrefix(String prefix, Duration timeout) {
+    try {
+      io.etcd.jetcd.kv.DeleteResponse r = await("delete " + prefix + "*",
+          kv.delete(bytes(prefix), DeleteOption.builder().isPrefix(true).build()), timeout, 0);
+      if (r.getDeleted() > 0) {
+        wrote(r.getHeader().getRevision());
+      }
+      return r.getDeleted();
+    } catch (RuntimeException e) {
+      uncertainWrites.incrementAndGet();
+      throw e;
+    }
+  }
+
   private boolean commit(String op, Duration timeout, long leaseId, List<Cmp> ifs, List<Op> thens) {
     // TxnOption.DEFAULT: jetcd does not retry a txn on UNAVAILABLE, since it might have been applied.
     CompletableFuture<TxnResponse> f = kv.txn()

@@ -56,6 +56,9 @@ public interface ClusterStore extends AutoCloseable {
 
   void delete(String key, Duration timeout);
 
+  /** Deletes every key under {@code prefix} in one request; returns how many there were. */
+  long deletePrefix(String prefix, Duration timeout);
+
   /**
    * Watch every key under {@code prefix} (with require-leader) and call {@code onEvent} with the key
    * of each change; re-watch after compaction, a broken stream or a lost etcd leader, calling {@code

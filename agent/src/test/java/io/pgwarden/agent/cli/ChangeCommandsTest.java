@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgwarden.agent.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -21,5 +22,14 @@ class ChangeCommandsTest {
     assertThat(rc).isEqualTo(2);
     assertThat(err.toString()).isEqualTo("pgwarden: --wait must be 0 (don't wait) or more seconds, got -5"
         + System.lineSeparator());
+  }
+
+  @Test
+  void onlyKeysBoundToALeaseShowARunningAgent() {
+    io.pgwarden.agent.port.RawScope raw = new io.pgwarden.agent.port.RawScope(9, java.util.List.of(
+        new io.pgwarden.agent.port.RawKv("/pgwarden/s/initialize", "1", 2, 2, 1, 0),
+        new io.pgwarden.agent.port.RawKv("/pgwarden/s/members/node2", "{}", 5, 5, 1, 77),
+        new io.pgwarden.agent.port.RawKv("/pgwarden/s/leader", "node2", 6, 6, 1, 77)));
+    assertThat(ChangeCommands.boundToALease(raw, "/pgwarden/s/")).containsExactly("leader", "members/node2");
   }
 }

@@ -368,6 +368,8 @@ class ActionExecutorTest {
     }
 
     @Override public void delete(String key, Duration timeout) { values.remove(key); }
+
+    @Override public long deletePrefix(String prefix, Duration timeout) { throw new UnsupportedOperationException(); }
     @Override public AutoCloseable watchPrefix(String prefix, ScopeListener listener) { return () -> {}; }
     @Override public void close() {}
   }

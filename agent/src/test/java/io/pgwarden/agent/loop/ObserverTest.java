@@ -314,6 +314,7 @@ class ObserverTest {
     @Override public boolean putIfModRevision(String key, String value, long rev, Duration timeout) { return false; }
     @Override public boolean deleteIfValue(String key, String expected, Duration timeout) { return false; }
     @Override public void delete(String key, Duration timeout) {}
+    @Override public long deletePrefix(String prefix, Duration timeout) { throw new UnsupportedOperationException(); }
     @Override public AutoCloseable watchPrefix(String prefix, ScopeListener listener) { return () -> {}; }
     @Override public void close() {}
   }
