@@ -22,7 +22,8 @@ public record Tags(Boolean nofailover, Boolean noloadbalance, Integer failoverPr
 
   /**
    * Patroni tags whose behaviour pgwarden does not have. Accepted as plain tags they would look as if they
-   * did something: a replica tagged {@code replicatefrom: node2} would still stream from the primary.
+   * did something: a replica tagged {@code replicatefrom: node2} would still stream from the primary. Set to
+   * false they ask for nothing and are kept as plain tags.
    */
   static final Set<String> PATRONI_ONLY = Set.of("clonefrom", "replicatefrom", "nostream");
 
@@ -36,9 +37,10 @@ public record Tags(Boolean nofailover, Boolean noloadbalance, Integer failoverPr
       throw new IllegalArgumentException("tags.failover_priority must be >= 0, got " + failoverPriority);
     }
     for (Map.Entry<String, String> t : custom.entrySet()) {
-      if (PATRONI_ONLY.contains(t.getKey())) {
+      // "false" asks for nothing, and Patroni's sample configuration lists clonefrom: false.
+      if (PATRONI_ONLY.contains(t.getKey()) && !"false".equals(t.getValue())) {
         throw new IllegalArgumentException("tags." + t.getKey() + " is a Patroni tag pgwarden does not implement;"
-            + " remove it (see the tags in docs/configuration.md)");
+            + " remove it");
       }
       String near = lookalike(t.getKey());
       if (near != null) {

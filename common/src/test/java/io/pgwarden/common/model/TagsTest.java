@@ -40,5 +40,9 @@ class TagsTest {
         .hasMessageContaining("tags.nosynch is not a pgwarden tag: did you mean nosync?");
     assertThatThrownBy(() -> new Tags(false, false, 1, false, Map.of("clonefrom", "true")))
         .hasMessageContaining("tags.clonefrom is a Patroni tag pgwarden does not implement");
+    assertThatThrownBy(() -> new Tags(false, false, 1, false, Map.of("replicatefrom", "node2")))
+        .hasMessageContaining("tags.replicatefrom is a Patroni tag pgwarden does not implement");
+    // As in Patroni's sample configuration: asks for nothing.
+    assertThat(new Tags(false, false, 1, false, Map.of("clonefrom", "false")).value("clonefrom")).isEqualTo("false");
   }
 }
