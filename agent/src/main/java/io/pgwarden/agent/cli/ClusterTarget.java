@@ -56,6 +56,10 @@ public final class ClusterTarget {
       return new Connected(JetcdClusterStore.connect(new EtcdConfig(s.etcdEndpoints(), null, null), null),
           new Keys(s.namespace(), s.scope()), s.scope());
     }
+    if (LocalCluster.isStopped(dir)) {
+      throw new IllegalStateException("the local cluster in " + dir.toAbsolutePath() + " is stopped; `pgwarden local"
+          + " up --dir " + dir.toAbsolutePath() + "` starts it again");
+    }
     throw new IllegalArgumentException("which cluster? give --config FILE, --etcd URL --scope NAME, or --dir of a "
         + "local cluster (" + dir + " has none)");
   }

@@ -32,4 +32,16 @@ class ChangeCommandsTest {
         new io.pgwarden.agent.port.RawKv("/pgwarden/s/leader", "node2", 6, 6, 1, 77)));
     assertThat(ChangeCommands.boundToALease(raw, "/pgwarden/s/")).containsExactly("leader", "members/node2");
   }
+
+  @Test
+  void aVerbOnAStoppedLocalClusterSaysHowToStartItAgain(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Files.writeString(dir.resolve(io.pgwarden.agent.local.LocalCluster.STOPPED_FILE), "{}");
+    StringWriter err = new StringWriter();
+    int rc = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "pause", "--dir",
+        dir.toString());
+    assertThat(rc).isEqualTo(1);
+    assertThat(err.toString()).contains("the local cluster in " + dir + " is stopped; `pgwarden local up --dir "
+        + dir + "` starts it again");
+  }
 }
