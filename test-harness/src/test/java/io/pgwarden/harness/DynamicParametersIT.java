@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * PostgreSQL parameters in {@code /config} reach every node: a reloadable one takes effect with a
  * reload; one that needs a restart is published as pending_restart, shown by list, and applied by
- * {@code pgwarden restart}.
+ * {@code pgwarden restart} of a member, then by {@code restart --pending} on every member still waiting.
  */
 class DynamicParametersIT {
   @RegisterExtension static final ClusterExtension CLUSTER = new ClusterExtension(2);
@@ -55,6 +55,18 @@ class DynamicParametersIT {
         .until(() -> c.member(replica).map(m -> !m.restartPending() && m.isRunning()).orElse(false));
     assertThat(c.member(primary).orElseThrow().restartPending()).as("only the restarted node applied it").isTrue();
     assertThat(c.leader()).contains(primary);
+
+    // The rest in one go: only the members still waiting for a restart, each awaited, the leader last.
+    Cli.Run rolling = Cli.run(c, "restart", "--pending", "--force");
+    assertThat(rolling.rc()).as(rolling.out() + rolling.err()).isZero();
+    assertThat(rolling.out()).contains(primary + " restarted").doesNotContain(replica + " restarted")
+        .contains("restarted " + primary);
+    assertThat(c.tryQuery(primary, "SHOW max_files_per_process").orElseThrow()).isEqualTo(List.of("900"));
+    assertThat(c.member(primary).orElseThrow().restartPending()).isFalse();
+    assertThat(c.leader()).as("a restart is no failover").contains(primary);
+    Cli.Run again = Cli.run(c, "restart", "--pending", "--force");
+    assertThat(again.rc()).isZero();
+    assertThat(again.out()).contains("no member has settings waiting for a restart");
 
     // A removed parameter goes back to the default with the next reload.
     assertThat(Cli.run(c, "set-config", "parameters.work_mem=null").rc()).isZero();

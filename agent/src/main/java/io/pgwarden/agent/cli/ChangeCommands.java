@@ -397,8 +397,6 @@ public final class ChangeCommands {
 
   /** restart / reload / reinit: POSTed to the member's own agent, which carries it out in its loop. */
   abstract static class MemberRequest extends ClusterVerb {
-    @Parameters(index = "0", paramLabel = "NAME", description = "The member.")
-    String name;
 
     @Option(names = "--api-user", description = "REST API user (default: from --config's api.auth or the local cluster).")
     String apiUser;
@@ -419,6 +417,9 @@ public final class ChangeCommands {
 
     abstract String path();
 
+    /** The member named on the command line. */
+    abstract String name();
+
     boolean needsConfirmation() {
       return false;
     }
@@ -429,16 +430,23 @@ public final class ChangeCommands {
 
     @Override
     int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
+      String name = name();
       MemberStatus m = ClusterCommands.read(c).member(name);
       if (m == null) {
         throw new IllegalArgumentException(name + " is not a member of cluster " + c.scope());
       }
-      if (m.apiUrl() == null) {
-        throw new IllegalStateException(name + " publishes no api_url");
-      }
       if (needsConfirmation() && !force() && !confirm(out, "Are you sure you want to " + path() + " " + name + "?")) {
         out.println("aborted; nothing changed");
         return 1;
+      }
+      return send(m, out);
+    }
+
+    /** Sends this request to {@code m}'s agent; returns the exit code. */
+    int send(MemberStatus m, PrintWriter out) throws Exception {
+      String name = m.name();
+      if (m.apiUrl() == null) {
+        throw new IllegalStateException(name + " publishes no api_url");
       }
       Credentials cred = credentials();
       HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(m.apiUrl() + "/" + path()))
@@ -490,14 +498,125 @@ public final class ChangeCommands {
     }
   }
 
-  @Command(name = "restart", mixinStandardHelpOptions = true, description = "Restart PostgreSQL on a member.")
+  @Command(name = "restart", mixinStandardHelpOptions = true, description = "Restart PostgreSQL on a member, or "
+      + "with --pending and no NAME on every member with settings waiting for a restart, replicas first.")
   public static final class RestartCommand extends MemberRequest {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "The member.")
+    String name;
+
     @Option(names = "--force", description = "Do not ask for confirmation.")
     boolean force;
+
+    @Option(names = "--pending", description = "Only where PostgreSQL has settings that need a restart (list's "
+        + "Pending restart); without NAME, every such member in turn.")
+    boolean pending;
+
+    @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "300", description = "Without NAME: how long "
+        + "each member may take to be back (running, a replica streaming) before the rest are left alone "
+        + "(default ${DEFAULT-VALUE}).")
+    int waitSeconds;
 
     @Override
     String path() {
       return "restart";
+    }
+
+    @Override
+    String name() {
+      return name;
+    }
+
+    @Override
+    void checkArguments() {
+      if (name == null && !pending) {
+        throw new IllegalArgumentException("give the member to restart, or --pending to restart every member whose"
+            + " PostgreSQL has settings waiting for a restart");
+      }
+      if (waitSeconds < 1) {
+        throw new IllegalArgumentException("--wait must be 1 or more seconds, got " + waitSeconds);
+      }
+    }
+
+    @Override
+    int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
+      ClusterView v = ClusterCommands.read(c);
+      if (name != null) {
+        MemberStatus m = v.member(name);
+        if (pending && m != null && !m.restartPending()) {
+          out.println(name + " has no settings waiting for a restart; nothing to do");
+          return 0;
+        }
+        return super.run(c, out);
+      }
+      List<MemberStatus> todo = rollingOrder(v);
+      if (todo.isEmpty()) {
+        out.println("no member has settings waiting for a restart; nothing to do");
+        return 0;
+      }
+      List<String> names = todo.stream().map(MemberStatus::name).toList();
+      if (!force && !confirm(out, "Restart PostgreSQL on " + String.join(", ", names) + ", one at a time?")) {
+        out.println("aborted; nothing changed");
+        return 1;
+      }
+      for (MemberStatus m : todo) {
+        int rc = send(m, out);
+        if (rc != 0) {
+          return rc;
+        }
+        if (!awaitRestarted(c, m, Duration.ofSeconds(waitSeconds), out)) {
+          List<String> left = names.subList(names.indexOf(m.name()) + 1, names.size());
+          out.println(m.name() + " is not back without a pending restart within " + waitSeconds + " s (see its agent's"
+              + " log)" + (left.isEmpty() ? "" : "; not restarted: " + String.join(", ", left)));
+          return 1;
+        }
+      }
+      out.println("restarted " + String.join(", ", names));
+      return 0;
+    }
+
+    /**
+     * The members with a pending restart, replicas before the leader: a setting a hot standby needs at least as
+     * high as its primary's (max_connections, max_wal_senders, ...) is raised on the standbys first, as PostgreSQL
+     * requires, and the primary's writes pause once, last.
+     */
+    static List<MemberStatus> rollingOrder(ClusterView v) {
+      String leader = v.hasLeader() ? v.leader().holder() : null;
+      List<MemberStatus> out = new ArrayList<>();
+      MemberStatus last = null;
+      for (io.pgwarden.common.model.Member member : v.members().values()) {
+        MemberStatus m = member.status();
+        if (!m.restartPending()) {
+          continue;
+        }
+        if (m.name().equals(leader)) {
+          last = m;
+        } else {
+          out.add(m);
+        }
+      }
+      out.sort(java.util.Comparator.comparing(MemberStatus::name));
+      if (last != null) {
+        out.add(last);
+      }
+      return out;
+    }
+
+    /** Polls until {@code m} publishes that it runs without a pending restart (a replica also streaming). */
+    private static boolean awaitRestarted(ClusterTarget.Connected c, MemberStatus m, Duration bound, PrintWriter out)
+        throws InterruptedException {
+      Instant deadline = Instant.now().plus(bound);
+      while (Instant.now().isBefore(deadline)) {
+        MemberStatus now = ClusterCommands.read(c).member(m.name());
+        if (now != null && now.isRunning() && !now.restartPending()
+            && (now.role() != io.pgwarden.common.model.Role.REPLICA || now.streaming())) {
+          out.println(m.name() + " restarted");
+          out.flush();
+          return true;
+        }
+        out.flush();
+        Thread.sleep(500);
+      }
+      return false;
     }
 
     @Override
@@ -513,6 +632,14 @@ public final class ChangeCommands {
 
   @Command(name = "reload", mixinStandardHelpOptions = true, description = "Reload PostgreSQL's config on a member.")
   public static final class ReloadCommand extends MemberRequest {
+    @Parameters(index = "0", paramLabel = "NAME", description = "The member.")
+    String name;
+
+    @Override
+    String name() {
+      return name;
+    }
+
     @Override
     String path() {
       return "reload";
@@ -522,8 +649,16 @@ public final class ChangeCommands {
   @Command(name = "reinit", mixinStandardHelpOptions = true,
       description = "Throw a replica's data away and take a fresh base backup.")
   public static final class ReinitCommand extends MemberRequest {
+    @Parameters(index = "0", paramLabel = "NAME", description = "The member.")
+    String name;
+
     @Option(names = "--force", description = "Do not ask for confirmation.")
     boolean force;
+
+    @Override
+    String name() {
+      return name;
+    }
 
     @Override
     String path() {

@@ -44,4 +44,30 @@ class ChangeCommandsTest {
     assertThat(err.toString()).contains("the local cluster in " + dir + " is stopped; `pgwarden local up --dir "
         + dir + "` starts it again");
   }
+
+  /** Standbys before their primary: PostgreSQL wants a hot standby's max_connections and the like raised first. */
+  @Test
+  void aRollingRestartTakesThePendingReplicasFirstAndTheLeaderLast() {
+    java.util.Map<String, io.pgwarden.common.model.Member> members = new java.util.TreeMap<>();
+    for (String[] m : new String[][] {{"a", "true"}, {"b", "true"}, {"c", "false"}, {"d", "true"}}) {
+      members.put(m[0], new io.pgwarden.common.model.Member(new io.pgwarden.common.model.MemberStatus(m[0],
+          io.pgwarden.common.model.Role.REPLICA, "running", 1L, null, null, true, null, null, null, "1", null, "dev",
+          1L, Boolean.parseBoolean(m[1])), 1, 7));
+    }
+    io.pgwarden.common.model.ClusterView v = new io.pgwarden.common.model.ClusterView(true, null, 10, "1",
+        new io.pgwarden.common.model.LeaderRecord("b", 7, 3), members, null, null,
+        io.pgwarden.common.model.DynamicConfig.DEFAULTS, null);
+
+    assertThat(ChangeCommands.RestartCommand.rollingOrder(v)).extracting(io.pgwarden.common.model.MemberStatus::name)
+        .containsExactly("a", "d", "b");
+  }
+
+  @Test
+  void restartWithoutANameNeedsPending() {
+    StringWriter err = new StringWriter();
+    int rc = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "restart", "--etcd",
+        "http://127.0.0.1:1", "--scope", "t");
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString()).contains("give the member to restart, or --pending");
+  }
 }
