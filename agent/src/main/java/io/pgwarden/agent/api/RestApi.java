@@ -317,6 +317,8 @@ public final class RestApi implements AutoCloseable {
       }
     } else if (method.equals("DELETE") && path.equals("/switchover")) {
       cancelSwitchover(call);
+    } else if ((method.equals("PATCH") || method.equals("PUT")) && path.equals("/config")) {
+      editConfig(call, body, method.equals("PATCH"));
     } else {
       send(call, 405, error("method not allowed"));
     }
@@ -329,6 +331,37 @@ public final class RestApi implements AutoCloseable {
     }
     log.info("accepted {} request from {}", r.name().toLowerCase(Locale.ROOT), call.remote());
     send(call, 202, "{\"accepted\":\"" + r.name().toLowerCase(Locale.ROOT) + "\"}");
+  }
+
+  /**
+   * Patroni's {@code PATCH /config} (a JSON merge patch: null resets a field) and {@code PUT /config} (the whole
+   * config): checked by the agents' own parser and written by compare-and-swap, so that a concurrent edit of
+   * another field is kept. Answers the config now in etcd.
+   */
+  private void editConfig(Call call, String body, boolean patch) {
+    JsonNode change;
+    try {
+      change = Json.STRICT.readTree(body);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      send(call, 400, error("the body is not JSON: " + e.getOriginalMessage()));
+      return;
+    }
+    io.pgwarden.common.model.DynamicConfig[] before = new io.pgwarden.common.model.DynamicConfig[1];
+    io.pgwarden.common.model.DynamicConfig after;
+    try {
+      after = io.pgwarden.agent.ops.ConfigEdits.update(ops.store(), ops.keys(), cur -> {
+        before[0] = cur;
+        return patch ? io.pgwarden.agent.ops.ConfigEdits.patched(cur, change)
+            : io.pgwarden.agent.ops.ConfigEdits.replaced(change);
+      }, ETCD_TIMEOUT);
+    } catch (IllegalArgumentException e) {
+      send(call, 400, error(e.getMessage()));
+      return;
+    }
+    List<String> changed = io.pgwarden.agent.ops.ConfigEdits.changed(before[0], after);
+    log.info("dynamic config {} through the REST API by {}: {}", patch ? "patched" : "replaced", call.remote(),
+        changed.isEmpty() ? "nothing changed" : "changed " + String.join(", ", changed));
+    send(call, 200, Json.write(after));
   }
 
   /** Patroni's body: {"leader": ..., "candidate": ..., "scheduled_at": ...}. */

@@ -53,6 +53,88 @@ public final class ConfigEdits {
   }
 
   /**
+   * {@code base} with a JSON merge patch applied (RFC 7386, as Patroni's {@code PATCH /config}): a field
+   * set to null goes back to its default, an object is merged into the one it names. Patroni's place for
+   * PostgreSQL parameters, {@code {"postgresql": {"parameters": {...}}}}, is taken for pgwarden's
+   * {@code parameters}. Throws {@link IllegalArgumentException} naming the field.
+   */
+  public static DynamicConfig patched(DynamicConfig base, JsonNode patch) {
+    ObjectNode tree = Json.LENIENT.valueToTree(base);
+    merge(tree, patroniShape(patch));
+    return parse(tree);
+  }
+
+  /** {@code whole} as the entire new config, checked like any other (Patroni's {@code PUT /config}). */
+  public static DynamicConfig replaced(JsonNode whole) {
+    return parse(patroniShape(whole));
+  }
+
+  private static ObjectNode patroniShape(JsonNode body) {
+    if (body == null || !body.isObject()) {
+      throw new IllegalArgumentException("the config must be a JSON object");
+    }
+    ObjectNode out = ((ObjectNode) body).deepCopy();
+    JsonNode pg = out.remove("postgresql");
+    if (pg == null || pg.isNull()) {
+      return out;
+    }
+    if (!pg.isObject()) {
+      throw new IllegalArgumentException("postgresql must be an object ({\"parameters\": {...}})");
+    }
+    for (java.util.Iterator<String> names = pg.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!name.equals("parameters")) {
+        throw new IllegalArgumentException("postgresql." + name + " is not a dynamic setting of pgwarden (only "
+            + "postgresql.parameters is)");
+      }
+    }
+    if (out.has("parameters")) {
+      throw new IllegalArgumentException("parameters given twice: as parameters and as postgresql.parameters");
+    }
+    out.set("parameters", pg.get("parameters"));
+    return out;
+  }
+
+  private static void merge(ObjectNode target, JsonNode patch) {
+    for (java.util.Iterator<java.util.Map.Entry<String, JsonNode>> it = patch.fields(); it.hasNext(); ) {
+      java.util.Map.Entry<String, JsonNode> e = it.next();
+      JsonNode value = e.getValue();
+      JsonNode current = target.get(e.getKey());
+      if (value.isNull()) {
+        target.remove(e.getKey());
+      } else if (value.isObject() && current != null && current.isObject()) {
+        merge((ObjectNode) current, value);
+      } else {
+        target.set(e.getKey(), value.deepCopy());
+      }
+    }
+  }
+
+  /** The settings that differ between two configs, {@code parameters.NAME} for a parameter; for a log line. */
+  public static List<String> changed(DynamicConfig before, DynamicConfig after) {
+    List<String> out = new ArrayList<>();
+    JsonNode a = Json.LENIENT.valueToTree(before);
+    JsonNode b = Json.LENIENT.valueToTree(after);
+    java.util.SortedSet<String> names = new java.util.TreeSet<>();
+    a.fieldNames().forEachRemaining(names::add);
+    b.fieldNames().forEachRemaining(names::add);
+    for (String n : names) {
+      if (n.equals("parameters")) {
+        java.util.SortedSet<String> ps = new java.util.TreeSet<>(before.parameters().keySet());
+        ps.addAll(after.parameters().keySet());
+        for (String p : ps) {
+          if (!java.util.Objects.equals(before.parameters().get(p), after.parameters().get(p))) {
+            out.add("parameters." + p);
+          }
+        }
+      } else if (!java.util.Objects.equals(a.get(n), b.get(n))) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  /**
    * Checks keys and value types only, without a base config: cross-field rules (loop_wait + 2 *
    * retry_timeout <= ttl) can only be judged against the config in etcd.
    */

@@ -10,6 +10,7 @@ import io.pgwarden.agent.loop.WakeupSignal;
 import io.pgwarden.agent.port.ClusterStore;
 import io.pgwarden.agent.port.RawKv;
 import io.pgwarden.common.config.Credentials;
+import io.pgwarden.common.config.ConfigLoader;
 import io.pgwarden.common.config.HostPort;
 import io.pgwarden.common.config.Keys;
 import io.pgwarden.common.decide.Decision;
@@ -480,6 +481,58 @@ class RestApiTest {
   private CompletableFuture<HttpResponse<String>> deleteSwitchover(String authorization) {
     return http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
         .header("Authorization", authorization).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void patchAndPutConfigChangeTheDynamicConfigAsPatronisDo() throws Exception {
+    status.set(primary());
+    etcd.put(KEYS.config(), "{\"ttl\":12,\"parameters\":{\"work_mem\":\"4MB\",\"temp_buffers\":\"16MB\"}}");
+
+    HttpResponse<String> r = sendConfig("PATCH",
+        "{\"loop_wait\":3,\"postgresql\":{\"parameters\":{\"work_mem\":\"8MB\",\"temp_buffers\":null}}}", true);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    DynamicConfig stored = ConfigLoader.parseDynamic(etcd.get(KEYS.config()));
+    assertThat(stored.ttl()).isEqualTo(12);
+    assertThat(stored.loopWait()).isEqualTo(3);
+    assertThat(stored.parameters()).containsExactly(Map.entry("work_mem", "8MB"));
+    assertThat(ConfigLoader.parseDynamic(r.body())).isEqualTo(stored);
+
+    // Back to the default ttl alone would break loop_wait + 2 * retry_timeout <= ttl; with loop_wait it does not.
+    assertThat(sendConfig("PATCH", "{\"ttl\":null}", true).statusCode()).isEqualTo(400);
+    r = sendConfig("PATCH", "{\"ttl\":null,\"loop_wait\":null}", true);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(ConfigLoader.parseDynamic(etcd.get(KEYS.config())).ttl()).isEqualTo(DynamicConfig.DEFAULTS.ttl());
+    assertThat(ConfigLoader.parseDynamic(etcd.get(KEYS.config())).parameters()).containsKey("work_mem");
+
+    r = sendConfig("PUT", "{\"ttl\":20,\"loop_wait\":5,\"retry_timeout\":5}", true);
+    assertThat(r.statusCode()).isEqualTo(200);
+    stored = ConfigLoader.parseDynamic(etcd.get(KEYS.config()));
+    assertThat(stored.ttl()).isEqualTo(20);
+    assertThat(stored.parameters()).as("PUT replaces the whole config").isEmpty();
+
+    String before = etcd.get(KEYS.config());
+    r = sendConfig("PATCH", "{\"loop_wait\":11}", true);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("loop_wait");
+    r = sendConfig("PATCH", "{\"use_slots\":true}", true);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("use_slots");
+    r = sendConfig("PATCH", "{\"postgresql\":{\"use_pg_rewind\":true}}", true);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("postgresql.use_pg_rewind is not a dynamic setting");
+    assertThat(sendConfig("PATCH", "[1]", true).statusCode()).isEqualTo(400);
+    assertThat(sendConfig("PATCH", "{\"ttl\":", true).statusCode()).isEqualTo(400);
+    assertThat(sendConfig("PATCH", "{\"ttl\":30}", false).statusCode()).isEqualTo(401);
+    assertThat(etcd.get(KEYS.config())).as("nothing refused was written").isEqualTo(before);
+  }
+
+  private HttpResponse<String> sendConfig(String method, String body, boolean authenticated) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + "/config"))
+        .method(method, HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(20));
+    if (authenticated) {
+      b.header("Authorization", BasicAuth.header("admin", "s3cret"));
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private CompletableFuture<HttpResponse<String>> postSwitchover() {
@@ -1066,6 +1119,16 @@ class RestApiTest {
             yield v == null ? null : new RawKv((String) args[0], v, 1, 1, 1, 0);
           }
           case "deleteIfValue" -> etcd.remove((String) args[0], (String) args[1]);
+          // Every key the fake holds is at revision 1 (what "get" answers), an absent one at 0.
+          case "putIfModRevision" -> {
+            String key = (String) args[0];
+            boolean present = etcd.containsKey(key);
+            boolean ok = (long) args[2] == (present ? 1 : 0);
+            if (ok) {
+              etcd.put(key, (String) args[1]);
+            }
+            yield ok;
+          }
           case "close" -> null;
           default -> throw new UnsupportedOperationException(m.getName());
         });

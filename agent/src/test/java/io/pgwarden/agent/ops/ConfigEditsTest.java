@@ -104,4 +104,32 @@ class ConfigEditsTest {
     assertThat(d.lines().filter(l -> l.startsWith("-") || l.startsWith("+")).toList())
         .containsExactly("-ttl: 12", "+ttl: 30");
   }
+
+  @Test
+  void aMergePatchSetsMergesAndResetsAsRfc7386Says() throws Exception {
+    DynamicConfig base = ConfigEdits.apply(DynamicConfig.DEFAULTS,
+        List.of("ttl=12", "parameters.work_mem=4MB", "parameters.temp_buffers=16MB"));
+    DynamicConfig next = ConfigEdits.patched(base, io.pgwarden.common.json.Json.LENIENT.readTree(
+        "{\"pause\":true,\"ttl\":null,\"parameters\":{\"work_mem\":\"8MB\",\"temp_buffers\":null,\"jit\":\"off\"}}"));
+
+    assertThat(next.paused()).isTrue();
+    assertThat(next.ttl()).isEqualTo(DynamicConfig.DEFAULTS.ttl());
+    assertThat(next.parameters()).containsExactly(Map.entry("jit", "off"), Map.entry("work_mem", "8MB"));
+    assertThat(ConfigEdits.changed(base, next))
+        .containsExactly("parameters.jit", "parameters.temp_buffers", "parameters.work_mem", "pause", "ttl");
+    assertThat(ConfigEdits.changed(next, next)).isEmpty();
+  }
+
+  @Test
+  void patronisPlaceForParametersIsTakenButNothingElseUnderPostgresql() throws Exception {
+    var json = io.pgwarden.common.json.Json.LENIENT;
+    assertThat(ConfigEdits.replaced(json.readTree("{\"postgresql\":{\"parameters\":{\"jit\":\"off\"}}}"))
+        .parameters()).containsExactly(Map.entry("jit", "off"));
+    assertThatThrownBy(() -> ConfigEdits.replaced(json.readTree("{\"postgresql\":{\"use_slots\":true}}")))
+        .hasMessageContaining("postgresql.use_slots is not a dynamic setting of pgwarden");
+    assertThatThrownBy(() -> ConfigEdits.replaced(json.readTree(
+        "{\"parameters\":{},\"postgresql\":{\"parameters\":{}}}"))).hasMessageContaining("parameters given twice");
+    assertThatThrownBy(() -> ConfigEdits.patched(DynamicConfig.DEFAULTS, json.readTree("\"ttl\"")))
+        .hasMessageContaining("must be a JSON object");
+  }
 }
