@@ -308,9 +308,10 @@ public final class RestApi implements AutoCloseable {
     String path = call.path();
     if (method.equals("POST")) {
       switch (path) {
-        case "/restart" -> request(call, OperatorRequest.RESTART);
+        case "/restart" -> restart(call, body);
         case "/reload" -> request(call, OperatorRequest.RELOAD);
-        case "/reinit" -> request(call, OperatorRequest.REINIT);
+        // Patroni's name for it, which its tools call.
+        case "/reinit", "/reinitialize" -> request(call, OperatorRequest.REINIT);
         case "/switchover" -> switchover(call, body, false);
         case "/failover" -> switchover(call, body, true);
         default -> send(call, 404, error("no such path"));
@@ -322,6 +323,56 @@ public final class RestApi implements AutoCloseable {
     } else {
       send(call, 405, error("method not allowed"));
     }
+  }
+
+  /**
+   * Patroni's body conditions: {@code {"restart_pending": true}} restarts only if PostgreSQL has settings
+   * waiting for a restart, {@code {"role": "primary"|"replica"}} only in that role; otherwise 503, as Patroni
+   * answers. Scheduled restarts ({@code schedule}) and the other fields Patroni takes are refused with 400,
+   * not ignored.
+   */
+  private void restart(Call call, String body) {
+    AgentStatus s = status.get();
+    if (!body.isBlank()) {
+      JsonNode req;
+      try {
+        req = Json.STRICT.readTree(body);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        send(call, 400, error("the body is not JSON: " + e.getOriginalMessage()));
+        return;
+      }
+      if (req == null || !req.isObject()) {
+        send(call, 400, error("the body must be a JSON object"));
+        return;
+      }
+      for (java.util.Iterator<String> names = req.fieldNames(); names.hasNext(); ) {
+        String name = names.next();
+        if (!name.equals("restart_pending") && !name.equals("role")) {
+          send(call, 400, error("pgwarden restarts take restart_pending and role, not " + name));
+          return;
+        }
+      }
+      String role = req.path("role").asText("");
+      if (req.has("role") && !List.of("primary", "master", "replica").contains(role)) {
+        send(call, 400, error("role must be primary or replica, got " + req.get("role")));
+        return;
+      }
+      if (s == null) {
+        send(call, 503, error("this agent has not observed its node yet"));
+        return;
+      }
+      MemberStatus me = s.member();
+      boolean primary = me.role() == io.pgwarden.common.model.Role.PRIMARY;
+      if (req.path("restart_pending").asBoolean(false) && !me.restartPending()) {
+        send(call, 503, error("restart conditions are not satisfied: no settings wait for a restart"));
+        return;
+      }
+      if (req.has("role") && primary != !role.equals("replica")) {
+        send(call, 503, error("restart conditions are not satisfied: this member is a " + me.role().json()));
+        return;
+      }
+    }
+    request(call, OperatorRequest.RESTART);
   }
 
   private void request(Call call, OperatorRequest r) {

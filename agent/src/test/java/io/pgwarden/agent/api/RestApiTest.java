@@ -846,6 +846,44 @@ class RestApiTest {
     assertThat(requests.peek()).isEqualTo(OperatorRequest.RESTART);
   }
 
+  @ParameterizedTest(name = "{0}, {1} -> {2}")
+  @CsvSource(delimiter = '|', value = {
+      "primary | {\"role\":\"primary\"} | 202", "primary | {\"role\":\"master\"} | 202",
+      "primary | {\"role\":\"replica\"} | 503", "replica | {\"role\":\"replica\"} | 202",
+      "primary | {\"restart_pending\":true} | 503", "primary | {\"restart_pending\":false} | 202",
+      "primary | {\"schedule\":\"2026-12-01T03:00:00Z\"} | 400", "primary | {\"role\":\"standby\"} | 400",
+      "primary | [] | 400", "primary | {\"role\" | 400", "primary | '' | 202"})
+  void restartTakesPatronisConditions(String who, String body, int code) throws Exception {
+    status.set(who.equals("primary") ? primary() : replica(0, true, Tags.NONE));
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/restart"))
+        .header("Authorization", BasicAuth.header("admin", "s3cret"))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(code);
+    assertThat(requests.peek()).isEqualTo(code == 202 ? OperatorRequest.RESTART : null);
+  }
+
+  @Test
+  void restartPendingRestartsAMemberWithSettingsWaiting() throws Exception {
+    AgentStatus p = primary();
+    MemberStatus m = p.member();
+    MemberStatus pending = new MemberStatus(m.name(), m.role(), m.state(), m.timeline(), m.lsn(), m.replayedLsn(),
+        m.streaming(), m.upstream(), m.apiUrl(), m.connUrl(), m.systemId(), m.tags(), m.version(), m.term(), true);
+    status.set(new AgentStatus(pending, p.observation(), p.decision(), now.get(), 1, 1));
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/restart"))
+        .header("Authorization", BasicAuth.header("admin", "s3cret"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"restart_pending\":true,\"role\":\"primary\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    assertThat(requests.peek()).isEqualTo(OperatorRequest.RESTART);
+  }
+
+  @Test
+  void reinitializeIsPatronisNameForReinit() throws Exception {
+    status.set(replica(0, true, Tags.NONE));
+    assertThat(call("POST", "/reinitialize", "admin", "s3cret").statusCode()).isEqualTo(202);
+    assertThat(requests.peek()).isEqualTo(OperatorRequest.REINIT);
+  }
+
   @ParameterizedTest(name = "{0}:{1} -> 401")
   @CsvSource({"admin, wrong", "admin, s3cret2", "root, s3cret", "admin, ''"})
   void aWrongPasswordGets401AndChangesNothing(String user, String password) throws Exception {
