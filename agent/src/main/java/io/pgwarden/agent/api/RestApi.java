@@ -334,15 +334,8 @@ public final class RestApi implements AutoCloseable {
   private void restart(Call call, String body) {
     AgentStatus s = status.get();
     if (!body.isBlank()) {
-      JsonNode req;
-      try {
-        req = Json.STRICT.readTree(body);
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        send(call, 400, error("the body is not JSON: " + e.getOriginalMessage()));
-        return;
-      }
-      if (req == null || !req.isObject()) {
-        send(call, 400, error("the body must be a JSON object"));
+      JsonNode req = jsonObject(call, body);
+      if (req == null) {
         return;
       }
       for (java.util.Iterator<String> names = req.fieldNames(); names.hasNext(); ) {
@@ -375,6 +368,22 @@ public final class RestApi implements AutoCloseable {
     request(call, OperatorRequest.RESTART);
   }
 
+  /** The body as a JSON object; null when it is not one, after answering 400 saying so. */
+  private static JsonNode jsonObject(Call call, String body) {
+    JsonNode node;
+    try {
+      node = Json.STRICT.readTree(body);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      send(call, 400, error("the body is not JSON: " + e.getOriginalMessage()));
+      return null;
+    }
+    if (node == null || !node.isObject()) {
+      send(call, 400, error("the body must be a JSON object"));
+      return null;
+    }
+    return node;
+  }
+
   private void request(Call call, OperatorRequest r) {
     if (!ops.requests().submit(r)) {
       send(call, 409, error(ops.requests().peek().name().toLowerCase(Locale.ROOT) + " is still pending on this member"));
@@ -390,11 +399,8 @@ public final class RestApi implements AutoCloseable {
    * another field is kept. Answers the config now in etcd.
    */
   private void editConfig(Call call, String body, boolean patch) {
-    JsonNode change;
-    try {
-      change = Json.STRICT.readTree(body);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      send(call, 400, error("the body is not JSON: " + e.getOriginalMessage()));
+    JsonNode change = jsonObject(call, body);
+    if (change == null) {
       return;
     }
     io.pgwarden.common.model.DynamicConfig[] before = new io.pgwarden.common.model.DynamicConfig[1];
