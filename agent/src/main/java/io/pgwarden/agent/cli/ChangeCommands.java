@@ -420,6 +420,11 @@ public final class ChangeCommands {
     /** The member named on the command line. */
     abstract String name();
 
+    /** The request's JSON body; empty for none. */
+    String body() {
+      return "";
+    }
+
     boolean needsConfirmation() {
       return false;
     }
@@ -449,8 +454,10 @@ public final class ChangeCommands {
         throw new IllegalStateException(name + " publishes no api_url");
       }
       Credentials cred = credentials();
+      String body = body();
       HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(m.apiUrl() + "/" + path()))
-          .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody());
+          .timeout(Duration.ofSeconds(10))
+          .POST(body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
       if (cred != null) {
         req.header("Authorization", BasicAuth.header(cred.username(), cred.password()));
       }
@@ -466,6 +473,7 @@ public final class ChangeCommands {
             + "client certificate with --api-cert/--api-key)";
         case 403 -> "the agent has no api.auth or api.tls.client_ca configured, so it accepts no changing calls";
         case 409 -> "another request is still pending on " + name;
+        case 503 -> "its agent answered: " + resp.body();
         default -> "HTTP " + code;
       };
       out.println(path() + " of " + name + " refused: " + why);
@@ -524,6 +532,12 @@ public final class ChangeCommands {
     @Override
     String name() {
       return name;
+    }
+
+    /** The agent checks again, so that a member restarted meanwhile is not restarted twice. */
+    @Override
+    String body() {
+      return pending ? "{\"restart_pending\":true}" : "";
     }
 
     @Override
