@@ -1021,11 +1021,16 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     return primaryState(c, row, systemId).withParameters(null, pending);
   }
 
-  /** Forgets what the probe knew of another connection (a connection's statements close with it). */
+  /**
+   * Forgets what the probe knew of another connection: its statements close with it, and a new connection may
+   * be to another server (restarted, rewound, re-cloned), whose history is read anew. Judged by the connection
+   * itself, so that no way of getting a new one can keep the old one's knowledge.
+   */
   private void probing(Connection c) {
     if (probedOn != c) {
       kept.clear();
       sawPrimary = false;
+      historyTimeline = 0;
       probedOn = c;
     }
   }
@@ -1049,7 +1054,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     return st;
   }
 
-  /** The last timeline history read on the current connection, by timeline (guarded by jdbcLock). */
+  /** The last timeline history read on the probed connection, by timeline (guarded by jdbcLock; see probing). */
   private long historyTimeline;
   private List<TimelineSwitch> historyOfTimeline = List.of();
 
@@ -1637,8 +1642,6 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         conn = null;
       }
       probing(null);
-      // A new connection may be to another server (restarted, rewound, re-cloned): read its history anew.
-      historyTimeline = 0;
     }
   }
 
