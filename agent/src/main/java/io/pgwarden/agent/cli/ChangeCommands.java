@@ -573,7 +573,12 @@ public final class ChangeCommands {
         return 1;
       }
       for (MemberStatus m : todo) {
-        int rc = send(m, out);
+        MemberStatus now = ClusterCommands.read(c).member(m.name());
+        if (now == null || !now.restartPending()) {
+          out.println(m.name() + " no longer has settings waiting for a restart; skipped");
+          continue;
+        }
+        int rc = send(now, out);
         if (rc != 0) {
           return rc;
         }
@@ -597,7 +602,8 @@ public final class ChangeCommands {
       String leader = v.hasLeader() ? v.leader().holder() : null;
       List<MemberStatus> out = new ArrayList<>();
       MemberStatus last = null;
-      for (io.pgwarden.common.model.Member member : v.members().values()) {
+      // Live members only: a key bound to no lease is no running agent's, and nobody would restart it.
+      for (io.pgwarden.common.model.Member member : v.liveMembers()) {
         MemberStatus m = member.status();
         if (!m.restartPending()) {
           continue;

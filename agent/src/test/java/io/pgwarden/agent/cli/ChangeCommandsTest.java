@@ -49,10 +49,12 @@ class ChangeCommandsTest {
   @Test
   void aRollingRestartTakesThePendingReplicasFirstAndTheLeaderLast() {
     java.util.Map<String, io.pgwarden.common.model.Member> members = new java.util.TreeMap<>();
-    for (String[] m : new String[][] {{"a", "true"}, {"b", "true"}, {"c", "false"}, {"d", "true"}}) {
+    // e's key is bound to no lease: no running agent's.
+    for (String[] m : new String[][] {{"a", "true", "7"}, {"b", "true", "7"}, {"c", "false", "7"}, {"d", "true", "7"},
+        {"e", "true", "0"}}) {
       members.put(m[0], new io.pgwarden.common.model.Member(new io.pgwarden.common.model.MemberStatus(m[0],
           io.pgwarden.common.model.Role.REPLICA, "running", 1L, null, null, true, null, null, null, "1", null, "dev",
-          1L, Boolean.parseBoolean(m[1])), 1, 7));
+          1L, Boolean.parseBoolean(m[1])), 1, Long.parseLong(m[2])));
     }
     io.pgwarden.common.model.ClusterView v = new io.pgwarden.common.model.ClusterView(true, null, 10, "1",
         new io.pgwarden.common.model.LeaderRecord("b", 7, 3), members, null, null,
