@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pgwarden.agent.api.HttpTransport.Call;
 import io.pgwarden.agent.loop.AgentStatus;
 import io.pgwarden.agent.loop.OperatorRequests;
+import io.pgwarden.agent.ops.ConfigEdits;
 import io.pgwarden.agent.ops.Sizes;
 import io.pgwarden.agent.ops.Switchovers;
 import io.pgwarden.agent.port.ClusterStore;
@@ -406,18 +407,24 @@ public final class RestApi implements AutoCloseable {
     io.pgwarden.common.model.DynamicConfig[] before = new io.pgwarden.common.model.DynamicConfig[1];
     io.pgwarden.common.model.DynamicConfig after;
     try {
-      after = io.pgwarden.agent.ops.ConfigEdits.update(ops.store(), ops.keys(), cur -> {
-        before[0] = cur;
-        return patch ? io.pgwarden.agent.ops.ConfigEdits.patched(cur, change)
-            : io.pgwarden.agent.ops.ConfigEdits.replaced(change);
-      }, ETCD_TIMEOUT);
+      if (patch) {
+        after = ConfigEdits.update(ops.store(), ops.keys(), cur -> {
+          before[0] = cur;
+          return ConfigEdits.patched(cur, change);
+        }, ETCD_TIMEOUT);
+      } else {
+        // Whatever is stored, valid or not: PUT is also how a config broken by hand is mended.
+        after = ConfigEdits.replaced(change);
+        before[0] = ConfigEdits.replace(ops.store(), ops.keys(), after, ETCD_TIMEOUT);
+      }
     } catch (IllegalArgumentException e) {
       send(call, 400, error(e.getMessage()));
       return;
     }
-    List<String> changed = io.pgwarden.agent.ops.ConfigEdits.changed(before[0], after);
+    String what = before[0] == null ? "the whole config (none valid before)"
+        : String.join(", ", ConfigEdits.changed(before[0], after));
     log.info("dynamic config {} through the REST API by {}: {}", patch ? "patched" : "replaced", call.remote(),
-        changed.isEmpty() ? "nothing changed" : "changed " + String.join(", ", changed));
+        what.isEmpty() ? "nothing changed" : "changed " + what);
     send(call, 200, Json.write(after));
   }
 

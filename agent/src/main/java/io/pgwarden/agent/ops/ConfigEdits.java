@@ -266,6 +266,28 @@ public final class ConfigEdits {
     throw new IllegalStateException(keys.config() + " kept changing under us; nothing applied, try again");
   }
 
+  /**
+   * Writes {@code next} over whatever {@code /config} holds, valid or not (compare-and-swap on its revision,
+   * so that a write in between is not overwritten unseen): how a config an operator broke by hand is mended.
+   * Returns the config it replaced, or null when there was none or it was invalid.
+   */
+  public static DynamicConfig replace(ClusterStore store, Keys keys, DynamicConfig next, Duration timeout) {
+    for (int attempt = 1; attempt <= 10; attempt++) {
+      RawKv kv = store.get(keys.config(), timeout);
+      if (write(store, keys, next, kv == null ? 0 : kv.modRevision(), timeout)) {
+        if (kv == null) {
+          return null;
+        }
+        try {
+          return ConfigLoader.parseDynamic(kv.value());
+        } catch (ConfigException invalid) {
+          return null;
+        }
+      }
+    }
+    throw new IllegalStateException(keys.config() + " kept changing under us; nothing applied, try again");
+  }
+
   public static DynamicConfig withPause(DynamicConfig c, boolean pause) {
     return new DynamicConfig(c.ttl(), c.loopWait(), c.retryTimeout(), c.maximumLagOnFailover(), c.synchronousMode(),
         c.synchronousNodeCount(), pause, c.parameters());

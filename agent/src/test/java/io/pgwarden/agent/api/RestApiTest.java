@@ -524,6 +524,15 @@ class RestApiTest {
     assertThat(sendConfig("PATCH", "{\"ttl\":", true).statusCode()).isEqualTo(400);
     assertThat(sendConfig("PATCH", "{\"ttl\":30}", false).statusCode()).isEqualTo(401);
     assertThat(etcd.get(KEYS.config())).as("nothing refused was written").isEqualTo(before);
+
+    // A config broken by hand: PATCH cannot build on it, PUT mends it.
+    etcd.put(KEYS.config(), "{\"ttl\":\"soon\"}");
+    r = sendConfig("PATCH", "{\"ttl\":30}", true);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("holds an invalid config");
+    r = sendConfig("PUT", "{\"ttl\":30}", true);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(ConfigLoader.parseDynamic(etcd.get(KEYS.config())).ttl()).isEqualTo(30);
   }
 
   private HttpResponse<String> sendConfig(String method, String body, boolean authenticated) throws Exception {
