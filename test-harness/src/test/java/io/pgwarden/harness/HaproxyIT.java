@@ -162,9 +162,18 @@ class HaproxyIT {
     for (String n : dc1Replicas) {
       expected.add(c.local().node(n).pgPort() + " true");
     }
-    // HAProxy marks a server up after two good checks a second apart; until then it may refuse.
-    await("a read through the dc1 pool").atMost(Duration.ofSeconds(60)).ignoreExceptions()
-        .until(HaproxyIT::read, expected::contains);
+    // HAProxy starts with every server up until its checks say otherwise (two failed ones a second apart here),
+    // so the primary and node2 may take reads at first; wait for the checks to have spoken.
+    await("six reads in a row through the dc1 pool on dc1 replicas").atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+        .until(() -> {
+          for (int i = 0; i < 6; i++) {
+            if (!expected.contains(read())) {
+              return false;
+            }
+          }
+          return true;
+        });
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (int i = 0; i < 6; i++) {
       seen.add(read());
