@@ -542,12 +542,14 @@ public final class ChangeCommands {
 
     @Override
     void checkArguments() {
+      // Bad arguments print the usage, as picocli's own checks do.
       if (name == null && !pending) {
-        throw new IllegalArgumentException("give the member to restart, or --pending to restart every member whose"
-            + " PostgreSQL has settings waiting for a restart");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give the member to restart, or --pending"
+            + " to restart every member whose PostgreSQL has settings waiting for a restart");
       }
       if (waitSeconds < 1) {
-        throw new IllegalArgumentException("--wait must be 1 or more seconds, got " + waitSeconds);
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--wait must be 1 or more seconds, got "
+            + waitSeconds);
       }
     }
 

@@ -70,6 +70,6 @@ class ChangeCommandsTest {
     int rc = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "restart", "--etcd",
         "http://127.0.0.1:1", "--scope", "t");
     assertThat(rc).isEqualTo(2);
-    assertThat(err.toString()).contains("give the member to restart, or --pending");
+    assertThat(err.toString()).contains("give the member to restart, or --pending").contains("Usage:");
   }
 }
