@@ -435,8 +435,13 @@ public final class ChangeCommands {
 
     @Override
     int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
+      return run(c, ClusterCommands.read(c), out);
+    }
+
+    /** The request to the named member, with the cluster as just read. */
+    int run(ClusterTarget.Connected c, ClusterView v, PrintWriter out) throws Exception {
       String name = name();
-      MemberStatus m = ClusterCommands.read(c).member(name);
+      MemberStatus m = v.member(name);
       if (m == null) {
         throw new IllegalArgumentException(name + " is not a member of cluster " + c.scope());
       }
@@ -562,7 +567,7 @@ public final class ChangeCommands {
           out.println(name + " has no settings waiting for a restart; nothing to do");
           return 0;
         }
-        return super.run(c, out);
+        return run(c, v, out);
       }
       List<MemberStatus> todo = rollingOrder(v);
       if (todo.isEmpty()) {

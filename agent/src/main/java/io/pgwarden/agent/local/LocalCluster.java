@@ -461,9 +461,7 @@ public final class LocalCluster {
     List<NodeState> stopped = state.nodes().stream().map(n -> n.withPid(0)).toList();
     state = state.with(stopped, List.of(), state.jvmArgs(), state.jar());
     try {
-      Path tmp = dir.resolve(STOPPED_FILE + ".tmp");
-      Files.writeString(tmp, Json.writePretty(state));
-      Files.move(tmp, dir.resolve(STOPPED_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      write(STOPPED_FILE);
       Files.deleteIfExists(dir.resolve(STATE_FILE));
     } catch (IOException e) {
       log.warn("could not record the stopped cluster in {}: {}", dir.resolve(STOPPED_FILE), e.getMessage());
@@ -523,12 +521,17 @@ public final class LocalCluster {
 
   private void save() {
     try {
-      Path tmp = dir.resolve(STATE_FILE + ".tmp");
-      Files.writeString(tmp, Json.writePretty(state));
-      Files.move(tmp, dir.resolve(STATE_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      write(STATE_FILE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir.resolve(STATE_FILE), e);
     }
+  }
+
+  /** The state, whole or not at all, as {@code name} in the folder. */
+  private void write(String name) throws IOException {
+    Path tmp = dir.resolve(name + ".tmp");
+    Files.writeString(tmp, Json.writePretty(state));
+    Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static void writeNodeConfig(State s, NodeState n, Options o, Path replPassword) throws IOException {
