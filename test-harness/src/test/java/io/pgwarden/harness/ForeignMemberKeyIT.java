@@ -73,4 +73,40 @@ class ForeignMemberKeyIT {
     }
     assertThat(c.healthy()).isTrue();
   }
+  /**
+   * {@code etcdctl put .../members/x null} is valid JSON that reads as no status at all. It once killed
+   * every agent's loop at the same moment (and the leader's watchdog then stopped the primary): now each
+   * agent reports the key once, as unparsable, and goes on.
+   */
+  @Test
+  void aJsonNullWrittenIntoAMemberKeyIsReportedAndEveryAgentGoesOn() throws Exception {
+    TestCluster c = CLUSTER.get();
+    String primary = c.awaitHealthy();
+    LocalCluster.State s = c.local().state();
+    Keys keys = new Keys(s.namespace(), s.scope());
+    String key = keys.member("by-hand");
+    try (ClusterStore store = JetcdClusterStore.connect(new EtcdConfig(s.etcdEndpoints(), null, null), null)) {
+      store.put(key, "null", 0, Duration.ofSeconds(30));
+      try {
+        String report = "unparsable cluster data (no promotion while it lasts): " + key + ": the value is null";
+        await("every agent reported the key").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+            .until(() -> c.nodes().stream().allMatch(n -> c.agentLog(n).contains(report)));
+        Map<String, Long> seen = new HashMap<>();
+        for (String n : c.nodes()) {
+          seen.put(n, c.loopTicks(n));
+        }
+        await("two more loops on every node").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+            .until(() -> c.nodes().stream().allMatch(n -> c.loopTicks(n) >= seen.get(n) + 2));
+
+        for (String n : c.nodes()) {
+          assertThat(c.agentLogCount(n, report)).as(n + " reports the key once, not every loop").isEqualTo(1);
+          assertThat(c.agentLog(n)).as(n).doesNotContain("tick failed").doesNotContain("NullPointerException");
+        }
+        assertThat(c.viewNow().leader().holder()).isEqualTo(primary);
+      } finally {
+        store.delete(key, Duration.ofSeconds(30));
+      }
+    }
+    assertThat(c.awaitHealthy()).isEqualTo(primary);
+  }
 }

@@ -62,7 +62,13 @@ public final class ClusterViewParser {
     Memo m = memo.get(kv.key());
     if (m == null || m.modRevision() != kv.modRevision() || !m.value().equals(kv.value())) {
       try {
-        m = new Memo(kv.modRevision(), kv.value(), parse.apply(kv.value()), null);
+        Object value = parse.apply(kv.value());
+        if (value == null) {
+          // `null` is JSON, and Jackson reads it as no object at all: an unreadable value like any other,
+          // never a key taken for absent.
+          throw new IllegalArgumentException("the value is null, not a JSON object");
+        }
+        m = new Memo(kv.modRevision(), kv.value(), value, null);
       } catch (JsonProcessingException | RuntimeException e) {
         m = new Memo(kv.modRevision(), kv.value(), null, e);
       }
@@ -132,27 +138,27 @@ public final class ClusterViewParser {
           } else {
             members.put(name, new Member(s, kv.modRevision(), kv.lease()));
           }
-        } catch (JsonProcessingException | IllegalArgumentException e) {
+        } catch (JsonProcessingException | RuntimeException e) {
           errors.add(k + ": " + describe(e, kv.value()));
         }
       } else if (k.equals(keys.topology())) {
         try {
           topology = (Topology) parsed(kv, v -> Json.LENIENT.readValue(v, Topology.class));
-        } catch (JsonProcessingException | IllegalArgumentException e) {
+        } catch (JsonProcessingException | RuntimeException e) {
           errors.add(k + ": " + describe(e, kv.value()));
         }
       } else if (k.equals(keys.history())) {
         try {
           @SuppressWarnings("unchecked")
-          List<HistoryEntry> h = (List<HistoryEntry>) parsed(kv, v -> Json.LENIENT.readValue(v, HISTORY));
-          history = h == null ? List.of() : h;
-        } catch (JsonProcessingException | IllegalArgumentException e) {
+          List<HistoryEntry> h = (List<HistoryEntry>) parsed(kv, v -> entries(Json.LENIENT.readValue(v, HISTORY)));
+          history = h;
+        } catch (JsonProcessingException | RuntimeException e) {
           errors.add(k + ": " + describe(e, kv.value()));
         }
       } else if (k.equals(keys.switchover())) {
         try {
           switchover = (Switchover) parsed(kv, v -> Json.LENIENT.readValue(v, Switchover.class));
-        } catch (JsonProcessingException | IllegalArgumentException e) {
+        } catch (JsonProcessingException | RuntimeException e) {
           // Not a reason to block failover: nobody acts on a request they cannot read.
           switchoverError = k + ": " + describe(e, kv.value());
         }
@@ -163,8 +169,8 @@ public final class ClusterViewParser {
         } catch (ConfigException e) {
           configError = k + ": " + e.getMessage();
           config = lastValidConfig;
-        } catch (JsonProcessingException e) {
-          // parseDynamic reports every problem as a ConfigException; this only satisfies the compiler.
+        } catch (JsonProcessingException | RuntimeException e) {
+          // parseDynamic reports every problem as a ConfigException; this is for what it did not foresee.
           configError = k + ": " + describe(e, kv.value());
           config = lastValidConfig;
         }
@@ -180,10 +186,23 @@ public final class ClusterViewParser {
     return new Parsed(view, configError, switchoverError);
   }
 
+  /** The history's entries; a null among them is an error of the key, not of the view built from it. */
+  private static List<HistoryEntry> entries(List<HistoryEntry> h) {
+    if (h == null) {
+      return null;
+    }
+    for (int i = 0; i < h.size(); i++) {
+      if (h.get(i) == null) {
+        throw new IllegalArgumentException("entry " + i + " is null, not a history entry");
+      }
+    }
+    return List.copyOf(h);
+  }
+
   private static String describe(Exception e, String value) {
     if (e instanceof JsonProcessingException jpe) {
       return Json.describe(jpe, Json.LENIENT, value);
     }
-    return e.getMessage();
+    return e.getMessage() != null ? e.getMessage() : e.toString();
   }
 }

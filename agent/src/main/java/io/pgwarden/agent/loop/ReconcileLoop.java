@@ -51,6 +51,9 @@ public final class ReconcileLoop implements Runnable {
   private final AtomicReference<AgentStatus> status = new AtomicReference<>();
   private volatile boolean running = true;
   private String lastSummary;
+  // Nano time of the first of the ticks failing in a row; null while they succeed.
+  private Long failingSince;
+  private String lastTickError;
   private MemberStatus lastPublished;
   private long ticks;
 
@@ -115,11 +118,21 @@ public final class ReconcileLoop implements Runnable {
     ticks++;
     MDC.put("tick", Long.toString(ticks));
     long start = clock.nanoTime();
-    Observation obs = observer.observe();
-    // Right after the renewal: the watchdog's deadline follows the lease's before anything can act.
-    fence.onTick(obs);
-    callbacks.observed(obs.local());
-    Decision d = decider.decide(obs);
+    Observation obs;
+    Decision d;
+    try {
+      obs = observer.observe();
+      // Right after the renewal: the watchdog's deadline follows the lease's before anything can act.
+      fence.onTick(obs);
+      callbacks.observed(obs.local());
+      d = decider.decide(obs);
+    } catch (FatalAgentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      return failedTick(start, e);
+    }
+    failingSince = null;
+    lastTickError = null;
     MemberStatus member = memberStatus(obs);
     publish(obs, member);
     logDecision(d);
@@ -139,6 +152,31 @@ public final class ReconcileLoop implements Runnable {
     long millis = Duration.ofNanos(clock.nanoTime() - start).toMillis();
     status.set(new AgentStatus(member, obs, d, start, millis, ticks));
     return next;
+  }
+
+  /**
+   * A fault nothing foresaw (a bug, a value no check caught) must not end the process at once, taking
+   * every agent of the cluster down with it when they all read the same value; nor may an agent run on for
+   * good without deciding anything, a primary among them. So a failed tick is logged and tried again, and
+   * once ticks have failed for longer than the ttl the agent stops, as one whose process died: its lease runs
+   * out, its watchdog (when armed) stops PostgreSQL, and the others elect a leader without it.
+   */
+  private Duration failedTick(long start, RuntimeException e) {
+    if (failingSince == null) {
+      failingSince = start;
+    }
+    Duration failing = Duration.ofNanos(clock.nanoTime() - failingSince);
+    String why = e.getMessage() != null ? e.getMessage() : e.toString();
+    if (failing.compareTo(observer.config().ttlDuration()) > 0) {
+      throw new FatalAgentException("every tick has failed for " + failing.toSeconds() + " s (longer than the ttl): "
+          + why, e);
+    }
+    if (!why.equals(lastTickError)) {
+      log.error("tick failed, will look again in {} ms: {}", ERROR_BACKOFF.toMillis(), why, e);
+    }
+    lastTickError = why;
+    lastSummary = null;
+    return ERROR_BACKOFF;
   }
 
   private void logDecision(Decision d) {

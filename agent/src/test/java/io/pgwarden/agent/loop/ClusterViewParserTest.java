@@ -138,4 +138,31 @@ class ClusterViewParserTest {
     assertThat(parse(bad).view().errors()).singleElement().asString().startsWith(keys.topology());
     assertThat(parse(bad).view().topology()).isNull();
   }
+  /**
+   * JSON null is valid JSON that Jackson reads as no object at all: written by hand into any key, it must
+   * be an error of that key, as other unreadable values are, never a crash of the loop (every agent at
+   * once) nor a key taken for absent (a missing topology would lift the synchronous-standby rule).
+   */
+  @Test
+  void aJsonNullOrANullEntryIsAnErrorOfItsKey() {
+    String n2 = "{\"name\":\"n2\",\"role\":\"replica\",\"state\":\"running\"}";
+    String entry = "{\"term\":1,\"kind\":\"bootstrap\",\"to\":\"n1\",\"timeline\":1}";
+    List<RawKv> bad = List.of(
+        new RawKv(keys.member("n2"), "null", 8, 8, 1, 0x51L),
+        topology("null", 9),
+        new RawKv(keys.history(), "null", 10, 10, 1, 0),
+        new RawKv(keys.history(), "[" + entry + ",null]", 11, 11, 1, 0),
+        topology("{\"term\":1,\"primary\":\"n1\",\"timeline\":1,\"sync_standbys\":[null]}", 12));
+    for (RawKv kv : bad) {
+      ClusterView v = parse(kv, new RawKv(keys.member("n3"), n2.replace("n2", "n3"), 13, 13, 1, 0x52L)).view();
+
+      assertThat(v.errors()).as(kv.key() + " = " + kv.value()).singleElement().asString().startsWith(kv.key() + ": ");
+      assertThat(v.topology()).as(kv.value()).isNull();
+      assertThat(v.history()).as(kv.value()).isEmpty();
+      assertThat(v.members()).as(kv.value()).containsOnlyKeys("n3");
+    }
+    ClusterViewParser.Parsed s = parse(new RawKv(keys.switchover(), "null", 14, 14, 1, 0));
+    assertThat(s.switchoverError()).startsWith(keys.switchover() + ": ");
+    assertThat(s.view().errors()).isEmpty();
+  }
 }
