@@ -49,6 +49,13 @@ public final class FailoverRanking {
     // acknowledged commit; with none recorded, nobody is (the primary ran alone).
     // The recorded primary itself (crashed, restarted read-only, still on the latest timeline) has
     // every commit it acknowledged.
+    if (c.config().synchronousMode() != SynchronousMode.OFF && c.topology() == null && !c.history().isEmpty()) {
+      // Deleted by hand: the history says terms were recorded, so the standbys that hold every commit were
+      // named, and the names are gone. Before the first record (a bootstrap cut short) nothing was acknowledged
+      // on a standby's word.
+      return Optional.of("the topology key is missing though the history records " + c.history().size()
+          + " term(s), so which standby has every acknowledged commit is unknown");
+    }
     if (c.config().synchronousMode() != SynchronousMode.OFF
         && c.topology() != null
         && !c.topology().syncStandbys().contains(s.name())

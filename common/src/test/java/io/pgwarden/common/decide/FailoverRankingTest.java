@@ -122,4 +122,24 @@ class FailoverRankingTest {
     Observation fine = node("n1").replicaRunning(2, "0/3000000").topology(2, "n0", 2).build();
     assertThat(FailoverRanking.ineligibility(Decider.selfStatus(fine), fine.cluster())).isEmpty();
   }
+  /**
+   * The topology key gone (deleted by hand) once the history shows terms were recorded: which standby
+   * holds every acknowledged commit is unknown, so nobody is promoted on the guess. Before any record (a
+   * bootstrap that stopped before its first) there is nothing to have lost.
+   */
+  @Test
+  void inSynchronousModeAMissingTopologyAfterRecordedTermsMakesEveryoneIneligible() {
+    Observations sync = node("n1").replicaRunning(1, "0/9000000").synchronousMode(SynchronousMode.ON)
+        .member(member("n2").replica(1, "0/3000000"));
+    assertThat(ranking(sync)).containsExactly("n1", "n2");
+
+    Observation gone = sync.historyEntry(1, null, "n0", 1, null).build();
+    assertThat(FailoverRanking.ineligibility(Decider.selfStatus(gone), gone.cluster()))
+        .hasValueSatisfying(why -> assertThat(why).contains("topology"));
+    assertThat(FailoverRanking.rank(gone, Decider.selfStatus(gone))).isEmpty();
+
+    Observation async = node("n1").replicaRunning(1, "0/9000000").synchronousMode(SynchronousMode.OFF)
+        .historyEntry(1, null, "n0", 1, null).build();
+    assertThat(FailoverRanking.ineligibility(Decider.selfStatus(async), async.cluster())).isEmpty();
+  }
 }
