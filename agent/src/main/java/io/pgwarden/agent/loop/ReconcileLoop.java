@@ -146,7 +146,7 @@ public final class ReconcileLoop implements Runnable {
       next = ERROR_BACKOFF;
       lastSummary = null;
     }
-    if (obs.request() != null) {
+    if (obs.request() != null && d.requestTaken()) {
       requests.done(obs.request());
     }
     long millis = Duration.ofNanos(clock.nanoTime() - start).toMillis();

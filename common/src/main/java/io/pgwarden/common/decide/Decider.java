@@ -143,7 +143,7 @@ public final class Decider {
           policy.shortWait());
     }
     if (obs.request() != null) {
-      return request(obs);
+      return request(obs).takingRequest();
     }
     if (c.config().paused()) {
       return paused(obs);
@@ -601,6 +601,39 @@ public final class Decider {
     return slots;
   }
 
+  /**
+   * Paused, nothing starts a stopped PostgreSQL again, so the restart is the stop and the start in one
+   * decision, in the role it had: a replica of the lock holder (or of nobody, without one), and a primary
+   * only while it holds the lock on a valid lease, which it keeps; a primary without them would come back
+   * read-only, and in maintenance mode nothing would promote it again, so it is refused instead.
+   */
+  private Decision pausedRestart(Observation obs) {
+    ClusterView c = obs.cluster();
+    Duration wait = policy.shortWait();
+    if (!obs.local().running()) {
+      return Decision.noAction("restart requested but PostgreSQL is not running, and the cluster is paused:"
+          + " nothing starts it until `pgwarden resume`", wait);
+    }
+    Demote stop = new Demote(DemoteMode.FAST, false, "restart requested (paused)");
+    if (obs.local().runningAsPrimary()) {
+      if (!c.isLeader(obs.me()) || !obs.lease().valid() || c.leader().leaseId() != obs.lease().leaseId()) {
+        return Decision.noAction("restart refused: paused, and I run as primary without holding the lock on my lease,"
+            + " so I could only come back read-only", wait);
+      }
+      return Decision.act("restarting PostgreSQL on request (paused): stopping and starting it as primary", wait,
+          stop, new StartPostgres(StartMode.PRIMARY, null, "restart requested (paused), holding the lock"));
+    }
+    String upstream = c.hasLeader() && !c.isLeader(obs.me()) ? c.leader().holder() : null;
+    if (upstream != null && (c.member(upstream) == null || c.member(upstream).connUrl() == null)) {
+      // Stopped first, it would not start again: the start needs the address to follow.
+      return Decision.noAction("restart refused: paused, and the leader " + upstream
+          + " has published no connection address to follow after the restart", wait);
+    }
+    return Decision.act("restarting PostgreSQL on request (paused): stopping and starting it as replica"
+        + (upstream == null ? " (no leader to follow)" : " of " + upstream), wait,
+        stop, new StartPostgres(StartMode.REPLICA, upstream, "restart requested (paused)"));
+  }
+
   /** An operator's request to this node; the loop clears it once decided. */
   private Decision request(Observation obs) {
     ClusterView c = obs.cluster();
@@ -614,6 +647,9 @@ public final class Decider {
         }
         return Decision.act("reloading PostgreSQL on request", wait, new Reload("requested by operator"));
       case RESTART:
+        if (c.config().paused()) {
+          return pausedRestart(obs);
+        }
         if (!local.running()) {
           return Decision.noAction("restart requested but PostgreSQL is not running; it will be started", wait);
         }

@@ -678,6 +678,29 @@ class DeciderTest {
         row("a reinit request on the primary is refused",
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).request(OperatorRequest.REINIT),
             noAction().summaryContains("reinit refused")),
+        // Paused, nothing starts a stopped PostgreSQL again: the restart starts it in the same decision.
+        row("paused: a restart request on a replica stops it and starts it again following the leader",
+            withLeaderN2(node("n1").replicaRunning(1, "0/3000000").streamingFrom("n2:5432"), 1).paused()
+                .request(OperatorRequest.RESTART),
+            expect(Demote.class, StartPostgres.class).where(Demote.class, demote(DemoteMode.FAST, false))
+                .where(StartPostgres.class, a -> assertThat(a).isEqualTo(
+                    new StartPostgres(StartMode.REPLICA, "n2", "restart requested (paused)")))),
+        row("paused: a restart request on the primary holding the lock starts it again as primary",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).paused()
+                .request(OperatorRequest.RESTART),
+            expect(Demote.class, StartPostgres.class).where(Demote.class, demote(DemoteMode.FAST, false))
+                .where(StartPostgres.class, a -> assertThat(a.mode()).isEqualTo(StartMode.PRIMARY))),
+        row("paused: a primary without the lock is not restarted (it could only come back read-only)",
+            node("n1").primaryRunning(1, "0/5000000").topology(1, "n1", 1).paused().request(OperatorRequest.RESTART),
+            noAction().summaryContains("restart refused")),
+        row("paused: a replica whose leader published no address is not restarted (it could not start again)",
+            node("n1").replicaRunning(1, "0/3000000").leaderKey("n2").topology(1, "n2", 1).paused()
+                .request(OperatorRequest.RESTART),
+            noAction().summaryContains("no connection address")),
+        row("paused: a restart request with PostgreSQL stopped says nothing starts it",
+            node("n1").stopped(ControlState.SHUT_DOWN_IN_RECOVERY, 1, "0/3000000").paused().leaderKey("n2")
+                .member(member("n2").primary(1, "0/5000000")).request(OperatorRequest.RESTART),
+            noAction().summaryContains("pgwarden resume")),
 
         // ---- planned switchover ----
         row("the primary stops writes for a switchover to a healthy replica",
@@ -1029,5 +1052,23 @@ class DeciderTest {
       }
     }
     return -1;
+  }
+  /**
+   * A request the REST API accepted stays pending while the agent cannot act on it (etcd unreachable, a
+   * base backup running, its own state unreadable), and is cleared only by the decision that carries it out.
+   */
+  @Test
+  void aRequestStaysPendingUntilADecisionCarriesItOut() {
+    Observations replica = withLeaderN2(node("n1").replicaRunning(1, "0/3000000").streamingFrom("n2:5432"), 1);
+    assertThat(DECIDER.decide(replica.request(OperatorRequest.RESTART).build()).requestTaken()).isTrue();
+    assertThat(DECIDER.decide(withLeaderN2(node("n1").replicaRunning(1, "0/3000000"), 1)
+        .request(OperatorRequest.RESTART).etcdUnreachable("timeout").build()).requestTaken()).isFalse();
+    assertThat(DECIDER.decide(withLeaderN2(node("n1").replicaRunning(1, "0/3000000"), 1)
+        .request(OperatorRequest.REINIT).inFlight(InFlight.Kind.BASE_BACKUP, "n2").build()).requestTaken()).isFalse();
+    assertThat(DECIDER.decide(withLeaderN2(node("n1").localUnknown("connection refused", true), 1)
+        .request(OperatorRequest.RELOAD).build()).requestTaken()).isFalse();
+    // Refused is answered, too: it does not wait for a later tick.
+    assertThat(DECIDER.decide(node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1)
+        .request(OperatorRequest.REINIT).build()).requestTaken()).isTrue();
   }
 }
