@@ -185,7 +185,7 @@ public final class Observer {
     long sentAt = lease.beginRenew();
     try {
       ClusterStore.Grant g = store.grantLease(config.ttlDuration(), timeout);
-      lease.renewed(g.leaseId(), sentAt, g.ttl());
+      lease.granted(g.leaseId(), sentAt, g.ttl(), config.retryTimeoutDuration());
       log.info("granted etcd lease {} with ttl {} s", Long.toHexString(g.leaseId()), g.ttl().toSeconds());
       return null;
     } catch (EtcdUnavailableException e) {

@@ -13,7 +13,9 @@ import java.time.Duration;
  */
 public final class LeaseTracker {
   private final MonotonicClock clock;
-  private final Duration safetyMargin;
+  // The margin of the lease held now: the retry_timeout of the config it was granted under, which fits its
+  // ttl (loop_wait + 2 * retry_timeout <= ttl). One taken from a later config could eat a smaller lease whole.
+  private Duration safetyMargin;
   private long leaseId;
   private long validUntil;
   private boolean everRenewed;
@@ -36,6 +38,21 @@ public final class LeaseTracker {
   /** Take the timestamp before sending the renewal (or grant) request. */
   public long beginRenew() {
     return clock.nanoTime();
+  }
+
+  /**
+   * A grant sent at {@code sentAt} gave {@code leaseId} with {@code ttl}; its deadlines keep {@code
+   * safetyMargin} (the retry_timeout the ttl was chosen with) from now on, renewals included.
+   */
+  public void granted(long leaseId, long sentAt, Duration ttl, Duration safetyMargin) {
+    if (safetyMargin.isNegative() || safetyMargin.compareTo(ttl) >= 0) {
+      throw new IllegalArgumentException("safetyMargin must be >= 0 and below the ttl " + ttl + ", got " + safetyMargin);
+    }
+    if (lossSeen && sentAt - lostAt < 0 || everRenewed && sentAt - lastSentAt < 0) {
+      return; // as in renewed: an answer older than what is known changes nothing
+    }
+    this.safetyMargin = safetyMargin;
+    renewed(leaseId, sentAt, ttl);
   }
 
   /** The request sent at {@code sentAt} succeeded and etcd granted {@code ttl} for {@code leaseId}. */

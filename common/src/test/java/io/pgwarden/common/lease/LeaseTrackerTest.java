@@ -170,4 +170,24 @@ class LeaseTrackerTest {
     assertThatThrownBy(() -> new LeaseTracker(clock, ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("safetyMargin");
   }
+  /**
+   * A margin fixed at start-up (retry_timeout 5 here) would leave a lease granted after `set-config ttl=4
+   * retry_timeout=1` never valid: each lease keeps the margin of the config it was granted under.
+   */
+  @Test
+  void eachGrantKeepsTheMarginOfTheConfigItWasGrantedUnder() {
+    tracker.granted(LEASE, tracker.beginRenew(), ofSeconds(10), ofSeconds(4));
+    clock.advance(ofSeconds(5));
+    assertThat(tracker.remaining()).isEqualTo(ofSeconds(1));
+    tracker.renewed(LEASE, tracker.beginRenew(), ofSeconds(10));
+    assertThat(tracker.remaining()).as("a renewal keeps the lease's margin").isEqualTo(ofSeconds(6));
+
+    tracker.lost();
+    clock.advance(ofSeconds(1));
+    tracker.granted(LEASE + 1, tracker.beginRenew(), ofSeconds(4), ofSeconds(1));
+    assertThat(tracker.isValid()).isTrue();
+    assertThat(tracker.remaining()).isEqualTo(ofSeconds(3));
+    assertThatThrownBy(() -> tracker.granted(LEASE + 2, tracker.beginRenew(), ofSeconds(4), ofSeconds(4)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("below the ttl");
+  }
 }
