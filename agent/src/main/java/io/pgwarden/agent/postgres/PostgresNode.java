@@ -128,6 +128,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private volatile Lsn syncWaitFrom;
   /** Synchronous mode: a replica's files carry synchronous_standby_names '*' for its promotion. */
   private volatile boolean holdOnPromote;
+  /** synchronous_standby_names of a promotion's hold: a standby no member can be (LocalPgState.PROMOTION_HOLD). */
+  static final String HOLD = synchronousStandbyNames(List.of(LocalPgState.PROMOTION_HOLD), 1);
   private String timelineOfStart;
   private long highestTimeline;
   /** The dynamic parameters to render next (from the last observed /config). */
@@ -328,11 +330,11 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       // back with the next PRIMARY rendering (a reload, a pg_hba change): the new primary would make every
       // commit wait for a standby that is not its own until the leader's next tick replaced it. The new
       // topology starts with no synchronous standby; the loop records and sets one as standbys stream.
-      synchronousStandbyNames = holdCommits ? "*" : "";
+      synchronousStandbyNames = holdCommits ? HOLD : "";
       // Likewise a position from that earlier term: a standby past it may still lack this term's commits.
       // The first probe as primary counts from its own position, as after an agent restart.
       syncWaitFrom = null;
-      if (holdCommits && !"*".equals(runningSetting("synchronous_standby_names"))) {
+      if (holdCommits && !HOLD.equals(runningSetting("synchronous_standby_names"))) {
         // Loaded before the promotion, so the first commit after it already waits. Usually the replica's
         // files carry it already (holdCommitsWhenPromoted): a reload just before pg_ctl promote can make
         // PostgreSQL 15 take wal_retrieve_retry_interval (1 s here, 5 s by PostgreSQL's default) to promote, if it wakes the startup process
@@ -1260,9 +1262,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
     s.put("password_encryption", "scram-sha-256");
     s.put("cluster_name", member);
     // Managed by the lock holder. A replica's value only matters from its promotion on: in synchronous
-    // mode '*', so that the new primary acknowledges nothing until its topology is recorded (see promote).
+    // mode the hold, so that the new primary acknowledges nothing until its topology is recorded (see promote).
     s.put("synchronous_standby_names",
-        mode == StartMode.PRIMARY ? currentSynchronousStandbyNames() : holdOnPromote ? "*" : "");
+        mode == StartMode.PRIMARY ? currentSynchronousStandbyNames() : holdOnPromote ? HOLD : "");
     // Patroni's precedence: the cluster-wide /config parameters over pgwarden's defaults, the node's
     // own config file over both (so one node can differ, e.g. in memory settings).
     dynamic.forEach(s::put);

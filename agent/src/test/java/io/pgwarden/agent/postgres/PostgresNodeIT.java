@@ -391,12 +391,14 @@ class PostgresNodeIT {
     a.holdCommitsWhenPromoted(true);
     a.start(StartMode.REPLICA, srcB);
     await().atMost(LONG).untilAsserted(() -> assertThat(a.probe().streaming()).isTrue());
-    assertThat(setting(a, "synchronous_standby_names")).as("a replica carries it, without effect").isEqualTo("*");
+    String hold = "FIRST 1 (\"pgwarden:hold\")"; // a standby no member can be: nobody acknowledges a commit
+    assertThat(setting(a, "synchronous_standby_names")).as("a replica carries it, without effect").isEqualTo(hold);
     a.promote(true);
     assertThat(a.probe().runningAsPrimary()).isTrue();
-    assertThat(setting(a, "synchronous_standby_names")).as("in force from the promotion on").isEqualTo("*");
+    assertThat(setting(a, "synchronous_standby_names")).as("in force from the promotion on").isEqualTo(hold);
+    assertThat(a.probe().holdsCommitsForTopology()).isTrue();
     a.reload();
-    assertThat(setting(a, "synchronous_standby_names")).as("kept by later renders").isEqualTo("*");
+    assertThat(setting(a, "synchronous_standby_names")).as("kept by later renders").isEqualTo(hold);
     a.setSynchronousStandbys(List.of(), 1);
     exec(a, "INSERT INTO t VALUES ('after-the-hold')");
     assertThat(values(a)).contains("after-the-hold");

@@ -466,11 +466,14 @@ public final class Decider {
           switchLsn, null, reason);
       String summary = "writing topology term " + term + ": " + obs.me() + " is primary on timeline " + local.timeline();
       List<Action> actions = new ArrayList<>(List.of(new WriteTopology(next1, h)));
-      if (c.config().synchronousMode() != SynchronousMode.STRICT && local.syncStandbys().contains("*")) {
+      if (local.holdsCommitsForTopology()) {
         // The promotion held commits until this record (ActionExecutor); once it is written, and not before
         // (actions stop at the first failure), they go through — ahead of clearing a switchover request,
-        // whose failure must not keep them waiting. Standbys are set as they stream from me.
-        actions.add(new SetSyncStandbys(List.of(), c.config().synchronousNodeCount(), c.config().synchronousMode().json()));
+        // whose failure must not keep them waiting. Standbys are set as they stream from me; in strict mode
+        // any standby may acknowledge until then, as with no healthy one.
+        boolean strict = c.config().synchronousMode() == SynchronousMode.STRICT;
+        actions.add(new SetSyncStandbys(strict ? List.of("*") : List.of(), c.config().synchronousNodeCount(),
+            c.config().synchronousMode().json()));
         summary += "; then releasing the commits the promotion held";
       }
       if (mine) {
@@ -825,7 +828,8 @@ public final class Decider {
     }
     SortedMap<String, List<String>> out = new TreeMap<>();
     for (String waitedFor : local.syncStandbys()) {
-      if (!waitedFor.equals("*") && !t.syncStandbys().contains(waitedFor)) {
+      if (!waitedFor.equals("*") && !waitedFor.equals(LocalPgState.PROMOTION_HOLD)
+          && !t.syncStandbys().contains(waitedFor)) {
         // until it shows synchronous and streaming, and is recorded
         out.computeIfAbsent(waitedFor, k -> new ArrayList<>()).add("waited for by PostgreSQL");
       }

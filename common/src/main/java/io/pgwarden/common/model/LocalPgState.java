@@ -57,6 +57,19 @@ public record LocalPgState(
     Set<String> syncConfirmed,
     Set<String> streamingStandbys) {
 
+  /**
+   * The standby a just-promoted primary's synchronous_standby_names waits for until its topology is
+   * recorded: no member can have the name (member names take no colon), so no commit is acknowledged
+   * before the record names this node primary. '*' would let any standby that reconnects acknowledge
+   * them, while the record still names the old primary, which a failover may then promote without them.
+   */
+  public static final String PROMOTION_HOLD = "pgwarden:hold";
+
+  /** Whether synchronous_standby_names is the promotion's hold. */
+  public boolean holdsCommitsForTopology() {
+    return syncStandbys.contains(PROMOTION_HOLD);
+  }
+
   public LocalPgState {
     streamingStandbys = streamingStandbys == null ? Set.of() : Set.copyOf(streamingStandbys);
     syncConfirmed = syncConfirmed == null ? Set.of() : Set.copyOf(syncConfirmed);

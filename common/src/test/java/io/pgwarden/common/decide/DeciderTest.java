@@ -29,6 +29,7 @@ import io.pgwarden.common.model.ControlState;
 import io.pgwarden.common.model.DataDirState;
 import io.pgwarden.common.model.DynamicConfig;
 import io.pgwarden.common.model.InFlight;
+import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.Lsn;
 import io.pgwarden.common.model.Observation;
 import io.pgwarden.common.model.OperatorRequest;
@@ -746,7 +747,7 @@ class DeciderTest {
             expect(ClearSwitchover.class).summaryContains("no candidate would promote on")),
         row("the new primary of a synchronous switchover lets held commits through before it clears the request",
             sync(node("n2").primaryRunning(2, "0/5000200").holdingKey().topology(1, "n1", 1, "n2").timelineSwitch(1, "0/5000100")
-                .switchover(new Switchover("n1", "n2", null, false, false)).pgSyncStandbys("*")),
+                .switchover(new Switchover("n1", "n2", null, false, false)).pgSyncStandbys(LocalPgState.PROMOTION_HOLD)),
             expect(WriteTopology.class, SetSyncStandbys.class, ClearSwitchover.class)),
         row("to a recorded synchronous standby it may: that one holds every acknowledged commit",
             sync(node("n1").stopped(ControlState.IN_PRODUCTION, 1, "0/5000000").holdingKey().topology(1, "n1", 1, "n2"))
@@ -802,13 +803,18 @@ class DeciderTest {
             })),
         row("in synchronous mode the new primary releases the commits its promotion held once the topology is written",
             sync(node("n2").primaryRunning(2, "0/5000200").holdingKey().topology(1, "n1", 1, "n2").timelineSwitch(1, "0/5000100")
-                .pgSyncStandbys("*")),
+                .pgSyncStandbys(LocalPgState.PROMOTION_HOLD)),
             expect(WriteTopology.class, SetSyncStandbys.class)
                 .where(WriteTopology.class, a -> assertThat(a.topology().syncStandbys()).isEmpty())
                 .where(SetSyncStandbys.class, a -> assertThat(a.names()).isEmpty())),
-        row("in strict mode it keeps waiting for any standby",
+        row("in strict mode, once the topology is written, any standby may acknowledge (none is recorded yet)",
             node("n2").primaryRunning(2, "0/5000200").holdingKey().topology(1, "n1", 1, "n2").timelineSwitch(1, "0/5000100")
-                .synchronousMode(SynchronousMode.STRICT).pgSyncStandbys("*"),
+                .synchronousMode(SynchronousMode.STRICT).pgSyncStandbys(LocalPgState.PROMOTION_HOLD),
+            expect(WriteTopology.class, SetSyncStandbys.class)
+                .where(SetSyncStandbys.class, a -> assertThat(a.names()).containsExactly("*"))),
+        row("a primary whose commits any standby may acknowledge writes its topology and leaves the setting alone",
+            sync(node("n2").primaryRunning(2, "0/5000200").holdingKey().topology(1, "n1", 1, "n2").timelineSwitch(1, "0/5000100")
+                .pgSyncStandbys("*")),
             expect(WriteTopology.class)),
         row("a cleanly shut down old primary follows without rewind when it stopped before the fork",
             withLeaderN2(node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/5000000"), 2)
