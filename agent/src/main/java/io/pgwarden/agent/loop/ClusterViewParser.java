@@ -129,6 +129,11 @@ public final class ClusterViewParser {
         }
       } else if (k.equals(keys.initialize())) {
         initialize = kv.value().trim();
+        if (!initialize.isEmpty() && !initialize.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+          // Still taken as the cluster's claim (nobody bootstraps beside it), but never as proof that a data
+          // directory belongs to another cluster: an agent halts its PostgreSQL only on a real identifier.
+          errors.add(k + ": not a system identifier (digits) nor empty (bootstrapping)");
+        }
       } else if (k.startsWith(keys.membersPrefix())) {
         String name = k.substring(keys.membersPrefix().length());
         try {

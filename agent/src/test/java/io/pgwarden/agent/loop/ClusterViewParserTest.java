@@ -165,4 +165,12 @@ class ClusterViewParserTest {
     assertThat(s.switchoverError()).startsWith(keys.switchover() + ": ");
     assertThat(s.view().errors()).isEmpty();
   }
+  @Test
+  void anInitializeValueThatIsNoIdentifierIsReportedButStillClaimsTheCluster() {
+    ClusterView v = parse(new RawKv(keys.initialize(), "garbage", 3, 3, 1, 0)).view();
+    assertThat(v.initialize()).isEqualTo("garbage");
+    assertThat(v.errors()).singleElement().asString().startsWith(keys.initialize() + ": not a system identifier");
+    assertThat(parse(new RawKv(keys.initialize(), "7399999999999999999", 4, 4, 1, 0)).view().errors()).isEmpty();
+    assertThat(parse(new RawKv(keys.initialize(), "", 5, 5, 1, 0)).view().errors()).isEmpty();
+  }
 }

@@ -122,6 +122,8 @@ public final class Decider {
     if (c.reachable()
         && c.initialize() != null
         && !c.initialize().isEmpty()
+        // a value written by hand is no identifier (the view reports it): never a reason to stop PostgreSQL
+        && c.initialize().chars().allMatch(ch -> ch >= '0' && ch <= '9')
         && local.systemId() != null
         && !c.initialize().equals(local.systemId())) {
       return Decision.act(

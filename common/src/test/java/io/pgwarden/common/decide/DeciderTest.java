@@ -144,6 +144,14 @@ class DeciderTest {
         row("a data directory of another cluster halts the agent",
             node("n1").replicaRunning(1, "0/3000000").systemId("7399999999999999999"),
             expect(Halt.class).where(Halt.class, a -> assertThat(a.reason()).contains("7399999999999999999"))),
+        row("a primary never halts on an /initialize value that is no identifier (written by hand)",
+            node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).initialize("garbage")
+                .parseError("/pgwarden/t/initialize: not a system identifier (digits) nor empty (bootstrapping)"),
+            noAction().summaryContains("primary with the lock")),
+        row("nor does a replica, which does not compete either",
+            node("n1").replicaRunning(1, "0/3000000").initialize("garbage").leaderAbsentFor(ofSeconds(60))
+                .parseError("/pgwarden/t/initialize: not a system identifier (digits) nor empty (bootstrapping)"),
+            noAction().summaryContains("not competing")),
         row("an unclaimed cluster never halts on the system identifier",
             node("n1").replicaRunning(1, "0/3000000").systemId("7399999999999999999").initialize("")
                 .leaderAbsentFor(ofSeconds(60)),
