@@ -63,6 +63,11 @@ public final class Decider {
   // StandbyWays.HURRY_FOR on its way, timed per member by StandbyWays.
   private static final Duration JOINING_POLL = Duration.ofMillis(500);
   private static final String UNPARSABLE_VALUES = "unparsable values in etcd";
+  private static final String UNBOUND_KEY = " (the key is bound to no lease, so no agent wrote it: it never expires;"
+      + " delete it to let the cluster elect a leader)";
+  private static final String UNBOUND_KEY_NAMING_ME = "the leader key names me but is bound to no lease, so no agent"
+      + " wrote it (etcdctl put by hand?): not taking it as mine, which would promote me unranked; delete it to let"
+      + " the cluster elect a leader";
   private final DecisionPolicy policy;
 
   public Decider(DecisionPolicy policy) {
@@ -173,6 +178,10 @@ public final class Decider {
   private Decision unknownLocalState(Observation obs) {
     String why = obs.local().probeError() != null ? obs.local().probeError() : "data directory state unknown";
     if (obs.cluster().isLeader(obs.me()) && obs.lease().valid()) {
+      if (obs.cluster().leader().leaseId() != obs.lease().leaseId() && !mayRebind(obs)) {
+        return Decision.noAction("cannot read local PostgreSQL state (" + why + "); " + UNBOUND_KEY_NAMING_ME,
+            policy.shortWait());
+      }
       if (obs.cluster().leader().leaseId() != obs.lease().leaseId()) {
         // The key is still bound to the lease of my previous run, which nobody renews.
         return Decision.act("cannot read local PostgreSQL state (" + why + "); rebinding my leader key to my lease",
@@ -213,7 +222,7 @@ public final class Decider {
     ClusterView c = obs.cluster();
     LocalPgState local = obs.local();
     if (local.runningAsPrimary() && obs.lease().valid()) {
-      if (c.isLeader(obs.me()) && c.leader().leaseId() != obs.lease().leaseId()) {
+      if (c.isLeader(obs.me()) && c.leader().leaseId() != obs.lease().leaseId() && mayRebind(obs)) {
         return Decision.act("paused: rebinding my leader key to my lease", obs.config().loopWaitDuration(),
             new AcquireLeaderKey("rebind after restart (paused)"));
       }
@@ -264,6 +273,9 @@ public final class Decider {
           + " not started; waiting for a running primary to clone from", wait);
     }
     if (c.isLeader(obs.me()) && obs.lease().valid()) {
+      if (c.leader().leaseId() != obs.lease().leaseId() && !mayRebind(obs)) {
+        return Decision.noAction("PostgreSQL stopped; " + UNBOUND_KEY_NAMING_ME, wait);
+      }
       if (c.leader().leaseId() != obs.lease().leaseId()) {
         // The key is still bound to the lease of my previous run, which nobody renews: it may vanish
         // and be taken by another node while I start writable.
@@ -424,6 +436,9 @@ public final class Decider {
       }
       return Decision.noAction("the key names me but my lease is not valid; waiting", policy.shortWait());
     }
+    if (leader.leaseId() != obs.lease().leaseId() && !mayRebind(obs)) {
+      return Decision.noAction(UNBOUND_KEY_NAMING_ME, policy.shortWait());
+    }
     if (leader.leaseId() != obs.lease().leaseId()) {
       return Decision.act("rebinding the leader key to my lease (agent restarted)", policy.shortWait(),
           new AcquireLeaderKey("rebind after restart"));
@@ -525,7 +540,8 @@ public final class Decider {
     String leader = c.leader().holder();
     Duration loopWait = obs.config().loopWaitDuration();
     if (local.runningAsPrimary()) {
-      return Decision.act("demoting: " + leader + " holds the lock but I run as primary", policy.shortWait(),
+      return Decision.act("demoting: " + leader + " holds the lock but I run as primary"
+          + (c.leader().leaseId() == 0 ? UNBOUND_KEY : ""), policy.shortWait(),
           new Demote(DemoteMode.IMMEDIATE, false, leader + " holds the lock"));
     }
     MemberStatus ls = c.member(leader);
@@ -637,6 +653,20 @@ public final class Decider {
     return Decision.act("restarting PostgreSQL on request (paused): stopping and starting it as replica"
         + (upstream == null ? " (no leader to follow)" : " of " + upstream), wait,
         stop, new StartPostgres(StartMode.REPLICA, upstream, "restart requested (paused)"));
+  }
+
+  /**
+   * Whether the leader key naming me may be bound to my lease. An agent always binds it to a lease, so one
+   * bound to none was written by hand: taken as mine, it would promote me without the ranking (or the
+   * synchronous standby record) that decides who may be promoted. Only the recorded primary, running as
+   * primary, keeps such a key (it already is the primary).
+   */
+  private static boolean mayRebind(Observation obs) {
+    if (obs.cluster().leader().leaseId() != 0) {
+      return true;
+    }
+    Topology t = obs.cluster().topology();
+    return t != null && t.primary().equals(obs.me()) && obs.local().runningAsPrimary();
   }
 
   /** An operator's request to this node; the loop clears it once decided. */

@@ -194,6 +194,20 @@ class DeciderTest {
                 .member(member("n2").primary(1, "0/5000000")),
             noAction().requeue(SHORT).summaryContains("creating replica")),
 
+        // A leader key bound to no lease was written by hand (etcdctl put): never a way to promote unranked.
+        row("a replica named by a leader key bound to no lease does not take it",
+            node("n1").replicaRunning(1, "0/3000000").leaderKey("n1", 0).topology(1, "n2", 1, "n3"),
+            noAction().summaryContains("bound to no lease")),
+        row("nor does a stopped node",
+            node("n1").stopped(ControlState.SHUT_DOWN, 1, "0/5000000").leaderKey("n1", 0).topology(1, "n1", 1),
+            noAction().summaryContains("bound to no lease")),
+        row("the recorded primary, running as primary, binds such a key naming it to its lease",
+            node("n1").primaryRunning(1, "0/5000000").leaderKey("n1", 0).topology(1, "n1", 1),
+            expect(AcquireLeaderKey.class)),
+        row("a primary demoted by a leader key bound to no lease is told why it stays",
+            node("n1").primaryRunning(1, "0/5000000").leaderKey("garbage", 0).topology(1, "n1", 1),
+            expect(Demote.class).summaryContains("bound to no lease")),
+
         // ---- paused ----
         row("paused primary whose key is bound to my previous lease: rebind",
             node("n1").primaryRunning(1, "0/5000000").paused().leaderKey("n1", 1).topology(1, "n1", 1),
