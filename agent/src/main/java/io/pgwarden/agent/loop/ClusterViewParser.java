@@ -88,7 +88,11 @@ public final class ClusterViewParser {
    * @param configError why {@code /config} was not used (the last valid config was kept); null when it was
    * @param switchoverError why {@code /switchover} was ignored; null when it was read or absent
    */
-  public record Parsed(ClusterView view, String configError, String switchoverError) {}
+  /**
+   * @param ignored member keys that could not be parsed but are bound to no lease, so no live agent wrote
+   *     them: reported, but not among the view's errors, which would block every promotion for a stray key
+   */
+  public record Parsed(ClusterView view, String configError, String switchoverError, List<String> ignored) {}
 
   public Parsed parse(RawScope scope, DynamicConfig lastValidConfig) {
     // The result depends on nothing else, so equal inputs give an equal (here: the same) result.
@@ -117,6 +121,7 @@ public final class ClusterViewParser {
     String configError = null;
     String switchoverError = null;
     List<String> errors = new ArrayList<>();
+    List<String> ignored = new ArrayList<>();
     boolean configSeen = false;
     Switchover switchover = null;
 
@@ -139,12 +144,14 @@ public final class ClusterViewParser {
         try {
           MemberStatus s = (MemberStatus) parsed(kv, v -> Json.LENIENT.readValue(v, MemberStatus.class));
           if (!name.equals(s.name())) {
-            errors.add(k + ": names member '" + s.name() + "'");
+            (kv.lease() == 0 ? ignored : errors).add(k + ": names member '" + s.name() + "'");
           } else {
             members.put(name, new Member(s, kv.modRevision(), kv.lease()));
           }
         } catch (JsonProcessingException | RuntimeException e) {
-          errors.add(k + ": " + describe(e, kv.value()));
+          // A key bound to a lease is a live agent's, maybe one this version cannot read: no guessing past
+          // it. One bound to none was written by hand and counts for nothing (ClusterView#liveMembers).
+          (kv.lease() == 0 ? ignored : errors).add(k + ": " + describe(e, kv.value()));
         }
       } else if (k.equals(keys.topology())) {
         try {
@@ -162,7 +169,9 @@ public final class ClusterViewParser {
         }
       } else if (k.equals(keys.switchover())) {
         try {
-          switchover = (Switchover) parsed(kv, v -> Json.LENIENT.readValue(v, Switchover.class));
+          // Strictly: a field this version does not know (a mistyped scheduled_at) would otherwise be dropped
+          // and the request carried out at once, unlike what was asked.
+          switchover = (Switchover) parsed(kv, v -> Json.STRICT.readValue(v, Switchover.class));
         } catch (JsonProcessingException | RuntimeException e) {
           // Not a reason to block failover: nobody acts on a request they cannot read.
           switchoverError = k + ": " + describe(e, kv.value());
@@ -188,7 +197,7 @@ public final class ClusterViewParser {
     memo.keySet().retainAll(scope.kvs().stream().map(RawKv::key).collect(Collectors.toSet()));
     ClusterView view = new ClusterView(true, null, scope.revision(), initialize, leader, members, topology,
         history, config, errors, switchover);
-    return new Parsed(view, configError, switchoverError);
+    return new Parsed(view, configError, switchoverError, List.copyOf(ignored));
   }
 
   /** The history's entries; a null among them is an error of the key, not of the view built from it. */

@@ -56,6 +56,7 @@ public final class Observer {
   /** Unparsable keys and member keys without a lease already reported, so each is logged once while it stays. */
   private List<String> reportedErrors = List.of();
   private List<String> reportedUnbound = List.of();
+  private List<String> reportedIgnored = List.of();
   /** The parser's last answer: the same object again means the same scope and config (it memoises). */
   private ClusterViewParser.Parsed lastParsed;
   private int fullReadPeriodTtl = -1;
@@ -236,6 +237,11 @@ public final class Observer {
           keys.member(name));
     }
     reportedUnbound = p.view().unboundMembers();
+    for (String err : appeared(reportedIgnored, p.ignored())) {
+      log.warn("ignoring unparsable member key bound to no lease (so written by no live agent; it blocks no"
+          + " promotion; delete it if it is stale): {}", err);
+    }
+    reportedIgnored = p.ignored();
     return p.view();
   }
 

@@ -173,4 +173,29 @@ class ClusterViewParserTest {
     assertThat(parse(new RawKv(keys.initialize(), "7399999999999999999", 4, 4, 1, 0)).view().errors()).isEmpty();
     assertThat(parse(new RawKv(keys.initialize(), "", 5, 5, 1, 0)).view().errors()).isEmpty();
   }
+  /** A stray key (etcdctl put, no lease) must not hold back every failover of the cluster. */
+  @Test
+  void anUnparsableMemberKeyBoundToNoLeaseIsIgnoredNotAnError() {
+    ClusterViewParser.Parsed p = parse(new RawKv(keys.member("ghost"), "{\"name\":\"ghost\",\"lsn\":\"x\"}", 8, 8, 1, 0));
+    assertThat(p.view().errors()).isEmpty();
+    assertThat(p.ignored()).singleElement().asString().startsWith(keys.member("ghost") + ": ");
+    assertThat(p.view().members()).isEmpty();
+
+    ClusterViewParser.Parsed bound = parse(new RawKv(keys.member("ghost"), "{\"name\":\"ghost\",\"lsn\":\"x\"}", 9, 9, 1, 0x51L));
+    assertThat(bound.view().errors()).singleElement().asString().startsWith(keys.member("ghost") + ": ");
+    assertThat(bound.ignored()).isEmpty();
+  }
+  /** {"at": ...} for scheduled_at, dropped, made a switchover planned for later happen at once. */
+  @Test
+  void aSwitchoverWithAFieldThisVersionDoesNotKnowIsIgnoredNotCarriedOutAtOnce() {
+    ClusterViewParser.Parsed p = parse(new RawKv(keys.switchover(),
+        "{\"from\":\"n2\",\"to\":\"n1\",\"at\":\"2099-01-01T00:00:00Z\"}", 14, 14, 1, 0));
+    assertThat(p.view().switchover()).isNull();
+    assertThat(p.switchoverError()).startsWith(keys.switchover() + ": ").contains("at");
+
+    ClusterViewParser.Parsed ok = parse(new RawKv(keys.switchover(),
+        "{\"from\":\"n2\",\"to\":\"n1\",\"scheduled_at\":\"2099-01-01T00:00:00Z\"}", 15, 15, 1, 0));
+    assertThat(ok.switchoverError()).isNull();
+    assertThat(ok.view().switchover().scheduledAt()).isEqualTo("2099-01-01T00:00:00Z");
+  }
 }
