@@ -17,8 +17,16 @@ public record EtcdConfig(List<String> endpoints, Credentials auth, TlsConfig tls
       } catch (IllegalArgumentException ex) {
         throw new IllegalArgumentException("endpoints: '" + e + "' is not a URL", ex);
       }
-      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1) {
-        throw new IllegalArgumentException("endpoints: '" + e + "' must look like http://host:port or https://host:port");
+      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1
+          || u.getPort() > 65535) {
+        throw new IllegalArgumentException("endpoints: '" + e + "' must look like http://host:port or https://host:port"
+            + " (port 1 to 65535)");
+      }
+      // Without them the client would talk plain text to an etcd the operator believes is reached over TLS.
+      if ("https".equals(u.getScheme()) && tls == null) {
+        throw new IllegalArgumentException("endpoints: '" + e + "' is https, but there are no etcd.tls settings (ca,"
+            + " and cert and key for a client certificate); pgwarden does not fall back to plain text"
+            + " (the CLI takes them from --config FILE)");
       }
     }
   }
