@@ -104,6 +104,42 @@ class BadParameterIT {
     assertThat(Cli.run(c, "list").out()).doesNotContain("parameter work_mem");
   }
 
+  /**
+   * A value PostgreSQL accepts in its files but cannot start with (a library that does not exist, which
+   * {@code postgres -C} does not load): the failed start says what the server's log says, is tried again
+   * every loop_wait and logged once, not with a stack trace a second; fixed, the replica starts again.
+   */
+  @Test
+  void aStartThatFailsSaysWhyOnceAndIsTriedAgainUntilFixed() throws Exception {
+    TestCluster c = CLUSTER.get();
+    String primary = c.awaitHealthy();
+    String replica = c.otherThan(primary);
+    String lib = "pgwarden_no_such_library";
+    assertThat(Cli.run(c, "set-config", "parameters.shared_preload_libraries=" + lib).rc()).isZero();
+    await(replica + " has the setting in its files").atMost(CONVERGE).pollInterval(Duration.ofMillis(300))
+        .until(() -> Files.readString(Path.of(c.local().node(replica).dataDir(), "pgwarden.conf")).contains(lib));
+    int failedBefore = c.agentLogCount(replica, "action failed, will look again");
+    Cli.Run restart = Cli.run(c, "restart", replica, "--force");
+    assertThat(restart.rc()).as(restart.out() + restart.err()).isZero();
+    try {
+      String why = "the server's log " + Path.of(c.local().node(replica).dataDir()).getParent();
+      await(replica + " says why it does not start").atMost(CONVERGE).pollInterval(Duration.ofMillis(500))
+          .until(() -> c.agentLog(replica).contains("could not access file \"" + lib + "\""));
+      assertThat(c.agentLog(replica)).contains(why);
+      long ticks = c.loopTicks(replica);
+      await("five more tries").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> c.loopTicks(replica) >= ticks + 5);
+      assertThat(c.agentLogCount(replica, "action failed, will look again") - failedBefore)
+          .as("the same failure, logged with its stack trace once").isEqualTo(1);
+      assertThat(c.agentLogCount(replica, "action failed again")).as("then once a minute at most").isLessThanOrEqualTo(1);
+      assertThat(c.viewNow().leader().holder()).isEqualTo(primary);
+    } finally {
+      assertThat(Cli.run(c, "set-config", "parameters.shared_preload_libraries=null").rc()).isZero();
+    }
+    await(replica + " starts again once fixed").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+        .until(c::healthy);
+  }
+
   private static Map<String, String> errors(TestCluster c, String node) {
     return c.member(node).map(MemberStatus::parameterErrors).orElse(null) == null ? Map.of()
         : c.member(node).orElseThrow().parameterErrors();

@@ -54,6 +54,10 @@ public final class ReconcileLoop implements Runnable {
   // Nano time of the first of the ticks failing in a row; null while they succeed.
   private Long failingSince;
   private String lastTickError;
+  private static final Duration REPEAT_LOG_EVERY = Duration.ofMinutes(1);
+  private String lastActionError;
+  private int actionErrorRepeats;
+  private long actionErrorLoggedAt;
   private MemberStatus lastPublished;
   private long ticks;
 
@@ -139,11 +143,13 @@ public final class ReconcileLoop implements Runnable {
     Duration next = d.requeueAfter();
     try {
       executor.apply(d.actions(), obs);
+      if (!d.actions().isEmpty()) {
+        lastActionError = null;
+      }
     } catch (FatalAgentException e) {
       throw e;
     } catch (RuntimeException e) {
-      log.error("action failed, will look again: {}", e.getMessage(), e);
-      next = ERROR_BACKOFF;
+      next = actionFailed(e, obs);
       lastSummary = null;
     }
     if (obs.request() != null && d.requestTaken()) {
@@ -152,6 +158,34 @@ public final class ReconcileLoop implements Runnable {
     long millis = Duration.ofNanos(clock.nanoTime() - start).toMillis();
     status.set(new AgentStatus(member, obs, d, start, millis, ticks));
     return next;
+  }
+
+  /**
+   * The first failure of a kind is logged with its stack trace and tried again after a second; the same
+   * failure again (pg_ctl start refusing a setting, a data directory it may not write) every loop_wait, and
+   * logged once a minute with a count rather than a stack trace per try.
+   */
+  private Duration actionFailed(RuntimeException e, Observation obs) {
+    String why = e.getMessage() != null ? e.getMessage() : e.toString();
+    long now = clock.nanoTime();
+    if (!why.equals(lastActionError)) {
+      log.error("action failed, will look again: {}", why, e);
+      lastActionError = why;
+      actionErrorRepeats = 0;
+      actionErrorLoggedAt = now;
+      return ERROR_BACKOFF;
+    }
+    actionErrorRepeats++;
+    if (now - actionErrorLoggedAt >= REPEAT_LOG_EVERY.toNanos()) {
+      log.error("action failed again ({} more times since it was last logged), will look again: {}", actionErrorRepeats,
+          why);
+      actionErrorRepeats = 0;
+      actionErrorLoggedAt = now;
+    } else {
+      log.debug("action failed again: {}", why);
+    }
+    Duration loopWait = obs.config().loopWaitDuration();
+    return loopWait.compareTo(ERROR_BACKOFF) > 0 ? loopWait : ERROR_BACKOFF;
   }
 
   /**

@@ -268,8 +268,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       rejectBeforeStart(mode, upstream);
       log.info("starting PostgreSQL as {}{}", mode, mode == StartMode.REPLICA
           ? " of " + (upstream == null ? "nobody" : upstream.name() + " (" + upstream.hostPort() + ")") : "");
-      runner.runChecked("pg_ctl start", List.of(bin("pg_ctl"), "start", "-D", dataDir.toString(), "-w",
-          "-t", Long.toString(PG_CTL_WAIT.toSeconds()), "-l", logFile.toString()), env(), parentDir, PG_CTL_TIMEOUT);
+      long logFrom = sizeOf(logFile);
+      try {
+        runner.runChecked("pg_ctl start", List.of(bin("pg_ctl"), "start", "-D", dataDir.toString(), "-w",
+            "-t", Long.toString(PG_CTL_WAIT.toSeconds()), "-l", logFile.toString()), env(), parentDir, PG_CTL_TIMEOUT);
+      } catch (PostgresCommandException e) {
+        // pg_ctl only says "Examine the log output": the reason is in the server's log, so it goes with the error.
+        String said = serverSaid(logFile, logFrom);
+        if (said.isEmpty()) {
+          throw e;
+        }
+        throw new PostgresCommandException("pg_ctl start", "exit code " + e.exitCode() + "; the server's log " + logFile
+            + " says: " + said, e);
+      }
       log.info("PostgreSQL started as {}", mode);
     }
   }
@@ -1801,6 +1812,42 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       if (!poll.pause()) {
         throw new PostgresCommandException("promotion", "interrupted while waiting for the end of recovery", null);
       }
+    }
+  }
+
+  private static long sizeOf(Path file) {
+    try {
+      return Files.isRegularFile(file) ? Files.size(file) : 0;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * The last two FATAL or PANIC lines the server wrote to {@code file} from byte {@code from} on (read from at
+   * most its last 64 KiB), joined; empty when there are none or the file cannot be read.
+   */
+  static String serverSaid(Path file, long from) {
+    try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(file)) {
+      long start = Math.max(from, ch.size() - 65536);
+      if (start >= ch.size()) {
+        return "";
+      }
+      ch.position(start);
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) (ch.size() - start));
+      while (buf.hasRemaining() && ch.read(buf) > 0) {
+        // read to the end
+      }
+      List<String> lines = new ArrayList<>();
+      for (String line : new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+        int at = Math.max(line.indexOf("FATAL:"), line.indexOf("PANIC:"));
+        if (at >= 0) {
+          lines.add(line.substring(at).strip());
+        }
+      }
+      return String.join(" / ", lines.subList(Math.max(0, lines.size() - 2), lines.size()));
+    } catch (IOException | RuntimeException e) {
+      return "";
     }
   }
 
