@@ -12,6 +12,7 @@ import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.DynamicConfig;
 import io.pgwarden.common.model.InFlight;
+import io.pgwarden.common.model.LeaderRecord;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Observation;
@@ -57,6 +58,8 @@ public final class Observer {
   private List<String> reportedErrors = List.of();
   private List<String> reportedUnbound = List.of();
   private List<String> reportedIgnored = List.of();
+  // The ttl the lease held now was asked for; null before the first grant.
+  private Duration leaseAskedTtl;
   /** The parser's last answer: the same object again means the same scope and config (it memoises). */
   private ClusterViewParser.Parsed lastParsed;
   private int fullReadPeriodTtl = -1;
@@ -127,6 +130,7 @@ public final class Observer {
         view = ClusterView.unreachable(renewError, config);
       }
     }
+    noteKeysMoved(view);
     lastView = view;
     lastLocal = local;
     trackLeader(view);
@@ -168,6 +172,10 @@ public final class Observer {
   private String renewLease() {
     Duration timeout = callTimeout();
     long id = lease.leaseId();
+    if (id != 0 && leaseAskedTtl != null && !leaseAskedTtl.equals(config.ttlDuration()) && lease.isValid()
+        && moveToNewLease(id, timeout)) {
+      return null;
+    }
     if (id != 0) {
       long sentAt = lease.beginRenew();
       try {
@@ -187,12 +195,49 @@ public final class Observer {
     try {
       ClusterStore.Grant g = store.grantLease(config.ttlDuration(), timeout);
       lease.granted(g.leaseId(), sentAt, g.ttl(), config.retryTimeoutDuration());
+      leaseAskedTtl = config.ttlDuration();
       log.info("granted etcd lease {} with ttl {} s", Long.toHexString(g.leaseId()), g.ttl().toSeconds());
       return null;
     } catch (EtcdUnavailableException e) {
       return e.getMessage();
     } catch (RuntimeException e) {
       return "lease grant failed: " + (e.getMessage() != null ? e.getMessage() : e.toString());
+    }
+  }
+
+  /**
+   * A lease keeps the ttl it was granted with, so a changed ttl (set-config ttl=4) takes effect through a new
+   * lease: granted now, my member key moves to it when it is published next (this tick), the leader key by
+   * the loop's rebind; the old lease, renewed no more, runs out holding nothing. Until the leader key is seen
+   * on the new lease, the old lease's deadline bounds mine ({@link LeaseTracker#moving}). Returns false
+   * when no new lease could be had: the old one is renewed, and the move tried again next time.
+   */
+  private boolean moveToNewLease(long old, Duration timeout) {
+    long sentAt = lease.beginRenew();
+    try {
+      ClusterStore.Grant g = store.grantLease(config.ttlDuration(), timeout);
+      lease.moving(g.leaseId(), sentAt, g.ttl(), config.retryTimeoutDuration());
+      log.info("ttl is {} s now: moving my keys from etcd lease {} (granted for {} s) to new lease {}", config.ttl(),
+          Long.toHexString(old), leaseAskedTtl.toSeconds(), Long.toHexString(g.leaseId()));
+      leaseAskedTtl = config.ttlDuration();
+      return true;
+    } catch (RuntimeException e) {
+      log.warn("ttl is {} s now, but no new etcd lease could be granted ({}); renewing lease {} and trying again",
+          config.ttl(), e.getMessage() != null ? e.getMessage() : e.toString(), Long.toHexString(old));
+      return false;
+    }
+  }
+
+  /** Once the leader key (when it names me) is on the lease I renew, only that lease's deadline counts. */
+  private void noteKeysMoved(ClusterView view) {
+    if (!lease.movingKeys() || !view.reachable()) {
+      return;
+    }
+    LeaderRecord l = view.leader();
+    if (l == null || !l.holder().equals(me) || l.leaseId() == lease.leaseId()) {
+      lease.keysMoved();
+      log.info("no leader key of mine is on the old lease: etcd lease {} alone sets my deadline now",
+          Long.toHexString(lease.leaseId()));
     }
   }
 

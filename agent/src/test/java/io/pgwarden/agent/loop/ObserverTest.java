@@ -55,6 +55,9 @@ class ObserverTest {
   private Runnable duringRead = () -> {};
   private RuntimeException keepAliveFailure;
   private final List<Duration> keepAliveTimeouts = new ArrayList<>();
+  private final List<Duration> grantedTtls = new ArrayList<>();
+  private long nextLeaseId = 7;
+  private Duration keptTtl = Duration.ofSeconds(10);
   /** Keys the store returns besides the leader key. */
   private final List<RawKv> others = new ArrayList<>();
   private final Observer observer = new Observer("node2", Tags.NONE, KEYS, new Store(), () -> local(primary), lease,
@@ -232,6 +235,45 @@ class ObserverTest {
     assertThat(decider.decide(back).requeueAfter()).isEqualTo(Duration.ofMillis(500));
   }
 
+  /**
+   * A lease keeps the ttl it was granted with: after set-config ttl=20 the leader's keys move to a new lease
+   * of 20 s, and until the leader key is seen on it, the old lease (renewed no more) bounds the deadline.
+   */
+  @Test
+  void aChangedTtlMovesTheKeysToANewLeaseBoundedByTheOldOneUntilTheLeaderKeyMoved() {
+    becomeHolder();
+    tick(); // granted lease 7 at 100 s for 10 s: valid until 106 s (retry_timeout 4)
+    others.add(new RawKv(KEYS.config(), "{\"ttl\":20}", 6, 6, 1, 0));
+    tick(); // renews 7 at 102 s, then reads the new ttl
+    assertThat(grantedTtls).containsExactly(Duration.ofSeconds(10));
+
+    Observation moving = observer.observe(); // 104 s: lease 8 of 20 s, the leader key still on 7
+    assertThat(grantedTtls).containsExactly(Duration.ofSeconds(10), Duration.ofSeconds(20));
+    assertThat(moving.lease().leaseId()).isEqualTo(8);
+    assertThat(lease.movingKeys()).isTrue();
+    assertThat(moving.lease().remaining()).as("lease 7's deadline, 102 + 10 - 4").isEqualTo(Duration.ofSeconds(4));
+
+    leaderLease = 8; // the loop's rebind moved the leader key
+    keptTtl = Duration.ofSeconds(20);
+    now.addAndGet(SECOND);
+    Observation moved = observer.observe(); // 105 s: renews 8
+    assertThat(lease.movingKeys()).isFalse();
+    assertThat(moved.lease().remaining()).as("lease 8's own, 105 + 20 - 4").isEqualTo(Duration.ofSeconds(16));
+    assertThat(grantedTtls).hasSize(2);
+  }
+
+  @Test
+  void aReplicaMovesToANewLeaseAtOnceItHoldsNoLeaderKey() {
+    tick();
+    others.add(new RawKv(KEYS.config(), "{\"ttl\":20}", 6, 6, 1, 0));
+    tick(); // reads the ttl (and renews, on a new lease, once the renewal policy asks for one)
+    Observation moved = observer.observe(); // 104 s
+    assertThat(grantedTtls).containsExactly(Duration.ofSeconds(10), Duration.ofSeconds(20));
+    assertThat(lease.movingKeys()).isFalse();
+    assertThat(moved.lease().leaseId()).isEqualTo(8);
+    assertThat(moved.lease().remaining()).as("not bounded by lease 7's 106 s").isGreaterThan(Duration.ofSeconds(10));
+  }
+
   /** How long the observer has timed each standby's way, by name. */
   private static Map<String, Duration> ages(Observation o) {
     Map<String, Duration> out = new java.util.TreeMap<>();
@@ -284,7 +326,8 @@ class ObserverTest {
   private final class Store implements ClusterStore {
     @Override public Grant grantLease(Duration ttl, Duration timeout) {
       renewals.add(now.get());
-      return new Grant(7, ttl);
+      grantedTtls.add(ttl);
+      return new Grant(nextLeaseId++, ttl);
     }
 
     @Override public Duration keepAliveOnce(long leaseId, Duration timeout) {
@@ -293,7 +336,7 @@ class ObserverTest {
         throw keepAliveFailure;
       }
       renewals.add(now.get());
-      return Duration.ofSeconds(10);
+      return keptTtl;
     }
 
     @Override public RawScope readPrefix(String prefix, Duration timeout) {

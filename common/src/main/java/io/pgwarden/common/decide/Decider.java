@@ -440,7 +440,8 @@ public final class Decider {
       return Decision.noAction(UNBOUND_KEY_NAMING_ME, policy.shortWait());
     }
     if (leader.leaseId() != obs.lease().leaseId()) {
-      return Decision.act("rebinding the leader key to my lease (agent restarted)", policy.shortWait(),
+      return Decision.act("rebinding the leader key to my lease (agent restarted, or a new lease for a new ttl)",
+          policy.shortWait(),
           new AcquireLeaderKey("rebind after restart"));
     }
     Duration next = min(loopWait, obs.lease().remaining());

@@ -22,6 +22,10 @@ public final class LeaseTracker {
   private long lastSentAt;
   private boolean lossSeen;
   private long lostAt;
+  // While my keys move to a new lease (a changed ttl), the old lease's deadline bounds the new one's: the
+  // leader key stays on the old lease, which nobody renews any more, until the move is seen done.
+  private boolean bounded;
+  private long boundUntil;
 
   /**
    * @param safetyMargin subtracted from the TTL: the time a demotion needs to complete before etcd
@@ -72,23 +76,53 @@ public final class LeaseTracker {
     everRenewed = true;
   }
 
+  /**
+   * A new lease, granted (at {@code sentAt}) to replace the one held, whose keys are still to move to it:
+   * until {@link #keysMoved()}, validity ends no later than the old lease's does.
+   */
+  public void moving(long newLeaseId, long sentAt, Duration ttl, Duration safetyMargin) {
+    if (!everRenewed) {
+      granted(newLeaseId, sentAt, ttl, safetyMargin);
+      return;
+    }
+    long old = validUntil;
+    boundUntil = bounded && boundUntil - old < 0 ? boundUntil : old;
+    bounded = true;
+    granted(newLeaseId, sentAt, ttl, safetyMargin);
+  }
+
+  /** My keys are bound to the lease held now: only its own deadline counts again. */
+  public void keysMoved() {
+    bounded = false;
+  }
+
+  /** Whether keys still sit on a lease this tracker no longer renews. */
+  public boolean movingKeys() {
+    return bounded;
+  }
+
+  private long until() {
+    return bounded && boundUntil - validUntil < 0 ? boundUntil : validUntil;
+  }
+
   /** The lease is gone (expired, revoked, or its keep-alive stream broke). */
   public void lost() {
     leaseId = 0;
+    bounded = false;
     everRenewed = false;
     lossSeen = true;
     lostAt = clock.nanoTime();
   }
 
   public boolean isValid() {
-    return everRenewed && clock.nanoTime() - validUntil < 0;
+    return everRenewed && clock.nanoTime() - until() < 0;
   }
 
   public Duration remaining() {
     if (!everRenewed) {
       return Duration.ZERO;
     }
-    long left = validUntil - clock.nanoTime();
+    long left = until() - clock.nanoTime();
     return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
   }
 

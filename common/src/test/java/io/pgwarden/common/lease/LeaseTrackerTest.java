@@ -190,4 +190,22 @@ class LeaseTrackerTest {
     assertThatThrownBy(() -> tracker.granted(LEASE + 2, tracker.beginRenew(), ofSeconds(4), ofSeconds(4)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("below the ttl");
   }
+  /** Keys moving to a new lease (a changed ttl): the old lease's deadline bounds the new one's until they moved. */
+  @Test
+  void aNewLeaseIsBoundedByTheOldOneUntilTheKeysMoved() {
+    tracker.granted(LEASE, tracker.beginRenew(), ofSeconds(10), ofSeconds(4)); // valid until 6 s
+    clock.advance(ofSeconds(2));
+    tracker.moving(LEASE + 1, tracker.beginRenew(), ofSeconds(30), ofSeconds(10)); // 2 + 30 - 10 = 22 s
+    assertThat(tracker.leaseId()).isEqualTo(LEASE + 1);
+    assertThat(tracker.movingKeys()).isTrue();
+    assertThat(tracker.remaining()).isEqualTo(ofSeconds(4));
+    tracker.renewed(LEASE + 1, tracker.beginRenew(), ofSeconds(30));
+    assertThat(tracker.remaining()).as("renewing the new lease does not lift the bound").isEqualTo(ofSeconds(4));
+    clock.advance(ofSeconds(4));
+    assertThat(tracker.isValid()).as("the leader key may be gone with the old lease").isFalse();
+
+    tracker.keysMoved();
+    assertThat(tracker.isValid()).isTrue();
+    assertThat(tracker.remaining()).isEqualTo(ofSeconds(16));
+  }
 }
