@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DatabindException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -90,7 +91,8 @@ public final class Json {
    * from a record's constructor or creator) are kept: they are written to name no secret.
    */
   public static String describe(JsonProcessingException e) {
-    String path = path(e);
+    // A number too large is found with its key just read, as a duplicate key is.
+    String path = path(e, syntaxError(e) instanceof InputCoercionException);
     String cause = cause(e);
     MarkedYAMLException yaml = yamlSyntaxError(e);
     if (yaml != null && yaml.getProblemMark() != null) {
@@ -113,7 +115,8 @@ public final class Json {
    * without the check. Where {@code e} was a duplicate, it gets past that place.
    */
   public static String describe(JsonProcessingException e, JsonParser again) {
-    if (syntaxError(e) != null && passesWithoutDuplicateCheck(again, e.getLocation())) {
+    if (syntaxError(e) != null && !(syntaxError(e) instanceof InputCoercionException)
+        && passesWithoutDuplicateCheck(again, e.getLocation())) {
       // The parser had just read the key when it found it was there before.
       return where(path(e, true), "duplicate key", e.getLocation());
     }
@@ -159,6 +162,11 @@ public final class Json {
     }
     if (e instanceof UnrecognizedPropertyException upe) {
       return unknownFieldCause(upe.getPropertyName());
+    }
+    if (syntaxError(e) instanceof InputCoercionException ice) {
+      Class<?> t = ice.getTargetType();
+      return "number out of range" + (t == int.class || t == Integer.class ? " (at most 2147483647)"
+          : t == long.class || t == Long.class ? " (at most 9223372036854775807)" : "");
     }
     if (syntaxError(e) != null) {
       return "not valid " + (e.getProcessor() instanceof YAMLParser ? "YAML" : "JSON");
