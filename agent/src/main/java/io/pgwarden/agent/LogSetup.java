@@ -52,4 +52,25 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     context.getLogger("org.postgresql").setLevel(Level.WARN);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
+  /**
+   * For the operator CLI: its log lines go to stderr, so that stdout holds only what the command prints
+   * (a table, JSON, a connection string) for scripts to read; and only warnings and errors, unless {@code
+   * verbose} (local, whose progress an operator watches) or PGWARDEN_LOG_LEVEL says otherwise. Only where
+   * this configuration is in force, not an operator's own file.
+   */
+  public static void forCli(boolean verbose) {
+    if (!(org.slf4j.LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+      return;
+    }
+    Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    if (!(root.getAppender("OUT") instanceof ConsoleAppender<ILoggingEvent> out)) {
+      return;
+    }
+    out.stop();
+    out.setTarget("System.err");
+    out.start();
+    if (System.getenv("PGWARDEN_LOG_LEVEL") == null && !verbose) {
+      root.setLevel(Level.WARN);
+    }
+  }
 }

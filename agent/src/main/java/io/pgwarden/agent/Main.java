@@ -39,6 +39,9 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    if (args.length > 0 && !args[0].equals("agent")) {
+      LogSetup.forCli(args[0].equals("local"));
+    }
     System.exit(run(args));
   }
 

@@ -312,7 +312,7 @@ public final class RestApi implements AutoCloseable {
         case "/restart" -> restart(call, body);
         case "/reload" -> request(call, OperatorRequest.RELOAD);
         // Patroni's name for it, which its tools call.
-        case "/reinit", "/reinitialize" -> request(call, OperatorRequest.REINIT);
+        case "/reinit", "/reinitialize" -> reinit(call);
         case "/switchover" -> switchover(call, body, false);
         case "/failover" -> switchover(call, body, true);
         default -> send(call, 404, error("no such path"));
@@ -383,6 +383,16 @@ public final class RestApi implements AutoCloseable {
       return null;
     }
     return node;
+  }
+
+  /** Patroni answers 503 on its leader too: the refusal belongs in the answer, not only in the agent's log. */
+  private void reinit(Call call) {
+    AgentStatus s = status.get();
+    if (s != null && s.observation().cluster().isLeader(s.observation().me())) {
+      send(call, 503, error("I am the leader; switch over to another member first, then reinitialize this one"));
+      return;
+    }
+    request(call, OperatorRequest.REINIT);
   }
 
   private void request(Call call, OperatorRequest r) {

@@ -701,5 +701,15 @@ public final class ChangeCommands {
     boolean force() {
       return force;
     }
+
+    @Override
+    int run(ClusterTarget.Connected c, ClusterView v, PrintWriter out) throws Exception {
+      // Said here, before the question: the agent would accept the request and only log its refusal.
+      if (v.isLeader(name)) {
+        throw new IllegalStateException(name + " is the leader: its data is the cluster's; switch over first "
+            + "(pgwarden switchover --from " + name + "), then reinit it");
+      }
+      return super.run(c, v, out);
+    }
   }
 }

@@ -887,6 +887,17 @@ class RestApiTest {
   }
 
   @Test
+  void theLeaderRefusesReinitInItsAnswerNotOnlyInItsLog() throws Exception {
+    status.set(primary());
+    for (String path : new String[] {"/reinit", "/reinitialize"}) {
+      HttpResponse<String> r = call("POST", path, "admin", "s3cret");
+      assertThat(r.statusCode()).as(path).isEqualTo(503);
+      assertThat(r.body()).contains("I am the leader");
+    }
+    assertThat(requests.peek()).isNull();
+  }
+
+  @Test
   void reinitializeIsPatronisNameForReinit() throws Exception {
     status.set(replica(0, true, Tags.NONE));
     assertThat(call("POST", "/reinitialize", "admin", "s3cret").statusCode()).isEqualTo(202);
