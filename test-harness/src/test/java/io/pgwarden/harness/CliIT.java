@@ -186,12 +186,33 @@ class CliIT {
     Run refused = cli("set-config", "ttl=13");
     assertThat(refused.rc()).isNotZero();
     assertThat(refused.err()).contains("edit-config");
+    // The read verbs say so too, rather than show the defaults as if they were the config.
+    Run shown = cli("show-config");
+    assertThat(shown.rc()).isEqualTo(1);
+    assertThat(shown.out()).isEmpty();
+    assertThat(shown.err()).contains("the stored dynamic config is invalid").contains("edit-config");
+    Run listed = cli("list");
+    assertThat(listed.rc()).isZero();
+    assertThat(listed.err()).contains("the stored dynamic config is invalid");
     Run repaired = cli("edit-config", "--force", "--editor", "sed -i s/:1}/:30}/");
     assertThat(repaired.rc()).as(repaired.out() + repaired.err()).isZero();
     assertThat(repaired.out()).contains("is invalid now").contains("applied");
     assertThat(cli("show-config").out()).contains("ttl: 30");
 
     assertThat(cli("set-config", "ttl=12", "parameters.work_mem=null").rc()).isZero();
+  }
+
+  /** A mistyped scope reads as nothing at all: an error naming it, not an empty table with exit 0. */
+  @Test
+  @Order(7)
+  void aScopeWithNoKeysIsAnErrorNotAnEmptyCluster() {
+    String endpoints = String.join(",", CLUSTER.get().local().state().etcdEndpoints());
+    for (String verb : List.of("list", "history", "show-config", "topology")) {
+      Run r = cli(verb, "--no-target", "--etcd", endpoints, "--scope", "no-such-scope");
+      assertThat(r.rc()).as(verb + ": " + r.out() + r.err()).isEqualTo(1);
+      assertThat(r.err()).contains("no cluster 'no-such-scope' in etcd");
+      assertThat(r.out()).isEmpty();
+    }
   }
 
   @Test

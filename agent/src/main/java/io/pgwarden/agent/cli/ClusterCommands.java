@@ -32,6 +32,31 @@ public final class ClusterCommands {
     return new ClusterViewParser(c.keys()).parse(raw, DynamicConfig.DEFAULTS).view();
   }
 
+  /**
+   * The scope as the read verbs show it, after saying on {@code err} what the view leaves out: values
+   * that could not be read are warned about (a table without them would look complete), and a scope with
+   * no keys at all is an error (a mistyped --scope or --namespace, not an empty cluster).
+   */
+  static ClusterViewParser.Parsed readReporting(ClusterTarget.Connected c, PrintWriter err) {
+    var raw = c.store().readPrefix(c.keys().prefix(), TIMEOUT);
+    if (raw.kvs().isEmpty()) {
+      throw new IllegalStateException("no cluster '" + c.scope() + "' in etcd: nothing under " + c.keys().prefix()
+          + " (check --scope and --namespace)");
+    }
+    ClusterViewParser.Parsed p = new ClusterViewParser(c.keys()).parse(raw, DynamicConfig.DEFAULTS);
+    p.view().errors().forEach(e -> err.println("warning: unreadable value in etcd, left out: " + e));
+    p.ignored().forEach(e -> err.println("warning: unreadable member key bound to no lease, left out: " + e));
+    if (p.configError() != null) {
+      err.println("warning: the stored dynamic config is invalid (" + p.configError() + "); the agents keep their last"
+          + " valid one; `pgwarden edit-config` shows it as stored and replaces it");
+    }
+    if (p.switchoverError() != null) {
+      err.println("warning: unreadable switchover request, ignored by the agents: " + p.switchoverError());
+    }
+    err.flush();
+    return p;
+  }
+
   /** {@code pgwarden list}: a table like patronictl's. */
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List the members of the cluster.")
   public static final class ListCommand extends ClusterVerb {
@@ -68,7 +93,7 @@ public final class ClusterCommands {
     }
 
     private void print(ClusterTarget.Connected c, PrintWriter out) {
-      ClusterView v = read(c);
+      ClusterView v = readReporting(c, spec.commandLine().getErr()).view();
       if (json) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("scope", c.scope());
@@ -174,7 +199,12 @@ public final class ClusterCommands {
 
     @Override
     int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
-      print(read(c), out);
+      ClusterViewParser.Parsed p = readReporting(c, spec.commandLine().getErr());
+      if (p.configError() != null && this instanceof ShowConfigCommand) {
+        // What the view holds then is the defaults, which no agent uses: printing them would mislead.
+        return 1;
+      }
+      print(p.view(), out);
       return 0;
     }
   }

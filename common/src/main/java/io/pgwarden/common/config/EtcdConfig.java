@@ -11,6 +11,10 @@ public record EtcdConfig(List<String> endpoints, Credentials auth, TlsConfig tls
     }
     endpoints = List.copyOf(endpoints);
     for (String e : endpoints) {
+      if (e != null && !e.contains("://") && e.matches("[A-Za-z0-9.\\[\\]:-]+:[0-9]+")) {
+        throw new IllegalArgumentException("endpoints: '" + e + "' needs a scheme: http://" + e
+            + " (or https:// with etcd.tls)");
+      }
       URI u;
       try {
         u = URI.create(e);
