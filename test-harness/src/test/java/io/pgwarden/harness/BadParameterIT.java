@@ -8,7 +8,6 @@ import io.pgwarden.harness.cluster.TestCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -59,12 +58,7 @@ class BadParameterIT {
 
     // Several loops later: still one error line per parameter and no reload loop; the agents run on.
     int reloads = c.agentLogCount(primary, "reloading: dynamic parameters");
-    Map<String, Long> ticks = new HashMap<>();
-    for (String n : c.nodes()) {
-      ticks.put(n, c.loopTicks(n));
-    }
-    await("five more loops on every node").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
-        .until(() -> c.nodes().stream().allMatch(n -> c.loopTicks(n) >= ticks.get(n) + 5));
+    c.awaitMoreLoops(5);
     for (String n : c.nodes()) {
       String log = c.agentLog(n);
       assertThat(TestCluster.occurrences(log, "postgresql parameter work_mem = 'lots' rejected by PostgreSQL")).as(n).isEqualTo(1);
@@ -126,9 +120,7 @@ class BadParameterIT {
       await(replica + " says why it does not start").atMost(CONVERGE).pollInterval(Duration.ofMillis(500))
           .until(() -> c.agentLog(replica).contains("could not access file \"" + lib + "\""));
       assertThat(c.agentLog(replica)).contains(why);
-      long ticks = c.loopTicks(replica);
-      await("five more tries").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
-          .until(() -> c.loopTicks(replica) >= ticks + 5);
+      c.awaitMoreLoops(5);
       assertThat(c.agentLogCount(replica, "action failed, will look again") - failedBefore)
           .as("the same failure, logged with its stack trace once").isEqualTo(1);
       assertThat(c.agentLogCount(replica, "action failed again")).as("then once a minute at most").isLessThanOrEqualTo(1);

@@ -15,9 +15,7 @@ import io.pgwarden.common.model.Role;
 import io.pgwarden.common.model.Tags;
 import io.pgwarden.harness.cluster.TestCluster;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -53,12 +51,7 @@ class ForeignMemberKeyIT {
         String warning = "ignoring member key " + key + ": not bound to a lease";
         await("every agent read the key and said why it ignores it").atMost(Duration.ofMinutes(1))
             .pollInterval(Duration.ofMillis(500)).until(() -> c.nodes().stream().allMatch(n -> c.agentLog(n).contains(warning)));
-        Map<String, Long> seen = new HashMap<>();
-        for (String n : c.nodes()) {
-          seen.put(n, c.loopTicks(n));
-        }
-        await("two more loops on every node").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
-            .until(() -> c.nodes().stream().allMatch(n -> c.loopTicks(n) >= seen.get(n) + 2));
+        c.awaitMoreLoops(2);
 
         assertThat(c.viewNow().members()).containsKey(FOREIGN);
         assertThat(c.queryColumn(primary, slotsSql)).as("slots on the primary " + primary)
@@ -93,12 +86,7 @@ class ForeignMemberKeyIT {
             + " promotion; delete it if it is stale): " + key + ": the value is null";
         await("every agent reported the key").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
             .until(() -> c.nodes().stream().allMatch(n -> c.agentLog(n).contains(report)));
-        Map<String, Long> seen = new HashMap<>();
-        for (String n : c.nodes()) {
-          seen.put(n, c.loopTicks(n));
-        }
-        await("two more loops on every node").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
-            .until(() -> c.nodes().stream().allMatch(n -> c.loopTicks(n) >= seen.get(n) + 2));
+        c.awaitMoreLoops(2);
 
         for (String n : c.nodes()) {
           assertThat(c.agentLogCount(n, report)).as(n + " reports the key once, not every loop").isEqualTo(1);

@@ -355,7 +355,7 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
             s.upstream() == null ? null : ReplicationSource.parse(s.upstream(), s.upstream()));
         reloadConf();
       }
-      log.info("promoting PostgreSQL{}", holdCommits ? " (commits wait for a standby until the new topology is recorded)" : "");
+      log.info("promoting PostgreSQL{}", holdCommits ? " (commits wait until the new topology is recorded)" : "");
       // Without pg_ctl's wait (-W): it looks every 100 ms (PostgreSQL 15), a promotion takes tens of
       // milliseconds, and every write of the cluster waits for it. The exit code says the signal was sent;
       // only the server can say recovery has ended.

@@ -344,6 +344,19 @@ public final class TestCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits (a minute at most) until every node's agent has run {@code more} loops from now: for asserting
+   * what did not happen over several loops, without sleeping for a guessed time.
+   */
+  public void awaitMoreLoops(int more) {
+    Map<String, Long> seen = new java.util.HashMap<>();
+    for (String n : nodes()) {
+      seen.put(n, loopTicks(n));
+    }
+    await(more + " more loops on every node").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+        .until(() -> nodes().stream().allMatch(n -> loopTicks(n) >= seen.get(n) + more));
+  }
+
   /** How many times {@code needle} occurs in the node's agent log so far. */
   public int agentLogCount(String node, String needle) {
     return occurrences(agentLog(node), needle);
