@@ -396,6 +396,14 @@ public final class RestApi implements AutoCloseable {
   }
 
   private void request(Call call, OperatorRequest r) {
+    AgentStatus s = status.get();
+    if (s != null && s.observation().inFlight() != null) {
+      // Accepted now, it would run once the base backup or rewind is done: a reinit would then copy the data
+      // again, keeping one more moved-aside directory. Patroni refuses too.
+      send(call, 503, error(s.observation().inFlight().kind().state() + " in progress on this member; ask again when"
+          + " it is done"));
+      return;
+    }
     if (!ops.requests().submit(r)) {
       send(call, 409, error(ops.requests().peek().name().toLowerCase(Locale.ROOT) + " is still pending on this member"));
       return;

@@ -898,6 +898,22 @@ class RestApiTest {
   }
 
   @Test
+  void aMemberBusyWithABaseBackupRefusesRequestsRatherThanQueueThem() throws Exception {
+    AgentStatus r = replica(0, false, Tags.NONE);
+    Observation o = r.observation();
+    Observation busy = new Observation(o.me(), o.tags(), o.cluster(), o.local(), o.lease(),
+        new io.pgwarden.common.model.InFlight(io.pgwarden.common.model.InFlight.Kind.BASE_BACKUP, "node1"),
+        o.leaderAbsentFor(), o.leaderAbsentSince(), o.lastPrimaryPosition(), o.rewindFailed());
+    status.set(new AgentStatus(r.member(), busy, r.decision(), now.get(), 1, 1));
+    for (String path : new String[] {"/reinit", "/restart", "/reload"}) {
+      HttpResponse<String> answer = call("POST", path, "admin", "s3cret");
+      assertThat(answer.statusCode()).as(path).isEqualTo(503);
+      assertThat(answer.body()).contains("in progress on this member");
+    }
+    assertThat(requests.peek()).isNull();
+  }
+
+  @Test
   void reinitializeIsPatronisNameForReinit() throws Exception {
     status.set(replica(0, true, Tags.NONE));
     assertThat(call("POST", "/reinitialize", "admin", "s3cret").statusCode()).isEqualTo(202);
