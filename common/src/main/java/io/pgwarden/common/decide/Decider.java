@@ -463,7 +463,10 @@ public final class Decider {
       Topology next1 = new Topology(term, obs.me(), local.timeline(), List.of());
       Switchover sw = c.switchover();
       boolean mine = sw != null && obs.me().equals(sw.to());
-      String kind = t == null ? "bootstrap" : t.primary().equals(obs.me()) ? "restart"
+      // Without a topology but with history (the key deleted or unreadable), the last recorded primary stands
+      // in for it: recording myself again is no bootstrap.
+      String recorded = t != null ? t.primary() : lastRecordedPrimary(c);
+      String kind = recorded == null ? "bootstrap" : recorded.equals(obs.me()) ? "restart"
           : mine && !sw.force() ? "switchover" : "failover";
       Lsn switchLsn = null;
       for (TimelineSwitch s : local.history()) {
@@ -480,7 +483,7 @@ public final class Decider {
       } else if (mine && sw.force()) {
         reason += " forced by operator";
       }
-      HistoryEntry h = new HistoryEntry(term, kind, t == null ? null : t.primary(), obs.me(), local.timeline(),
+      HistoryEntry h = new HistoryEntry(term, kind, recorded, obs.me(), local.timeline(),
           switchLsn, null, reason);
       String summary = "writing topology term " + term + ": " + obs.me() + " is primary on timeline " + local.timeline();
       List<Action> actions = new ArrayList<>(List.of(new WriteTopology(next1, h)));
@@ -654,6 +657,17 @@ public final class Decider {
     return Decision.act("restarting PostgreSQL on request (paused): stopping and starting it as replica"
         + (upstream == null ? " (no leader to follow)" : " of " + upstream), wait,
         stop, new StartPostgres(StartMode.REPLICA, upstream, "restart requested (paused)"));
+  }
+
+  /** The primary of the latest term the history records; null without history. */
+  private static String lastRecordedPrimary(ClusterView c) {
+    HistoryEntry last = null;
+    for (HistoryEntry h : c.history()) {
+      if (last == null || h.term() > last.term()) {
+        last = h;
+      }
+    }
+    return last == null ? null : last.to();
   }
 
   /**

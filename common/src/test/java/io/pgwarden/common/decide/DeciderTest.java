@@ -829,6 +829,13 @@ class DeciderTest {
             expect(WriteTopology.class, SetSyncStandbys.class)
                 .where(WriteTopology.class, a -> assertThat(a.topology().syncStandbys()).isEmpty())
                 .where(SetSyncStandbys.class, a -> assertThat(a.names()).isEmpty())),
+        row("a primary whose topology key was lost records itself again as a restart, above the history's terms",
+            node("n1").primaryRunning(3, "0/5000000").holdingKey().historyEntry(3, "n2", "n1", 3, "0/4000000"),
+            expect(WriteTopology.class).where(WriteTopology.class, a -> {
+              assertThat(a.topology().term()).isEqualTo(4);
+              assertThat(a.history().kind()).isEqualTo("restart");
+              assertThat(a.history().from()).isEqualTo("n1");
+            })),
         row("in strict mode, once the topology is written, any standby may acknowledge (none is recorded yet)",
             node("n2").primaryRunning(2, "0/5000200").holdingKey().topology(1, "n1", 1, "n2").timelineSwitch(1, "0/5000100")
                 .synchronousMode(SynchronousMode.STRICT).pgSyncStandbys(LocalPgState.PROMOTION_HOLD),
