@@ -934,7 +934,8 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
           return new LocalPgState(DataDirState.VALID, false, false, ControlState.STARTING_UP, null, null, null, null,
               false, null, null, null, true, null);
         }
-        return LocalPgState.unknown("postmaster is running but the query failed: " + e.getMessage(), true);
+        return LocalPgState.unknown("postmaster is running but the query failed: " + e.getMessage(), true,
+            dd == DataDirState.VALID ? controlStateOrUnknown() : ControlState.UNKNOWN);
       }
     }
     closeConnection();
@@ -1812,6 +1813,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
       if (!poll.pause()) {
         throw new PostgresCommandException("promotion", "interrupted while waiting for the end of recovery", null);
       }
+    }
+  }
+
+  /**
+   * pg_control's state, which needs no login: with it, a server the agent cannot log in to (a wrong
+   * password in its config) is known to be a standby, which takes no writes, and is left running instead
+   * of stopped and started every few seconds.
+   */
+  private ControlState controlStateOrUnknown() {
+    try {
+      return PgControlData.read(runner, binDir, dataDir, parentDir).state();
+    } catch (RuntimeException e) {
+      return ControlState.UNKNOWN;
     }
   }
 

@@ -189,6 +189,11 @@ public final class Decider {
       }
       return Decision.noAction("cannot read local PostgreSQL state (" + why + "); holding the lock, retrying", policy.shortWait());
     }
+    if (obs.local().postmasterAlive() && obs.local().controlState() == io.pgwarden.common.model.ControlState.IN_ARCHIVE_RECOVERY) {
+      // A standby takes no writes; stopped, it would be started again by the next tick and stopped once more.
+      return Decision.noAction("cannot read local PostgreSQL state (" + why + "); its pg_control says it runs as a"
+          + " standby, which takes no writes: leaving it running", policy.shortWait());
+    }
     if (obs.local().postmasterAlive()) {
       return Decision.act(
           "demoting: cannot read local PostgreSQL state (" + why + ") and I do not hold the lock",

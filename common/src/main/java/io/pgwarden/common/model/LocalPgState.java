@@ -136,7 +136,15 @@ public record LocalPgState(
   }
 
   public static LocalPgState unknown(String why, boolean postmasterAlive) {
-    return new LocalPgState(DataDirState.UNKNOWN, false, false, ControlState.UNKNOWN, null, null, null, null,
+    return unknown(why, postmasterAlive, ControlState.UNKNOWN);
+  }
+
+  /**
+   * The probe failed, but pg_control (readable without logging in) says what the server last was: a
+   * running standby's says "in archive recovery" until its promotion ends.
+   */
+  public static LocalPgState unknown(String why, boolean postmasterAlive, ControlState control) {
+    return new LocalPgState(DataDirState.UNKNOWN, false, false, control, null, null, null, null,
         false, null, null, null, postmasterAlive, why);
   }
 

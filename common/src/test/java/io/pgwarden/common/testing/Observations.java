@@ -198,6 +198,13 @@ public final class Observations {
     return this;
   }
 
+  /** The probe failed, but pg_control says {@code control}. */
+  public Observations localUnknown(String why, boolean postmasterAlive, ControlState control) {
+    localUnknown(why, postmasterAlive);
+    this.controlState = control;
+    return this;
+  }
+
   /** The probe failed: {@link LocalPgState#unknown}. */
   public Observations localUnknown(String why, boolean postmasterAlive) {
     this.probeError = why;
