@@ -329,6 +329,13 @@ class CliIT {
     Run noCluster = cli("list", "--no-target", "--dir", "/nonexistent");
     assertThat(noCluster.rc()).isEqualTo(2);
     assertThat(noCluster.err()).contains("which cluster").hasLineCount(1);
+    // A dynamic setting out of bounds is a bad argument too: exit 2, one line, nothing started or written.
+    java.nio.file.Path none = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "pgwarden-cli-it-never-made");
+    Run badTtl = cli("local", "up", "--no-target", "--dir", none.toString(), "--ttl", "1");
+    assertThat(badTtl.rc()).isEqualTo(2);
+    assertThat(badTtl.err()).contains("--ttl/--loop-wait/--retry-timeout: ttl must be >= 2 seconds, got 1")
+        .doesNotContain("line").hasLineCount(1);
+    assertThat(none).doesNotExist();
     Run version = cli("version", "--no-target");
     assertThat(version.rc()).isZero();
     assertThat(version.out()).startsWith("pgwarden ");

@@ -101,8 +101,13 @@ public final class LocalCommand implements Runnable {
         dynamic.put("retry_timeout", retryTimeout);
       }
       if (!dynamic.isEmpty()) {
-        // Validate before starting anything, with the same rules the agents apply.
-        io.pgwarden.common.config.ConfigLoader.parseDynamic(io.pgwarden.common.json.Json.write(dynamic));
+        // Validate before starting anything, with the same rules the agents apply; a bad argument, so exit 2,
+        // and no line and column: there is no text the operator wrote.
+        try {
+          io.pgwarden.common.config.ConfigLoader.parseDynamic(io.pgwarden.common.json.Json.LENIENT.valueToTree(dynamic));
+        } catch (io.pgwarden.common.config.ConfigException e) {
+          throw new IllegalArgumentException("--ttl/--loop-wait/--retry-timeout: " + e.getMessage(), e);
+        }
       }
       LocalCluster c = LocalCluster.up(new LocalCluster.Options(dir, nodes, scope, ownJar(), dynamic,
           io.pgwarden.agent.local.AgentJvm.options(),
