@@ -142,8 +142,10 @@ class BurstIT {
       assertThat(after.holder()).as("the leader").isEqualTo(primary);
       assertThat(after.leaseId()).as("the leader key's lease (renewed, never lost)").isEqualTo(before.leaseId());
       assertThat(c.viewNow().topology().term()).as("no failover").isEqualTo(term);
+      // Bound to no lease, they are no live agent's: reported, and no reason to hold back a failover.
       assertThat(c.agentLog(primary)).as("the unparsable values are reported, naming the key")
-          .contains("unparsable cluster data (no promotion while it lasts): " + keys.membersPrefix() + "burst-bad-");
+          .contains("ignoring unparsable member key bound to no lease (so written by no live agent; it blocks no"
+              + " promotion; delete it if it is stale): " + keys.membersPrefix() + "burst-bad-");
 
       for (String k : written) {
         store.delete(k, timeout);
