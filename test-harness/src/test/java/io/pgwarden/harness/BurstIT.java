@@ -59,7 +59,7 @@ class BurstIT {
     String primary = before.holder();
     long term = c.viewNow().topology().term();
     LocalCluster.State s = c.local().state();
-    Keys keys = new Keys(s.namespace(), s.scope());
+    Keys keys = c.keys();
 
     List<String> written = new ArrayList<>();
     try (ClusterStore store = JetcdClusterStore.connect(new EtcdConfig(s.etcdEndpoints(), null, null), null)) {

@@ -67,7 +67,7 @@ class CliIT {
     c.awaitHealthy("one primary and two streaming replicas", Duration.ofMinutes(3));
     LocalCluster.State s = c.local().state();
     store = JetcdClusterStore.connect(new EtcdConfig(s.etcdEndpoints(), null, null), null);
-    keys = new Keys(s.namespace(), s.scope());
+    keys = c.keys();
     leader = c.leader().orElseThrow();
     replica = c.otherThan(leader);
   }

@@ -39,7 +39,7 @@ class ForeignMemberKeyIT {
         .until(() -> c.tryQuery(primary, slotsSql).orElse(List.of()), s -> s.equals(List.of(SlotNames.of(replica))));
 
     LocalCluster.State s = c.local().state();
-    Keys keys = new Keys(s.namespace(), s.scope());
+    Keys keys = c.keys();
     String key = keys.member(FOREIGN);
     String primaryConn = c.viewNow().member(primary).connUrl();
     try (ClusterStore store = JetcdClusterStore.connect(new EtcdConfig(s.etcdEndpoints(), null, null), null)) {
@@ -76,7 +76,7 @@ class ForeignMemberKeyIT {
     TestCluster c = CLUSTER.get();
     String primary = c.awaitHealthy();
     LocalCluster.State s = c.local().state();
-    Keys keys = new Keys(s.namespace(), s.scope());
+    Keys keys = c.keys();
     String key = keys.member("by-hand");
     try (ClusterStore store = JetcdClusterStore.connect(new EtcdConfig(s.etcdEndpoints(), null, null), null)) {
       store.put(key, "null", 0, Duration.ofSeconds(30));

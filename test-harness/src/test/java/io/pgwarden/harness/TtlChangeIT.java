@@ -31,7 +31,7 @@ class TtlChangeIT {
     TestCluster c = CLUSTER.get();
     String primary = c.awaitHealthy();
     LocalCluster.State s = c.local().state();
-    Keys keys = new Keys(s.namespace(), s.scope());
+    Keys keys = c.keys();
     List<String> watched = new ArrayList<>(List.of(keys.leader()));
     c.nodes().forEach(n -> watched.add(keys.member(n)));
     try (Client etcd = Client.builder().endpoints(s.etcdEndpoints().toArray(new String[0])).build()) {

@@ -115,6 +115,11 @@ public final class TestCluster implements AutoCloseable {
     return local.nodeNames();
   }
 
+  /** The cluster's etcd keys (its namespace and scope). */
+  public Keys keys() {
+    return keys;
+  }
+
   public EtcdServer etcd() {
     return local.etcd().orElseThrow();
   }
