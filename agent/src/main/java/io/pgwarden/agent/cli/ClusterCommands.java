@@ -197,10 +197,15 @@ public final class ClusterCommands {
   abstract static class ReadCommand extends ClusterVerb {
     abstract void print(ClusterView v, PrintWriter out) throws Exception;
 
+    /** Whether what this verb prints comes from /config, so that an invalid /config leaves it nothing true to print. */
+    boolean printsConfig() {
+      return false;
+    }
+
     @Override
     int run(ClusterTarget.Connected c, PrintWriter out) throws Exception {
       ClusterViewParser.Parsed p = readReporting(c, spec.commandLine().getErr());
-      if (p.configError() != null && this instanceof ShowConfigCommand) {
+      if (p.configError() != null && printsConfig()) {
         // What the view holds then is the defaults, which no agent uses: printing them would mislead.
         return 1;
       }
@@ -234,6 +239,11 @@ public final class ClusterCommands {
   /** {@code pgwarden show-config}: the dynamic config in effect. */
   @Command(name = "show-config", mixinStandardHelpOptions = true, description = "Show the dynamic configuration.")
   public static final class ShowConfigCommand extends ReadCommand {
+    @Override
+    boolean printsConfig() {
+      return true;
+    }
+
     @Override
     void print(ClusterView v, PrintWriter out) throws Exception {
       out.print(Json.YAML.writeValueAsString(v.config()));
