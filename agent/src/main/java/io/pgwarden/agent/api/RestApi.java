@@ -312,7 +312,7 @@ public final class RestApi implements AutoCloseable {
         case "/restart" -> restart(call, body);
         case "/reload" -> request(call, OperatorRequest.RELOAD);
         // Patroni's name for it, which its tools call.
-        case "/reinit", "/reinitialize" -> reinit(call);
+        case "/reinit", "/reinitialize" -> request(call, OperatorRequest.REINIT);
         case "/switchover" -> switchover(call, body, false);
         case "/failover" -> switchover(call, body, true);
         default -> send(call, 404, error("no such path"));
@@ -385,23 +385,12 @@ public final class RestApi implements AutoCloseable {
     return node;
   }
 
-  /** Patroni answers 503 on its leader too: the refusal belongs in the answer, not only in the agent's log. */
-  private void reinit(Call call) {
-    AgentStatus s = status.get();
-    if (s != null && s.observation().cluster().isLeader(s.observation().me())) {
-      send(call, 503, error("I am the leader; switch over to another member first, then reinitialize this one"));
-      return;
-    }
-    request(call, OperatorRequest.REINIT);
-  }
-
+  /** A refusal belongs in the answer (503, as Patroni's), not only in the agent's log. */
   private void request(Call call, OperatorRequest r) {
     AgentStatus s = status.get();
-    if (s != null && s.observation().inFlight() != null) {
-      // Accepted now, it would run once the base backup or rewind is done: a reinit would then copy the data
-      // again, keeping one more moved-aside directory. Patroni refuses too.
-      send(call, 503, error(s.observation().inFlight().kind().state() + " in progress on this member; ask again when"
-          + " it is done"));
+    String refusal = s == null ? null : io.pgwarden.common.decide.RequestRefusal.of(r, s.observation());
+    if (refusal != null) {
+      send(call, 503, error(refusal));
       return;
     }
     if (!ops.requests().submit(r)) {

@@ -712,8 +712,9 @@ public final class Decider {
         return Decision.act("restarting PostgreSQL on request", wait,
             new Demote(DemoteMode.FAST, false, "restart requested"));
       case REINIT:
-        if (c.isLeader(obs.me())) {
-          return Decision.noAction("reinit refused: I am the primary; switch over first", wait);
+        String refusal = RequestRefusal.of(r, obs);
+        if (refusal != null) {
+          return Decision.noAction("reinit refused: " + refusal, wait);
         }
         Optional<String> source = cloneSource(obs);
         if (source.isEmpty()) {
