@@ -462,6 +462,29 @@ class RestApiTest {
     }
   }
 
+  /** What runs while both change threads are held. */
+  private interface WhileHeld {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code body} while both change threads hang on etcd, then lets them go: the status codes of the two
+   * holding calls, for the caller to check.
+   */
+  private List<Integer> withBothChangeThreadsHeld(WhileHeld body) throws Exception {
+    List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
+    try {
+      body.run();
+    } finally {
+      etcdHangs.countDown();
+    }
+    List<Integer> codes = new ArrayList<>();
+    for (CompletableFuture<HttpResponse<String>> h : holding) {
+      codes.add(h.get(20, TimeUnit.SECONDS).statusCode());
+    }
+    return codes;
+  }
+
   /** Two DELETE /switchover calls that hang on etcd until etcdHangs is counted down: both change threads busy. */
   private List<CompletableFuture<HttpResponse<String>>> holdBothChangeThreads() {
     etcdHangs = new CountDownLatch(1);
@@ -558,8 +581,7 @@ class RestApiTest {
   @Test
   void aChangingCallQueuedLongerThanTheServerWaitsForARequestStillGetsItsAnswer() throws Exception {
     status.set(primary());
-    List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
-    try {
+    List<Integer> holders = withBothChangeThreadsHeld(() -> {
       int before = clockReads.get();
       CompletableFuture<HttpResponse<String>> queued = postSwitchover();
       await("the call is queued").atMost(Duration.ofSeconds(20)).until(() -> clockReads.get() > before);
@@ -569,21 +591,16 @@ class RestApiTest {
           .untilAsserted(() -> assertThat(queued).as("the queued call, still waiting for a change thread").isNotDone());
       etcdHangs.countDown();
       assertThat(queued.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
-    } finally {
-      etcdHangs.countDown();
-    }
-    for (CompletableFuture<HttpResponse<String>> h : holding) {
-      // 404 as a rule; 200 if one read etcd only after the queued call had written its switchover.
-      assertThat(h.get(20, TimeUnit.SECONDS).statusCode()).isIn(200, 404);
-    }
+    });
+    // 404 as a rule; 200 if one read etcd only after the queued call had written its switchover.
+    assertThat(holders).allMatch(code -> code == 200 || code == 404);
   }
 
   /** Callers without credentials are refused before their body is read: they take no change thread's queue slot. */
   @Test
   void unauthenticatedChangingCallsAreRefusedAtOnceAndTakeNoQueueSlot() throws Exception {
     status.set(primary());
-    List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
-    try {
+    List<Integer> holders = withBothChangeThreadsHeld(() -> {
       List<CompletableFuture<HttpResponse<String>>> strangers = new ArrayList<>();
       for (int i = 0; i < 12; i++) {
         strangers.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/switchover"))
@@ -597,12 +614,8 @@ class RestApiTest {
       CompletableFuture<HttpResponse<String>> queued = postSwitchover();
       etcdHangs.countDown();
       assertThat(queued.get(20, TimeUnit.SECONDS).statusCode()).as("queued, not refused as too many").isEqualTo(202);
-    } finally {
-      etcdHangs.countDown();
-    }
-    for (CompletableFuture<HttpResponse<String>> h : holding) {
-      assertThat(h.get(20, TimeUnit.SECONDS).statusCode()).isIn(200, 404);
-    }
+    });
+    assertThat(holders).allMatch(code -> code == 200 || code == 404);
   }
 
   /**
@@ -612,9 +625,8 @@ class RestApiTest {
   @Test
   void withTheQueueFullCallersWithoutCredentialsAreStillRefusedWith401() throws Exception {
     status.set(primary());
-    List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
     List<CompletableFuture<HttpResponse<String>>> queued = new ArrayList<>();
-    try {
+    List<Integer> holders = withBothChangeThreadsHeld(() -> {
       int before = clockReads.get();
       for (int i = 0; i < 8; i++) {
         queued.add(deleteSwitchover(BasicAuth.header("admin", "s3cret")));
@@ -639,12 +651,8 @@ class RestApiTest {
       assertThat(overflow.statusCode()).isEqualTo(503);
       assertThat(overflow.body()).contains("too many changing calls");
       assertThat(queued).as("all still queued behind the held change threads").noneMatch(CompletableFuture::isDone);
-    } finally {
-      etcdHangs.countDown();
-    }
-    for (CompletableFuture<HttpResponse<String>> c : holding) {
-      assertThat(c.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(404);
-    }
+    });
+    assertThat(holders).containsOnly(404);
     for (CompletableFuture<HttpResponse<String>> c : queued) {
       assertThat(c.get(20, TimeUnit.SECONDS).statusCode()).as("served once a change thread was free").isEqualTo(404);
     }
@@ -754,8 +762,7 @@ class RestApiTest {
   @Test
   void aChangingCallThatWaitedTooLongInTheQueueIsRefusedWith503() throws Exception {
     status.set(primary());
-    List<CompletableFuture<HttpResponse<String>>> holding = holdBothChangeThreads();
-    try {
+    List<Integer> holders = withBothChangeThreadsHeld(() -> {
       int before = clockReads.get();
       CompletableFuture<HttpResponse<String>> late = postSwitchover();
       await("the call is queued").atMost(Duration.ofSeconds(20)).until(() -> clockReads.get() > before);
@@ -765,12 +772,8 @@ class RestApiTest {
       assertThat(r.statusCode()).isEqualTo(503);
       assertThat(r.body()).contains("waited too long");
       assertThat(etcd).doesNotContainKey(KEYS.switchover());
-    } finally {
-      etcdHangs.countDown();
-    }
-    for (CompletableFuture<HttpResponse<String>> h : holding) {
-      assertThat(h.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(404);
-    }
+    });
+    assertThat(holders).containsOnly(404);
     // A call that did not wait long is served as before.
     assertThat(post("/switchover", "{\"leader\":\"node1\",\"candidate\":\"node2\"}").statusCode()).isEqualTo(202);
   }
