@@ -6,13 +6,13 @@ import io.pgwarden.agent.port.LeaseLostException;
 import io.pgwarden.agent.port.PostgresProbe;
 import io.pgwarden.agent.port.RawScope;
 import io.pgwarden.common.config.Keys;
+import io.pgwarden.common.decide.LeaseMovePolicy;
 import io.pgwarden.common.decide.RenewalPolicy;
 import io.pgwarden.common.decide.StandbyWays;
 import io.pgwarden.common.lease.LeaseTracker;
 import io.pgwarden.common.model.ClusterView;
 import io.pgwarden.common.model.DynamicConfig;
 import io.pgwarden.common.model.InFlight;
-import io.pgwarden.common.model.LeaderRecord;
 import io.pgwarden.common.model.LocalPgState;
 import io.pgwarden.common.model.MemberStatus;
 import io.pgwarden.common.model.Observation;
@@ -172,7 +172,7 @@ public final class Observer {
   private String renewLease() {
     Duration timeout = callTimeout();
     long id = lease.leaseId();
-    if (id != 0 && leaseAskedTtl != null && !leaseAskedTtl.equals(config.ttlDuration()) && lease.isValid()
+    if (LeaseMovePolicy.shouldMove(id, leaseAskedTtl, config.ttlDuration(), lease.isValid())
         && moveToNewLease(id, timeout)) {
       return null;
     }
@@ -230,11 +230,7 @@ public final class Observer {
 
   /** Once the leader key (when it names me) is on the lease I renew, only that lease's deadline counts. */
   private void noteKeysMoved(ClusterView view) {
-    if (!lease.movingKeys() || !view.reachable()) {
-      return;
-    }
-    LeaderRecord l = view.leader();
-    if (l == null || !l.holder().equals(me) || l.leaseId() == lease.leaseId()) {
+    if (lease.movingKeys() && LeaseMovePolicy.keysMoved(view.reachable(), view.leader(), me, lease.leaseId())) {
       lease.keysMoved();
       log.info("no leader key of mine is on the old lease: etcd lease {} alone sets my deadline now",
           Long.toHexString(lease.leaseId()));
