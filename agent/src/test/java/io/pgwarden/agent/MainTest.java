@@ -36,4 +36,12 @@ class MainTest {
     assertThat(run("agent")).isEqualTo(2);
     assertThat(err.toString()).contains("Missing required option: '--config=<config>'");
   }
+
+  @Test
+  void failoverWithoutAMemberNamesTheOptionTheUsageShows() {
+    assertThat(run("failover", "--force", "--etcd", "http://127.0.0.1:1")).isEqualTo(2);
+    assertThat(err.toString()).contains("Missing required option: '--to=NAME'").doesNotContain("--candidate=NAME'");
+    assertThat(run("failover", "--help")).isZero();
+    assertThat(out.toString()).contains("--to=NAME");
+  }
 }

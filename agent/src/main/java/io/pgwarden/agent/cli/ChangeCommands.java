@@ -171,7 +171,9 @@ public final class ChangeCommands {
   @Command(name = "failover", mixinStandardHelpOptions = true,
       description = "Promote the named member now, even if the primary is gone (forced).")
   public static final class FailoverCommand extends ClusterVerb {
-    @Option(names = {"--to", "--candidate"}, required = true, paramLabel = "NAME", description = "The member to promote.")
+    // Checked in checkArguments, not by picocli, whose message would name the longest of the two: --candidate is
+    // Patroni's name for it, --to the one the usage shows.
+    @Option(names = {"--to", "--candidate"}, paramLabel = "NAME", description = "The member to promote (required).")
     String to;
 
     @Option(names = "--force", description = "Do not ask for confirmation.")
@@ -187,6 +189,10 @@ public final class ChangeCommands {
 
     @Override
     void checkArguments() {
+      if (to == null) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            "Missing required option: '--to=NAME' (the member to promote)");
+      }
       checkWait(waitSeconds);
     }
 
