@@ -56,8 +56,13 @@ import java.util.TreeSet;
  */
 public final class Decider {
   private static final Duration FRESHNESS_POLL = Duration.ofMillis(200);
-  // A new primary records its timeline at once: followers wait for that record before they re-point.
-  private static final Duration AFTER_PROMOTE = Duration.ofMillis(20);
+  // A new primary records its timeline at once: followers wait for that record before they re-point, and in
+  // synchronous mode every commit waits for it. Nothing is to be waited for: the promotion has ended when its
+  // action returns (PostgresNode#promote), so the next tick runs without a pause.
+  private static final Duration AFTER_PROMOTE = Duration.ZERO;
+  // Likewise a switchover's stop: pg_ctl has waited for the shutdown (and the walsenders for the standbys to
+  // have its checkpoint), so the tick that publishes the final position and hands the lock over runs at once.
+  private static final Duration AFTER_HANDOVER_STOP = Duration.ZERO;
   // Replicas' status rewrites do not wake the lock holder (WatchedScope.KeyChange#wakesLoop).
   // JOINING_POLL costs a probe and a lease renewal each time, so it lasts only for a standby's first
   // StandbyWays.HURRY_FOR on its way, timed per member by StandbyWays.
@@ -790,7 +795,7 @@ public final class Decider {
     }
     // Fast stop: sessions are cut, and the walsenders wait until every streaming replica has the
     // shutdown checkpoint. The key is released by the next tick, after our final position is published.
-    return Decision.act("switchover to " + target.get() + ": stopping writes", Duration.ofMillis(50),
+    return Decision.act("switchover to " + target.get() + ": stopping writes", AFTER_HANDOVER_STOP,
         new Demote(DemoteMode.FAST, false, "switchover to " + target.get()));
   }
 

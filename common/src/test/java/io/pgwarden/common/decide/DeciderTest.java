@@ -450,9 +450,9 @@ class DeciderTest {
         row("a restarted lock holder rebinds the key to its new lease",
             node("n1").primaryRunning(2, "0/5000000").leaderKey("n1", 1).topology(2, "n1", 2),
             expect(AcquireLeaderKey.class)),
-        row("a replica holding the lock promotes",
+        row("a replica holding the lock promotes, and records its new timeline in the tick right after",
             node("n1").replicaRunning(1, "0/5000000").holdingKey().topology(1, "n2", 1),
-            expect(Promote.class)),
+            expect(Promote.class).requeue(Duration.ZERO)),
         row("a new primary without topology writes term 1 (bootstrap)",
             node("n1").primaryRunning(1, "0/3000060").holdingKey(),
             expect(WriteTopology.class).where(WriteTopology.class, a -> {
@@ -737,7 +737,8 @@ class DeciderTest {
         row("the primary stops writes for a switchover to a healthy replica",
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
                 .member(member("n2").replica(1, "0/5000000")).switchover(new Switchover("n1", "n2", null, false, false)),
-            expect(Demote.class).where(Demote.class, demote(DemoteMode.FAST, false))),
+            // Handed over by the next tick, which runs as soon as the stop has returned.
+            expect(Demote.class).where(Demote.class, demote(DemoteMode.FAST, false)).requeue(Duration.ZERO)),
         row("no switchover while etcd holds a value no candidate would promote on: it is cleared, writes go on",
             node("n1").primaryRunning(1, "0/5000000").holdingKey().topology(1, "n1", 1).slots("n2")
                 .member(member("n2").replica(1, "0/5000000")).switchover(new Switchover("n1", "n2", null, false, false))
@@ -974,7 +975,14 @@ class DeciderTest {
       check.accept(d);
     }
     assertThat(d.summary()).isNotBlank();
-    assertThat(d.requeueAfter()).isPositive();
+    // The loop never spins: it looks again at once only after an action that itself waits for PostgreSQL to be
+    // done (a promotion; a switchover's stop, which pg_ctl waits for).
+    assertThat(d.requeueAfter().isNegative()).as("requeue %s", d.requeueAfter()).isFalse();
+    if (d.requeueAfter().isZero()) {
+      assertThat(d.actions()).as("an at-once requeue after %s", d.summary())
+          .anyMatch(a -> a instanceof Promote || a instanceof Demote dm && dm.mode() == DemoteMode.FAST
+              && dm.reason().startsWith("switchover to "));
+    }
   }
 
   @ParameterizedTest(name = "{0}")
