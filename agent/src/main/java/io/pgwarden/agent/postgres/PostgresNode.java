@@ -98,9 +98,12 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private static final Duration PROMOTE_CONFIRM = Duration.ofSeconds(60);
   private static final Duration CHECKPOINT_TIMEOUT = Duration.ofMinutes(30);
   // A promotion or a fast stop of an idle server takes tens of milliseconds (a promotion seconds when
-  // recovery was waiting to retry its source): the agent's own looks start 10 ms apart and double up to
-  // 50 ms, half of pg_ctl's 100.
+  // recovery was waiting to retry its source): the agent's own looks are 10 ms apart for the first half
+  // second, then double up to 50 ms, half of pg_ctl's 100. Doubling from the start left a promotion of
+  // 60-70 ms seen only at ~110 ms (10, 20 and 40 ms waits plus the probes between them), every commit of
+  // the cluster waiting meanwhile.
   private static final Duration SERVER_POLL = Duration.ofMillis(10);
+  private static final Duration SERVER_POLL_FLAT = Duration.ofMillis(500);
   private static final Duration SERVER_POLL_MAX = Duration.ofMillis(50);
   private static final int CONNECT_TIMEOUT_S = 5;
   private static final int SOCKET_TIMEOUT_S = 10;
@@ -1759,16 +1762,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   }
 
   /**
-   * The waits of {@link #stopAndAwait} and {@link #awaitEndOfRecovery}: {@link #SERVER_POLL}, then twice the
-   * last wait, up to {@link #SERVER_POLL_MAX}, until a bound. What the server does in between takes tens of
-   * milliseconds, and every write of the cluster may be waiting for it.
+   * The waits of {@link #stopAndAwait} and {@link #awaitEndOfRecovery}: {@link #SERVER_POLL} for
+   * {@link #SERVER_POLL_FLAT}, then twice the last wait, up to {@link #SERVER_POLL_MAX}, until a bound. What the
+   * server does in between takes tens of milliseconds, and every write of the cluster may be waiting for it.
    */
   private static final class ServerPoll {
     private final long deadline;
+    private final long flatUntil;
     private long waitMillis = SERVER_POLL.toMillis();
 
     ServerPoll(Duration bound) {
-      deadline = System.nanoTime() + bound.toNanos();
+      long now = System.nanoTime();
+      deadline = now + bound.toNanos();
+      flatUntil = now + SERVER_POLL_FLAT.toNanos();
     }
 
     boolean expired() {
@@ -1783,7 +1789,9 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
         Thread.currentThread().interrupt();
         return false;
       }
-      waitMillis = Math.min(waitMillis * 2, SERVER_POLL_MAX.toMillis());
+      if (System.nanoTime() - flatUntil > 0) {
+        waitMillis = Math.min(waitMillis * 2, SERVER_POLL_MAX.toMillis());
+      }
       return true;
     }
   }
