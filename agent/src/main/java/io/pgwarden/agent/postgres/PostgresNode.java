@@ -1585,6 +1585,19 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   // ---------------------------------------------------------------------------------------------
   // JDBC
 
+  /** "t" or "f" as pg_is_in_recovery() answers on the kept connection, else why it could not be asked. */
+  private String inRecovery() {
+    synchronized (jdbcLock) {
+      try (Statement st = connection().createStatement();
+          ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+        return !rs.next() ? "no answer to pg_is_in_recovery()" : rs.getBoolean(1) ? "t" : "f";
+      } catch (SQLException e) {
+        closeConnection();
+        return e.getMessage();
+      }
+    }
+  }
+
   private Connection connection() throws SQLException {
     synchronized (jdbcLock) {
       if (conn != null && !conn.isClosed()) {
@@ -1805,12 +1818,14 @@ public final class PostgresNode implements PostgresControl, PostgresProbe, AutoC
   private void awaitEndOfRecovery() {
     ServerPoll poll = new ServerPoll(PROMOTE_CONFIRM);
     while (true) {
-      LocalPgState s = probe();
-      if (s.runningAsPrimary()) {
+      // pg_is_in_recovery() alone, not the whole probe: it runs every 10 ms on the node that is promoting,
+      // beside the server's own work, and the loop probes in full right after.
+      String inRecovery = inRecovery();
+      if ("f".equals(inRecovery)) {
         return;
       }
-      String why = s.probeError() == null ? "" : " (" + s.probeError() + ")";
-      if (!s.postmasterAlive()) {
+      String why = "t".equals(inRecovery) ? "" : " (" + inRecovery + ")";
+      if (!safePostmasterAlive()) {
         // The probe cannot say why; the server's own log can (its last FATAL or PANIC).
         throw new PostgresCommandException("promotion", "PostgreSQL stopped while promoting" + why
             + "; its log " + logFile + " says why", null);
