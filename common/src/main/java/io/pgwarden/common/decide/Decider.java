@@ -60,8 +60,9 @@ public final class Decider {
   // synchronous mode every commit waits for it. Nothing is to be waited for: the promotion has ended when its
   // action returns (PostgresNode#promote), so the next tick runs without a pause.
   private static final Duration AFTER_PROMOTE = Duration.ZERO;
-  // Likewise a switchover's stop: pg_ctl has waited for the shutdown (and the walsenders for the standbys to
-  // have its checkpoint), so the tick that publishes the final position and hands the lock over runs at once.
+  // Likewise a switchover's stop: its action returns only once the postmaster is gone (PostgresNode#stop), and
+  // the walsenders have sent the shutdown checkpoint to the streaming standbys before it exits, so the tick that
+  // publishes the final position and hands the lock over runs at once.
   private static final Duration AFTER_HANDOVER_STOP = Duration.ZERO;
   // Replicas' status rewrites do not wake the lock holder (WatchedScope.KeyChange#wakesLoop).
   // JOINING_POLL costs a probe and a lease renewal each time, so it lasts only for a standby's first

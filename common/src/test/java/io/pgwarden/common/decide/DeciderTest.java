@@ -976,7 +976,7 @@ class DeciderTest {
     }
     assertThat(d.summary()).isNotBlank();
     // The loop never spins: it looks again at once only after an action that itself waits for PostgreSQL to be
-    // done (a promotion; a switchover's stop, which pg_ctl waits for).
+    // done (a promotion; a switchover's stop, which returns once the postmaster is gone).
     assertThat(d.requeueAfter().isNegative()).as("requeue %s", d.requeueAfter()).isFalse();
     if (d.requeueAfter().isZero()) {
       assertThat(d.actions()).as("an at-once requeue after %s", d.summary())
