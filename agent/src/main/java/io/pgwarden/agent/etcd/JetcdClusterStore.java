@@ -28,6 +28,7 @@ import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -100,9 +101,13 @@ public final class JetcdClusterStore implements ClusterStore {
   private final AtomicLong lastWriteRevision = new AtomicLong();
   private final AtomicLong uncertainWrites = new AtomicLong();
 
+  /** jetcd's gRPC channel, to cut its reconnect backoff short; null when it cannot be had (see channelOf). */
+  private final ManagedChannel channel;
+
   private JetcdClusterStore(Client client, String description, LeaseChannel leaseChannel) {
     this.leaseChannel = leaseChannel;
     this.client = client;
+    this.channel = channelOf(client);
     this.kv = client.getKVClient();
     this.lease = client.getLeaseClient();
     this.watch = client.getWatchClient();
@@ -213,6 +218,7 @@ public final class JetcdClusterStore implements ClusterStore {
         throw new PghaException("interrupted during etcd keep-alive", e);
       }
       if (a == null) {
+        reconnectNow();
         throw new EtcdUnavailableException("etcd keep-alive timed out after " + timeout.toMillis() + " ms", null);
       }
       if (a.failure() == null) {
@@ -573,21 +579,65 @@ public final class JetcdClusterStore implements ClusterStore {
   // ---- plumbing ----
 
   /**
-   * Waits for {@code f}; {@code leaseId} != 0 means a NOT_FOUND answer is about that lease.
+   * Waits for {@code f}; {@code leaseId} != 0 means a NOT_FOUND answer is about that lease. A call that failed
+   * for want of etcd asks gRPC to reconnect at once (see {@link #reconnectNow}).
    */
-  private static <T> T await(String op, CompletableFuture<T> f, Duration timeout, long leaseId) {
+  private <T> T await(String op, CompletableFuture<T> f, Duration timeout, long leaseId) {
     try {
       return f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       f.cancel(true);
+      reconnectNow();
       throw new EtcdUnavailableException("etcd " + op + " timed out after " + timeout.toMillis() + " ms", e);
     } catch (InterruptedException e) {
       f.cancel(true);
       Thread.currentThread().interrupt();
       throw new PghaException("interrupted during etcd " + op, e);
     } catch (ExecutionException | CompletionException e) {
-      throw translate(op, e.getCause() != null ? e.getCause() : e, leaseId);
+      RuntimeException r = translate(op, e.getCause() != null ? e.getCause() : e, leaseId);
+      if (r instanceof EtcdUnavailableException) {
+        reconnectNow();
+      }
+      throw r;
     }
+  }
+
+  /**
+   * gRPC waits longer and longer between attempts to reach a server it lost (1 s, then 1.6 times more each
+   * time, up to 2 minutes), and meanwhile fails every call at once. etcd back after a 3-s outage was then
+   * reached only ~2 s later, with a primary's lease running out in between (the chaos matrix's "etcd stopped
+   * briefly" row: its watchdog stopped PostgreSQL, and the agent started it again). After a failed call the
+   * next attempt is now made at once, so the agent tries as often as it calls etcd: about once a tick.
+   */
+  private void reconnectNow() {
+    if (channel != null) {
+      channel.resetConnectBackoff();
+    }
+  }
+
+  /**
+   * jetcd keeps its channel to itself (ClientImpl's connection manager, jetcd 0.8.x). Reached by reflection,
+   * which JetcdClusterStoreIT checks on the pinned version; should a later jetcd move it, the agent works
+   * as before, reconnecting at gRPC's own pace, and says so once.
+   */
+  static ManagedChannel channelOf(Client client) {
+    try {
+      java.lang.reflect.Field f = client.getClass().getDeclaredField("connectionManager");
+      f.setAccessible(true);
+      Object manager = f.get(client);
+      java.lang.reflect.Method m = manager.getClass().getDeclaredMethod("getChannel");
+      m.setAccessible(true);
+      return (ManagedChannel) m.invoke(manager);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      log.warn("cannot reach jetcd's gRPC channel ({}); after an etcd outage this agent reconnects only at gRPC's"
+          + " backoff, up to 2 minutes apart", e.toString());
+      return null;
+    }
+  }
+
+  /** For tests: whether a failed call can cut gRPC's reconnect backoff short. */
+  boolean reconnectsAtOnce() {
+    return channel != null;
   }
 
   static RuntimeException translate(String op, Throwable cause, long leaseId) {

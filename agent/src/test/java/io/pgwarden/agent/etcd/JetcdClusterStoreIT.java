@@ -294,6 +294,42 @@ class JetcdClusterStoreIT {
     }
   }
 
+  /**
+   * A server that takes each connection and closes it at once stands in for an etcd gRPC cannot reach: every call
+   * fails, and each connection made is counted. gRPC left alone waits 1 s, then 1.6 times longer each time, so
+   * its 8th connection comes ~40 s after the first; each call that fails makes the store ask for the next
+   * attempt at once, so calls every 300 ms make the 8 connections within a few seconds.
+   */
+  @Test
+  void afterAFailedCallTheNextAttemptToReachEtcdIsMadeAtOnceNotAfterGrpcsBackoff() throws Exception {
+    AtomicInteger connections = new AtomicInteger();
+    try (java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread acceptor = new Thread(() -> {
+        while (!server.isClosed()) {
+          try (java.net.Socket ignored = server.accept()) {
+            connections.incrementAndGet();
+          } catch (IOException e) {
+            return;
+          }
+        }
+      }, "closing-acceptor");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      String endpoint = "http://127.0.0.1:" + server.getLocalPort();
+      try (JetcdClusterStore s = JetcdClusterStore.connect(new EtcdConfig(List.of(endpoint), null, null), null)) {
+        assertThat(s.reconnectsAtOnce()).as("jetcd's channel reached (the pinned jetcd's layout)").isTrue();
+        AtomicInteger calls = new AtomicInteger();
+        await("8 connections, one after each failed call").atMost(Duration.ofSeconds(20))
+            .pollInterval(Duration.ofMillis(300)).until(() -> {
+              assertThatThrownBy(() -> s.get("/k", Duration.ofMillis(500))).isInstanceOf(EtcdUnavailableException.class);
+              calls.incrementAndGet();
+              return connections.get() >= 8;
+            });
+        System.out.println("closing server: " + connections.get() + " connections for " + calls.get() + " failed calls");
+      }
+    }
+  }
+
   @Test
   void theStoreKeepsWorkingWithOneOfThreeMembersDown() {
     assertThat(etcd.pids()).hasSize(3);
