@@ -83,6 +83,8 @@ public final class JetcdClusterStore implements ClusterStore {
   static final Duration KEEPALIVE_TIME = Duration.ofSeconds(10);
   static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(5);
   static final Duration REWATCH_MIN_BACKOFF = Duration.ofMillis(100);
+  /** How long a renewal that failed at once waits for a reconnect before it gives up (keepAliveOnce). */
+  static final Duration RECONNECT_WAIT = Duration.ofSeconds(1);
   static final Duration REWATCH_MAX_BACKOFF = Duration.ofSeconds(2);
 
   /** Codes that say "etcd cannot serve right now"; anything else is a real error of the request. */
@@ -207,6 +209,21 @@ public final class JetcdClusterStore implements ClusterStore {
   @Override
   public Duration keepAliveOnce(long leaseId, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      return renew(leaseId, timeout, deadline);
+    } catch (EtcdUnavailableException e) {
+      // Failed at once, as gRPC fails calls while it waits to reconnect: etcd may be back already. The lease
+      // deadline is what this renewal is for, so reconnect now and try once more within the same timeout,
+      // rather than leave a primary's renewal to the next tick, which may be past its deadline.
+      if (!reconnected(deadline)) {
+        throw e;
+      }
+      log.debug("etcd reachable again after a failed keep-alive ({}); renewing once more", e.getMessage());
+      return renew(leaseId, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())), deadline);
+    }
+  }
+
+  private Duration renew(long leaseId, Duration timeout, long deadline) {
     Channel channel = leaseChannel.channel;
     CallOptions options = leaseChannel.options;
     if (channel != null && options != null) {
@@ -613,6 +630,42 @@ public final class JetcdClusterStore implements ClusterStore {
     if (channel != null) {
       channel.resetConnectBackoff();
     }
+  }
+
+  /**
+   * Asks gRPC to reconnect now and waits, until {@code deadline} and for a second at most, for the outcome:
+   * true when the channel is ready, false when the attempt failed (etcd still away) or took too long.
+   */
+  private boolean reconnected(long deadline) {
+    if (channel == null) {
+      return false;
+    }
+    long until = Math.min(deadline, System.nanoTime() + RECONNECT_WAIT.toNanos());
+    channel.resetConnectBackoff();
+    io.grpc.ConnectivityState state = channel.getState(true);
+    boolean attempted = false;
+    while (state != io.grpc.ConnectivityState.READY) {
+      if (state == io.grpc.ConnectivityState.CONNECTING) {
+        attempted = true;
+      } else if (attempted || state == io.grpc.ConnectivityState.SHUTDOWN) {
+        // The attempt the reset set off has failed: etcd is still away.
+        return false;
+      }
+      long left = until - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
+      channel.notifyWhenStateChanged(state, changed::countDown);
+      try {
+        changed.await(left, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+      state = channel.getState(false);
+    }
+    return true;
   }
 
   /**
