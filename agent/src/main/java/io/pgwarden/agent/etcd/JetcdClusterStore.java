@@ -212,10 +212,11 @@ public final class JetcdClusterStore implements ClusterStore {
     try {
       return renew(leaseId, timeout, deadline);
     } catch (EtcdUnavailableException e) {
-      // Failed at once, as gRPC fails calls while it waits to reconnect: etcd may be back already. The lease
-      // deadline is what this renewal is for, so reconnect now and try once more within the same timeout,
-      // rather than leave a primary's renewal to the next tick, which may be past its deadline.
-      if (!reconnected(deadline)) {
+      // Failed before its timeout, as gRPC fails calls while it waits to reconnect: etcd may be back already.
+      // The lease deadline is what this renewal is for, so reconnect now and try once more within the same
+      // timeout, rather than leave a primary's renewal to the next tick, which may be past its deadline. One
+      // that used up its timeout (etcd slow, not away) is reported as it failed.
+      if (deadline - System.nanoTime() <= 0 || !reconnected(deadline) || deadline - System.nanoTime() <= 0) {
         throw e;
       }
       log.debug("etcd reachable again after a failed keep-alive ({}); renewing once more", e.getMessage());
