@@ -12,8 +12,8 @@ public final class LeaseMovePolicy {
 
   /**
    * An etcd lease keeps the ttl it was granted with, so a changed ttl reaches a running node only through a new
-   * lease. Moved only from a lease still valid here: one that is not is replaced by a plain grant anyway, and
-   * a move would give a leader two deadlines where it has none.
+   * lease. Moved only from a lease still valid here: one that is not is replaced by a plain grant anyway, while
+   * a move would bound the new lease by the old one's deadline (LeaseTracker#moving), which has passed.
    *
    * @param leaseId the lease held now (0: none)
    * @param askedTtl the ttl that lease was asked for (null before the first grant)
